@@ -1,0 +1,79 @@
+"""The classifier service: `case.v1.received` → `case.v1.classified`, in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from faststream import Context, FastStream
+from faststream.nats.message import NatsBatchMessage
+from hotline.services.classifier.severity import SeverityRules, load_severity_rules
+
+from hotline.services.classifier.classify import classify_cases
+from hotline.services.classifier.model import TopicModel
+from hotline.services.router.rules import County, load_county
+from hotline.shared import subjects
+from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.events import CaseClassified, CaseReceived
+from hotline.shared.messaging import (
+    CASES_STREAM,
+    MSG_ID_HEADER,
+    BatchProcessor,
+    Delivery,
+    batch_subscriber,
+    create_broker,
+)
+from hotline.shared.service import add_health_responder
+from hotline.shared.settings import Settings
+
+SERVICE = "classifier"
+
+
+@dataclass
+class Loaded:
+    model: TopicModel
+    severity_rules: SeverityRules
+    county: County
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
+    clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
+    broker = create_broker(settings, service=SERVICE)
+    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=CASES_STREAM, schema=CaseClassified)
+    loaded: list[Loaded] = []
+
+    async def process(deliveries: Sequence[Delivery[CaseReceived]]) -> None:
+        parts = loaded[0]
+        # Classification is CPU-bound (jieba + a linear model): keep the event loop free for acks.
+        out = await asyncio.to_thread(
+            classify_cases,
+            [d.event for d in deliveries],
+            model=parts.model,
+            severity_rules=parts.severity_rules,
+            county=parts.county,
+            clock=clock,
+        )
+        await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
+
+    processor = BatchProcessor(
+        broker=broker, decode=CaseReceived.model_validate_json, consumer=SERVICE, process=process, settings=settings
+    )
+
+    @batch_subscriber(broker, subjects.CASE_RECEIVED, durable=subjects.CLASSIFIER_DURABLE, settings=settings)
+    async def on_received(msg: NatsBatchMessage = Context("message")) -> None:
+        await processor(msg.raw_message)
+
+    add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def load_model() -> None:
+        parts = Loaded(
+            model=model or await asyncio.to_thread(TopicModel.load),
+            severity_rules=load_severity_rules(),
+            county=load_county(),
+        )
+        loaded.append(parts)
+
+    return app

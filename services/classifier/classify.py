@@ -1,0 +1,55 @@
+"""Turns received cases into classified ones: topic model + severity rules + place extraction.
+
+No I/O: the model, rules and county are passed in, so tests call this directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hotline.services.classifier.severity import SeverityRules, assess_severity
+
+from hotline.services.classifier.model import TopicModel
+from hotline.services.router.places import extract_place
+from hotline.services.router.rules import County
+from hotline.shared.clock import Clock
+from hotline.shared.events import CaseClassified, CaseReceived, Severity, derived_event_id
+
+
+def classify_cases(
+    cases: Sequence[CaseReceived],
+    *,
+    model: TopicModel,
+    severity_rules: SeverityRules,
+    county: County,
+    clock: Clock,
+) -> list[CaseClassified]:
+    texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
+    topics = model.predict(texts)
+    now = clock.now()
+    classified = []
+    for case, text, topic in zip(cases, texts, topics, strict=True):
+        severity = assess_severity(text, channel=case.channel.value, reach=case.reach, rules=severity_rules)
+        place = extract_place(text, county)
+        classified.append(
+            CaseClassified(
+                event_id=derived_event_id(case.event_id, "classified"),
+                case_id=case.case_id,
+                occurred_at=now,
+                channel=case.channel,
+                received_at=case.received_at,
+                topic=topic.topic,
+                subtopic=topic.subtopic,
+                severity=Severity(severity.level),
+                severity_reasons=list(severity.reasons),
+                confidence=round(topic.confidence, 4),
+                model_version=model.version,
+                needs_review=topic.needs_review,
+                township=case.township or place.township,
+                village=place.village,
+                outcome=case.outcome,
+                is_accusation=case.is_accusation,
+                accused_unit=case.accused_unit,
+            )
+        )
+    return classified

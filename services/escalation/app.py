@@ -1,0 +1,90 @@
+"""The escalation service: starts each routed case's clocks (`case.v1.tracked`) and, on a schedule,
+emits `case.v1.escalated` for deadlines reaching 75% / 90% / 100%.
+
+Deadlines live in the database (the source of truth); APScheduler only triggers scans, so a scan missed
+while the service was down is simply caught up by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from faststream import Context, FastStream
+from faststream.nats.message import NatsBatchMessage
+
+from hotline.services.escalation.rules import DEFAULT_RESPONSE_HOURS
+from hotline.services.escalation.tracking import OUTBOX_SOURCE, start_clocks, take_due_steps
+from hotline.shared import subjects
+from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.db import create_engine, session_factory, transaction
+from hotline.shared.events import CaseRouted
+from hotline.shared.messaging import BatchProcessor, Delivery, batch_subscriber, create_broker
+from hotline.shared.outbox import OutboxRelay, broker_publish
+from hotline.shared.service import add_health_responder
+from hotline.shared.settings import Settings
+
+SERVICE = "escalation"
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
+    clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
+    broker = create_broker(settings, service=SERVICE)
+    engine = create_engine(settings.resolved_database_url())
+    sessions = session_factory(engine)
+    relay = OutboxRelay(publish=broker_publish(broker), sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
+    scheduler = AsyncIOScheduler()
+
+    async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:
+        async with transaction(sessions) as session:
+            await start_clocks(
+                session, [d.event for d in deliveries], clock=clock, response_hours=DEFAULT_RESPONSE_HOURS
+            )
+        relay.wake()
+
+    processor = BatchProcessor(
+        broker=broker, decode=CaseRouted.model_validate_json, consumer=SERVICE, process=process, settings=settings
+    )
+
+    @batch_subscriber(broker, subjects.CASE_ROUTED, durable=subjects.ESCALATION_DURABLE, settings=settings)
+    async def on_routed(msg: NatsBatchMessage = Context("message")) -> None:
+        await processor(msg.raw_message)
+
+    async def scan() -> None:
+        try:
+            async with transaction(sessions) as session:
+                emitted = await take_due_steps(session, clock=clock)
+        except Exception:
+            log.exception("escalation scan failed; the next scan retries")
+            return
+        if emitted:
+            log.info("escalation scan: %d step(s) taken", emitted)
+            relay.wake()
+
+    add_health_responder(broker, SERVICE, lambda: {"scheduler_running": scheduler.running})
+    app = FastStream(broker)
+
+    @app.after_startup
+    async def start_background() -> None:
+        relay.start()
+        scheduler.add_job(
+            scan,
+            "interval",
+            seconds=settings.escalation_scan_s,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="deadline-scan",
+        )
+        scheduler.start()
+
+    @app.on_shutdown
+    async def stop_background() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        await relay.stop()
+        await engine.dispose()
+
+    return app

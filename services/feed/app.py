@@ -1,0 +1,107 @@
+"""The feed service: projects every case event into the database that the API and the live feed
+read, and stores dead letters where operators can see and replay them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from faststream import Context, FastStream
+from faststream.nats.message import NatsBatchMessage
+from nats.aio.msg import Msg
+from pydantic import TypeAdapter
+
+from hotline.services.feed.projection import project
+from hotline.shared import subjects
+from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.db import (
+    DeadLetterRow,
+    create_engine,
+    insert_ignoring_duplicates,
+    session_factory,
+    transaction,
+)
+from hotline.shared.events import AnyCaseEvent
+from hotline.shared.messaging import (
+    DEADLETTER_STREAM,
+    BatchProcessor,
+    Delivery,
+    batch_subscriber,
+    create_broker,
+)
+from hotline.shared.service import add_health_responder
+from hotline.shared.settings import Settings
+
+SERVICE = "feed"
+DEADLETTER_DURABLE = "feed-deadletters-v1"
+
+
+_ANY_EVENT: TypeAdapter[AnyCaseEvent] = TypeAdapter(AnyCaseEvent)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
+    clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
+    broker = create_broker(settings, service=SERVICE)
+    engine = create_engine(settings.resolved_database_url())
+    sessions = session_factory(engine)
+
+    async def process(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
+        async with transaction(sessions) as session:
+            await project(session, [d.event for d in deliveries], now=clock.now())
+
+    processor = BatchProcessor(
+        broker=broker,
+        decode=_ANY_EVENT.validate_json,
+        consumer=SERVICE,
+        process=process,
+        settings=settings,
+    )
+
+    @batch_subscriber(broker, subjects.CASE_ALL, durable=subjects.FEED_DURABLE, settings=settings)
+    async def on_case_event(msg: NatsBatchMessage = Context("message")) -> None:
+        await processor(msg.raw_message)
+
+    @batch_subscriber(
+        broker, "deadletter.v1.>", durable=DEADLETTER_DURABLE, settings=settings, stream=DEADLETTER_STREAM
+    )
+    async def on_dead_letter(msg: NatsBatchMessage = Context("message")) -> None:
+        await store_dead_letters(msg.raw_message)
+
+    async def store_dead_letters(messages: Sequence[Msg]) -> None:
+        try:
+            async with transaction(sessions) as session:
+                await session.execute(
+                    insert_ignoring_duplicates(session, DeadLetterRow),
+                    [dead_letter_row(m, clock) for m in messages],
+                )
+        except Exception:
+            for m in messages:
+                await m.nak(delay=settings.nak_delay_s)
+            raise
+        for m in messages:
+            await m.ack()
+
+    add_health_responder(broker, SERVICE)
+    app = FastStream(broker)
+
+    @app.on_shutdown
+    async def dispose() -> None:
+        await engine.dispose()
+
+    return app
+
+
+def dead_letter_row(msg: Msg, clock: Clock) -> dict[str, Any]:
+    headers = dict(msg.headers or {})
+    seq = headers.get("Hotline-Stream-Seq")
+    return dict(
+        message_id=headers.get("Nats-Msg-Id") or f"dl-seq-{msg.metadata.sequence.stream}",
+        subject=headers.get("Hotline-Original-Subject", msg.subject),
+        consumer=headers.get("Hotline-Consumer", "?"),
+        stream_seq=int(seq) if seq else None,
+        error=headers.get("Hotline-Error", ""),
+        payload=msg.data.decode("utf-8", errors="replace"),
+        headers=headers,
+        created_at=clock.now(),
+        replayed_at=None,
+    )

@@ -1,0 +1,50 @@
+"""GET /api/v1/health: the database, NATS and every service, each checked live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from nats.aio.client import Client as NatsClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.shared.subjects import SERVICES, health_subject
+
+TIMEOUT_S = 1.5
+
+
+async def check_database(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    try:
+        async with sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=TIMEOUT_S)
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True}
+
+
+async def check_service(nc: NatsClient, service: str) -> dict[str, Any]:
+    try:
+        reply = await nc.request(health_subject(service), b"", timeout=TIMEOUT_S)
+        return {"ok": True, **json.loads(reply.data)}
+    except Exception as exc:
+        return {"ok": False, "error": f"无响应 ({type(exc).__name__})"}
+
+
+async def health_report(nc: NatsClient, sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    checks: dict[str, Any] = {"intake": {"ok": True}, "database": await check_database(sessions)}
+    if nc.is_connected:
+        checks["nats"] = {"ok": True, "server": nc.connected_url.netloc if nc.connected_url else None}
+        results = await asyncio.gather(*(check_service(nc, s) for s in SERVICES))
+        checks.update(zip(SERVICES, results, strict=True))
+    else:
+        checks["nats"] = {"ok": False, "error": "未连接 NATS"}
+        checks.update({s: {"ok": False, "error": "NATS 未连接，无法检查"} for s in SERVICES})
+    down = [name for name, check in checks.items() if not check["ok"]]
+    return {
+        "status": "ok" if not down else "degraded",
+        "down": down,
+        "message": "全部正常" if not down else "以下组件不可用：" + "、".join(down),
+        "checks": checks,
+    }

@@ -1,0 +1,108 @@
+"""The live feed: one poller reads new rows of `case_events` and fans them out to every SSE client.
+
+Reading the projected log (not NATS) means a client can resume with `Last-Event-ID` after a
+disconnect and sees exactly what the API shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.shared.clock import beijing
+from hotline.shared.db import CaseEventRow
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 15.0
+
+
+def sse_message(event: dict[str, Any]) -> str:
+    data = json.dumps(event, ensure_ascii=False)
+    return f"id: {event['seq']}\nevent: {event['kind']}\ndata: {data}\n\n"
+
+
+def _as_feed_item(row: CaseEventRow) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "kind": row.kind,
+        "case_id": str(row.case_id),
+        "at": beijing(row.occurred_at).isoformat(),
+        "event": row.payload,
+    }
+
+
+class FeedBroadcaster:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, poll_s: float = 0.25) -> None:
+        self.sessions = sessions
+        self.poll_s = poll_s
+        self.last_seq = 0
+        self._clients: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            self.last_seq = (await session.scalar(select(func.max(CaseEventRow.seq)))) or 0
+        self._task = asyncio.create_task(self._poll(), name="feed-poller")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def read_since(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(CaseEventRow).where(CaseEventRow.seq > seq).order_by(CaseEventRow.seq).limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return [_as_feed_item(row) for row in rows]
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                items = await self.read_since(self.last_seq)
+            except Exception:
+                log.exception("feed poll failed")
+                continue
+            for item in items:
+                self.last_seq = item["seq"]
+                for queue in list(self._clients):
+                    if queue.qsize() < 10_000:  # a stuck client must not grow memory without bound
+                        queue.put_nowait(item)
+
+    async def stream(self, since: int | None) -> AsyncIterator[str]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._clients.add(queue)
+        try:
+            yield "retry: 2000\n\n"
+            sent = since if since is not None else self.last_seq
+            if since is not None:
+                while batch := await self.read_since(sent):
+                    for item in batch:
+                        yield sse_message(item)
+                        sent = item["seq"]
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if item["seq"] > sent:
+                    sent = item["seq"]
+                    yield sse_message(item)
+        finally:
+            self._clients.discard(queue)

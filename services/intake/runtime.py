@@ -1,0 +1,26 @@
+"""What the intake process holds while it runs (built by the app's lifespan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hotline.services.intake.live import FeedBroadcaster
+from hotline.shared.clock import Clock
+from hotline.shared.outbox import OutboxRelay
+
+
+@dataclass
+class Runtime:
+    clock: Clock
+    engine: AsyncEngine
+    read_engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+    nc: NatsClient
+    js: JetStreamContext
+    relay: OutboxRelay
+    feed: FeedBroadcaster

@@ -1,0 +1,156 @@
+"""Event schemas of the `case.v1.*` subjects.
+
+Each event carries what the next stage needs (channel, receipt time, outcome, topic, severity...), so
+no stage has to read another service's tables. Personal data (names, phone numbers) never travels in
+events: it stays in the intake database.
+
+Event ids are deterministic: a stage derives its output id from its input id, so a redelivered input
+produces the same output id, which JetStream de-duplicates (Nats-Msg-Id) and every consumer
+de-duplicates again in its own database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from hotline.shared.clock import as_utc
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class Channel(StrEnum):
+    HOTLINE = "hotline"
+    PETITION = "petition"
+    MEDIA = "media"
+
+
+class CallOutcome(StrEnum):
+    ANSWERED_ON_SPOT = "answered_on_spot"
+    TRANSFER = "transfer"
+
+
+class PetitionForm(StrEnum):
+    LETTER = "letter"
+    VISIT = "visit"
+    FAX = "fax"
+    PHONE = "phone"
+    WEB = "web"
+
+
+class Platform(StrEnum):
+    NEWS = "news"
+    WEIBO = "weibo"
+    WECHAT = "wechat"
+    FORUM = "forum"
+    VIDEO = "video"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    GENERAL = "一般"
+    LARGER = "较大"
+    MAJOR = "重大"
+    GRAVE = "特别重大"
+
+
+class EscalationStep(StrEnum):
+    REMIND = "提醒"
+    URGE = "催办"
+    OVERDUE = "超期"
+
+
+_EVENT_NAMESPACE = uuid.UUID("7d0c4f3e-0b7a-4c55-9a53-6f1f3c2b9e10")
+
+
+def derived_event_id(source_event_id: uuid.UUID, stage: str) -> uuid.UUID:
+    """The id of the event a stage emits for a given input event: the same input, the same id."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{stage}:{source_event_id}")
+
+
+class CaseEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    case_id: uuid.UUID
+    occurred_at: UtcDatetime
+    channel: Channel
+    received_at: UtcDatetime
+
+
+class CaseReceived(CaseEvent):
+    kind: Literal["received"] = "received"
+    content: str = Field(min_length=1)
+    title: str | None = None
+    township: str | None = None
+    outcome: CallOutcome | None = None
+    petition_form: PetitionForm | None = None
+    is_accusation: bool = False
+    accused_unit: str | None = None
+    platform: Platform | None = None
+    reach: int | None = None
+
+
+class CaseClassified(CaseEvent):
+    kind: Literal["classified"] = "classified"
+    topic: str
+    subtopic: str | None = None
+    severity: Severity
+    severity_reasons: list[str] = Field(default_factory=list)
+    confidence: float = Field(ge=0, le=1)
+    model_version: str
+    needs_review: bool = False
+    township: str | None = None
+    village: str | None = None
+    outcome: CallOutcome | None = None
+    is_accusation: bool = False
+    accused_unit: str | None = None
+
+
+class CaseRouted(CaseEvent):
+    kind: Literal["routed"] = "routed"
+    topic: str
+    severity: Severity
+    unit_code: str
+    unit_name: str
+    co_units: list[str] = Field(default_factory=list)
+    reason: str
+
+
+class DeadlineInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    label: str
+    starts_at: UtcDatetime
+    due_at: UtcDatetime
+
+
+class CaseTracked(CaseEvent):
+    kind: Literal["tracked"] = "tracked"
+    unit_code: str
+    deadlines: list[DeadlineInfo]
+
+
+class CaseEscalated(CaseEvent):
+    kind: Literal["escalated"] = "escalated"
+    unit_code: str
+    deadline: str
+    step: EscalationStep
+    due_at: UtcDatetime
+    notify: str
+
+
+AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated
+
+EVENT_TYPES: dict[str, type[CaseEvent]] = {
+    "received": CaseReceived,
+    "classified": CaseClassified,
+    "routed": CaseRouted,
+    "tracked": CaseTracked,
+    "escalated": CaseEscalated,
+}

@@ -1,0 +1,164 @@
+"""JetStream plumbing shared by every consumer: streams, batch subscribers, settling and dead letters.
+
+Every consumer pulls batches with manual acks: a message is acked only after its effects are committed
+(or its output published), nacked with a delay on error (never TERM), and parked in the dead-letter
+stream when it is malformed or has failed `max_deliver - 1` times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from hotline.shared import subjects
+from hotline.shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[None]])
+
+CASES_STREAM = JStream(subjects.CASES_STREAM, subjects=list(subjects.CASES_SUBJECTS), declare=True)
+DEADLETTER_STREAM = JStream(subjects.DEADLETTER_STREAM, subjects=list(subjects.DEADLETTER_SUBJECTS), declare=True)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+def create_broker(settings: Settings, *, service: str) -> NatsBroker:
+    # Per-message logging costs ~40 µs a message (STACK.md); services log per batch instead.
+    return NatsBroker(
+        settings.nats_url,
+        name=f"hotline-{service}",
+        logger=None,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+    )
+
+
+def batch_subscriber(
+    broker: NatsBroker, subject: str, *, durable: str, settings: Settings, stream: JStream = CASES_STREAM
+) -> Callable[[Handler], Handler]:
+    """A durable pull consumer that hands whole batches of raw messages to its handler."""
+    subscriber = broker.subscriber(
+        subject,
+        stream=stream,
+        durable=durable,
+        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        config=ConsumerConfig(max_deliver=settings.max_deliver, ack_wait=30),
+    )
+    return cast(Callable[[Handler], Handler], subscriber)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[E]):
+    msg: Msg
+    event: E
+
+
+async def publish_dead_letter(broker: NatsBroker, msg: Msg, *, consumer: str, error: str) -> None:
+    """Copy a message we cannot process into the dead-letter stream, keeping its origin and reason."""
+    seq = msg.metadata.sequence.stream if msg.reply else None
+    headers = {
+        "Hotline-Original-Subject": msg.subject,
+        "Hotline-Consumer": consumer,
+        "Hotline-Error": error[:1000],
+        MSG_ID_HEADER: f"dl-{consumer}-{seq}" if seq is not None else f"dl-{consumer}-{id(msg)}",
+    }
+    if seq is not None:
+        headers["Hotline-Stream-Seq"] = str(seq)
+    await broker.publish(
+        msg.data,
+        subjects.deadletter_subject(msg.subject),
+        headers=headers,
+        stream=subjects.DEADLETTER_STREAM,
+    )
+
+
+class BatchProcessor(Generic[E]):
+    """Decodes a batch, runs `process` on the valid part and settles every message.
+
+    If the batch as a whole fails, each message is retried alone so one poison message cannot hold
+    back its neighbours; a message that still fails is nacked with a delay, and dead-lettered on its
+    last allowed delivery.
+    """
+
+    def __init__(
+        self,
+        *,
+        broker: NatsBroker,
+        decode: Callable[[bytes], E],
+        consumer: str,
+        process: Callable[[Sequence[Delivery[E]]], Awaitable[None]],
+        settings: Settings,
+    ) -> None:
+        self.broker = broker
+        self.decode = decode
+        self.consumer = consumer
+        self.process = process
+        self.settings = settings
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        deliveries: list[Delivery[E]] = []
+        for msg in messages:
+            try:
+                deliveries.append(Delivery(msg, self.decode(msg.data)))
+            except ValidationError as exc:
+                log.warning("%s: malformed message on %s: %s", self.consumer, msg.subject, exc)
+                await self._dead_letter(msg, f"malformed: {exc}")
+        if not deliveries:
+            return
+        try:
+            await self.process(deliveries)
+        except Exception:
+            log.exception("%s: batch of %d failed; retrying one by one", self.consumer, len(deliveries))
+            await self._one_by_one(deliveries)
+            return
+        for delivery in deliveries:
+            await delivery.msg.ack()
+
+    async def _one_by_one(self, deliveries: Sequence[Delivery[E]]) -> None:
+        for delivery in deliveries:
+            try:
+                await self.process([delivery])
+            except Exception as exc:
+                await self._failed(delivery.msg, exc)
+            else:
+                await delivery.msg.ack()
+
+    async def _failed(self, msg: Msg, exc: Exception) -> None:
+        delivered = msg.metadata.num_delivered or 1
+        if delivered >= self.settings.max_deliver - 1:
+            log.error("%s: giving up on %s after %d deliveries: %r", self.consumer, msg.subject, delivered, exc)
+            await self._dead_letter(msg, f"failed {delivered} times: {exc!r}")
+        else:
+            log.warning("%s: will retry %s (delivery %d): %r", self.consumer, msg.subject, delivered, exc)
+            await msg.nak(delay=self.settings.nak_delay_s)
+
+    async def _dead_letter(self, msg: Msg, error: str) -> None:
+        try:
+            await publish_dead_letter(self.broker, msg, consumer=self.consumer, error=error)
+        except Exception:
+            # Without a dead-letter copy the message must stay in the stream: let it come back.
+            log.exception("%s: could not dead-letter a message; nacking it", self.consumer)
+            await msg.nak(delay=self.settings.nak_delay_s)
+            return
+        await msg.ack()
+
+
+async def declare_streams(js: Any) -> None:
+    """Create the streams with exactly the config the FastStream subscribers declare."""
+    from nats.js.errors import BadRequestError
+
+    for stream in (CASES_STREAM, DEADLETTER_STREAM):
+        try:
+            await js.add_stream(stream.config)
+        except BadRequestError as exc:  # already there with another config: keep it, say so
+            log.warning("stream %s exists with a different config: %s", stream.name, exc)

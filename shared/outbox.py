@@ -1,0 +1,140 @@
+"""Transactional outbox: an event is stored in the same transaction as the change that caused it, and
+a relay publishes stored events to JetStream afterwards. A crash between commit and publish only delays
+the event; the relay publishes it on the next start. Publishing carries the event id as Nats-Msg-Id,
+so a relay that published but crashed before marking the row publishes a duplicate that JetStream
+drops (and consumers drop again by event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream.nats import NatsBroker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.shared.clock import Clock
+from hotline.shared.db import OutboxRow, insert_ignoring_duplicates, transaction
+from hotline.shared.events import CaseEvent
+from hotline.shared.messaging import MSG_ID_HEADER
+from hotline.shared.subjects import CASES_STREAM
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[str, CaseEvent]], clock: Clock) -> None:
+    """Store (subject, event) pairs for publishing; an event id already stored is ignored."""
+    if not events:
+        return
+    now = clock.now()
+    rows = [
+        {
+            "source": source,
+            "subject": subject,
+            "message_id": str(event.event_id),
+            "payload": event.model_dump_json(),
+            "created_at": now,
+            "published_at": None,
+            "attempts": 0,
+        }
+        for subject, event in events
+    ]
+    await session.execute(insert_ignoring_duplicates(session, OutboxRow), rows)
+
+
+# (subject, payload, message id) → published and acknowledged by JetStream, or raises.
+Publish = Callable[[str, bytes, str], Awaitable[Any]]
+
+
+def broker_publish(broker: NatsBroker) -> Publish:
+    async def publish(subject: str, payload: bytes, message_id: str) -> Any:
+        return await broker.publish(payload, subject, headers={MSG_ID_HEADER: message_id}, stream=CASES_STREAM)
+
+    return publish
+
+
+def jetstream_publish(js: Any) -> Publish:
+    async def publish(subject: str, payload: bytes, message_id: str) -> Any:
+        return await js.publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+
+    return publish
+
+
+class OutboxRelay:
+    """Publishes the pending outbox rows of one source, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        publish: Publish,
+        sessions: async_sessionmaker[AsyncSession],
+        source: str,
+        clock: Clock,
+        batch_size: int = 500,
+        idle_poll_s: float = 1.0,
+    ) -> None:
+        self.publish = publish
+        self.sessions = sessions
+        self.source = source
+        self.clock = clock
+        self.batch_size = batch_size
+        self.idle_poll_s = idle_poll_s
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Tell the relay that rows were just committed (saves waiting for the next poll)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.source}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay %s: publishing failed; retrying", self.source)
+                published = 0
+                await asyncio.sleep(self.idle_poll_s)
+            if published < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.idle_poll_s)
+                self._wakeup.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxRow.id, OutboxRow.subject, OutboxRow.message_id, OutboxRow.payload)
+                    .where(OutboxRow.source == self.source, OutboxRow.published_at.is_(None))
+                    .order_by(OutboxRow.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        # Concurrent publishes: ordering across cases does not matter, and each case's events come
+        # from different stages, so they are never in one batch together.
+        await asyncio.gather(*(self.publish(row.subject, row.payload.encode(), row.message_id) for row in rows))
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row.id for row in rows]))
+                .values(published_at=self.clock.now(), attempts=OutboxRow.attempts + 1)
+            )
+        return len(rows)

@@ -1,0 +1,45 @@
+"""Runtime settings, read from the environment (pydantic-settings).
+
+Every process of the system builds one `Settings` at start-up and passes it down; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    data_dir: Path = Field(default=Path(".hotline"), validation_alias="HOTLINE_DATA_DIR")
+
+    # One real second counts as `time_scale` seconds of case time, counted from `clock_epoch`
+    # (a Unix timestamp shared by every process so they agree on "now").
+    time_scale: float = Field(default=1.0, gt=0, validation_alias="HOTLINE_TIME_SCALE")
+    clock_epoch: float | None = Field(default=None, validation_alias="HOTLINE_CLOCK_EPOCH")
+
+    http_host: str = Field(default="127.0.0.1", validation_alias="HOTLINE_HOST")
+    http_port: int = Field(default=8000, validation_alias="HOTLINE_PORT")
+
+    # JetStream consumption: how many messages one pull may bring, and how long a pull waits for a
+    # partly filled batch (this bounds the idle latency of every stage).
+    batch_size: int = Field(default=100, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
+    batch_timeout_s: float = Field(default=0.02, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
+    max_deliver: int = Field(default=8, ge=2, validation_alias="HOTLINE_MAX_DELIVER")
+    nak_delay_s: float = Field(default=1.0, ge=0, validation_alias="HOTLINE_NAK_DELAY")
+
+    # How often the escalation service scans for deadlines reaching a ladder step (real seconds).
+    escalation_scan_s: float = Field(default=1.0, gt=0, validation_alias="HOTLINE_ESCALATION_SCAN")
+    # Classifier confidence below which a case goes to the 人工分拣 queue.
+    review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"

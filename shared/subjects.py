@@ -1,0 +1,40 @@
+"""Every NATS subject and stream name of the system, in one place.
+
+Subjects are versioned: a breaking change to an event gets a new `v2` subject beside the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CASES_STREAM: Final = "CASES"
+CASES_SUBJECTS: Final = ("case.v1.>",)
+
+CASE_RECEIVED: Final = "case.v1.received"
+CASE_CLASSIFIED: Final = "case.v1.classified"
+CASE_ROUTED: Final = "case.v1.routed"
+CASE_TRACKED: Final = "case.v1.tracked"
+CASE_ESCALATED: Final = "case.v1.escalated"
+CASE_ALL: Final = "case.v1.>"
+
+DEADLETTER_STREAM: Final = "DEADLETTER"
+DEADLETTER_SUBJECTS: Final = ("deadletter.v1.>",)
+
+
+def deadletter_subject(source_subject: str) -> str:
+    """Where a message that could not be processed is parked: `deadletter.v1.<original subject>`."""
+    return f"deadletter.v1.{source_subject}"
+
+
+def health_subject(service: str) -> str:
+    """Core NATS request/reply subject on which a service answers health checks."""
+    return f"hotline.v1.health.{service}"
+
+
+# Durable consumer names: one per (service, input). Renaming one starts a new consumer from scratch.
+CLASSIFIER_DURABLE: Final = "classifier-received-v1"
+ROUTER_DURABLE: Final = "router-classified-v1"
+ESCALATION_DURABLE: Final = "escalation-routed-v1"
+FEED_DURABLE: Final = "feed-all-v1"
+
+SERVICES: Final = ("classifier", "router", "escalation", "feed")
