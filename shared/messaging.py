@@ -154,11 +154,19 @@ class BatchProcessor(Generic[E]):
 
 
 async def declare_streams(js: Any) -> None:
-    """Create the streams with exactly the config the FastStream subscribers declare."""
-    from nats.js.errors import BadRequestError
+    """Create the streams if missing (for processes that publish without FastStream subscribers).
 
-    for stream in (CASES_STREAM, DEADLETTER_STREAM):
+    An existing stream is left as it is: FastStream may already have created it (adding the subjects
+    of its subscribers), and an operator may have tuned limits.
+    """
+    from nats.js.api import StorageType, StreamConfig
+    from nats.js.errors import NotFoundError
+
+    for name, stream_subjects in (
+        (subjects.CASES_STREAM, subjects.CASES_SUBJECTS),
+        (subjects.DEADLETTER_STREAM, subjects.DEADLETTER_SUBJECTS),
+    ):
         try:
-            await js.add_stream(stream.config)
-        except BadRequestError as exc:  # already there with another config: keep it, say so
-            log.warning("stream %s exists with a different config: %s", stream.name, exc)
+            await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(StreamConfig(name=name, subjects=list(stream_subjects), storage=StorageType.FILE))

@@ -20,6 +20,8 @@ def configure_logging(service: str) -> None:
         level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
         format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every scan at INFO; the scans report what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def add_health_responder(broker: NatsBroker, service: str, details: Callable[[], dict[str, Any]] | None = None) -> None:

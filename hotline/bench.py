@@ -1,0 +1,161 @@
+"""`hotline bench`: cases/s through received → classified → routed → tracked on a fresh embedded
+nats-server and SQLite database, and, on the same server in the same run, a bare nats-py JetStream
+consume-ack-publish loop for comparison. Prints one JSON line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js.api import ConsumerConfig, StreamConfig
+
+from hotline.natsserver import EmbeddedNats
+from hotline.shared import subjects
+from hotline.shared.events import CallOutcome, CaseReceived, Channel
+from hotline.shared.messaging import MSG_ID_HEADER, declare_streams
+from hotline.supervisor import Supervisor
+
+PIPELINE = ("classifier", "router", "escalation")
+SAMPLE_TEXTS = (
+    "城厢镇经兜村村道旁的排水沟堵塞了两个多月，一下雨污水就漫到路面上，请尽快疏通。",
+    "湖头镇某工地拖欠农民工工资三个月了，包工头电话打不通，请劳动部门帮忙追讨。",
+    "小区楼下的烧烤店每天营业到凌晨两点，油烟和噪音严重影响居民休息。",
+    "孩子所在的小学课后服务收费不透明，家长希望教育局规范收费。",
+    "县医院挂号难，专家号一号难求，希望增加号源。",
+    "公交车班次太少，早晚高峰等车要半个多小时。",
+    "景区门票涨价后游客投诉停车场也乱收费。",
+    "新楼盘延期交房一年多，开发商一直拖着不给说法。",
+)
+
+
+async def _wait_for_services(nc: NatsClient, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    for service in PIPELINE:
+        while True:
+            try:
+                await nc.request(subjects.health_subject(service), b"", timeout=1)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} did not become healthy") from None
+                await asyncio.sleep(0.2)
+
+
+async def _pipeline(url: str, n: int) -> dict[str, Any]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    await _wait_for_services(nc)
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def on_tracked(msg: Any) -> None:
+        case_id = json.loads(msg.data)["case_id"]
+        start = sent.pop(case_id, None)
+        if start is not None:
+            latencies.append(time.perf_counter() - start)
+            if len(latencies) == n:
+                done.set()
+
+    await nc.subscribe(subjects.CASE_TRACKED, cb=on_tracked)
+    now = datetime.now(UTC)
+    events = [
+        CaseReceived(
+            event_id=uuid.uuid4(),
+            case_id=uuid.uuid4(),
+            occurred_at=now,
+            channel=Channel.HOTLINE,
+            received_at=now,
+            content=SAMPLE_TEXTS[i % len(SAMPLE_TEXTS)],
+            outcome=CallOutcome.TRANSFER,
+        )
+        for i in range(n)
+    ]
+    started = time.perf_counter()
+    for window in range(0, n, 200):
+        chunk = events[window : window + 200]
+        for event in chunk:
+            sent[str(event.case_id)] = time.perf_counter()
+        await asyncio.gather(
+            *(
+                js.publish(
+                    subjects.CASE_RECEIVED,
+                    event.model_dump_json().encode(),
+                    headers={MSG_ID_HEADER: str(event.event_id)},
+                )
+                for event in chunk
+            )
+        )
+    await asyncio.wait_for(done.wait(), timeout=max(120, n / 20))
+    elapsed = time.perf_counter() - started
+    await nc.close()
+    latencies.sort()
+    return {
+        "cases_per_s": round(n / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+        "elapsed_s": round(elapsed, 2),
+    }
+
+
+async def _bare_baseline(url: str, n: int) -> dict[str, Any]:
+    """The floor: one nats-py pull consumer that fetches 100 at a time, publishes each onward, acks."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="BENCH", subjects=["bench.>"]))
+    payload = json.dumps({"content": SAMPLE_TEXTS[0], "case_id": str(uuid.uuid4())}).encode()
+    for window in range(0, n, 500):
+        await asyncio.gather(*(js.publish("bench.in", payload) for _ in range(min(500, n - window))))
+    sub = await js.pull_subscribe("bench.in", durable="bench", config=ConsumerConfig(max_ack_pending=10_000))
+    handled = 0
+    started = time.perf_counter()
+    while handled < n:
+        msgs = await sub.fetch(batch=100, timeout=5)
+        await asyncio.gather(*(js.publish("bench.out", m.data) for m in msgs))
+        await asyncio.gather(*(m.ack() for m in msgs))
+        handled += len(msgs)
+    elapsed = time.perf_counter() - started
+    await js.delete_stream("BENCH")
+    await nc.close()
+    return {"msgs_per_s": round(n / elapsed, 1), "elapsed_s": round(elapsed, 2)}
+
+
+def run_bench(*, n: int = 2000) -> int:
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
+        data_dir = Path(tmp)
+        server = EmbeddedNats(data_dir / "nats", log_file=data_dir / "nats.log")
+        server.start()
+        env = dict(os.environ, NATS_URL=server.url, HOTLINE_LOG_LEVEL="WARNING")
+        env.pop("DATABASE_URL", None)
+        supervisor = Supervisor(data_dir=data_dir, env=env, services=PIPELINE, restart=False, quiet=True)
+        try:
+            supervisor.start()
+            pipeline = asyncio.run(_pipeline(server.url, n))
+            baseline = asyncio.run(_bare_baseline(server.url, n))
+        finally:
+            supervisor.stop()
+            server.stop()
+    result = {
+        "n": n,
+        "stages": "received→classified→routed→tracked",
+        "pipeline_cases_per_s": pipeline["cases_per_s"],
+        "p50_ms": pipeline["p50_ms"],
+        "p99_ms": pipeline["p99_ms"],
+        "bare_nats_py_consume_ack_publish_msgs_per_s": baseline["msgs_per_s"],
+        "ratio": round(pipeline["cases_per_s"] / baseline["msgs_per_s"], 3),
+        "database": "sqlite",
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(result, ensure_ascii=False))
+    return 0

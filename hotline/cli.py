@@ -1,0 +1,109 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _up(args: argparse.Namespace) -> int:
+    from hotline.supervisor import Supervisor
+
+    if args.time_scale is not None:
+        os.environ["HOTLINE_TIME_SCALE"] = str(args.time_scale)
+    supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port)
+    try:
+        supervisor.start()
+        health = supervisor.wait_healthy(timeout_s=args.wait)
+    except BaseException as exc:
+        supervisor.stop()
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        print(f"启动失败：{exc}", file=sys.stderr)
+        return 1
+    print(f"系统已就绪（{health.get('message')}）")
+    print(f"  控制台      {supervisor.url}/")
+    print(f"  API 文档    {supervisor.url}/api/docs")
+    print(f"  实时事件流  {supervisor.url}/api/v1/feed")
+    print(f"  日志目录    {supervisor.logs}")
+    print("按 Ctrl-C 停止。", flush=True)
+    supervisor.run_forever()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hotline.demo import run_demo
+
+    return run_demo(args.url, wait_s=args.wait)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from hotline.bench import run_bench
+
+    return run_bench(n=args.n)
+
+
+def _train(argv: list[str]) -> int:
+    from hotline.services.classifier.train import main
+
+    return main(argv)
+
+
+def _classify(argv: list[str]) -> int:
+    from hotline.services.classifier.cli import main
+
+    return main(argv)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from hotline.shared.migrate import upgrade
+    from hotline.shared.settings import Settings
+
+    settings = Settings(HOTLINE_DATA_DIR=args.data_dir)  # type: ignore[call-arg]
+    upgrade(settings.resolved_database_url())
+    print("migrated", settings.resolved_database_url())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # train/classify own their arguments (the classifier package parses them).
+    if argv and argv[0] == "train":
+        return _train(argv[1:])
+    if argv and argv[0] == "classify":
+        return _classify(argv[1:])
+    parser = argparse.ArgumentParser(prog="hotline", description="热线与舆情响应系统")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start nats-server, the database and every service")
+    up.add_argument("--port", type=int, default=8000, help="HTTP port of the API and console (default 8000)")
+    up.add_argument("--data-dir", default=".hotline", help="where the database, JetStream store and logs live")
+    up.add_argument("--time-scale", type=float, default=None, help="case seconds per real second (3600: 1 s = 1 h)")
+    up.add_argument("--wait", type=float, default=90, help="seconds to wait for every service to be healthy")
+    up.set_defaults(run=_up)
+
+    demo = commands.add_parser("demo", help="post a realistic mix of calls, petitions and mentions")
+    demo.add_argument("--url", default="http://127.0.0.1:8000")
+    demo.add_argument("--wait", type=float, default=30, help="seconds to wait for the cases to be routed")
+    demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser("bench", help="measure pipeline throughput against bare nats-py")
+    bench.add_argument("--n", type=int, default=2000, help="number of cases")
+    bench.set_defaults(run=_bench)
+
+    commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
+    commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--data-dir", default=".hotline")
+    migrate.set_defaults(run=_migrate)
+
+    args = parser.parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""`hotline up`: runs nats-server, applies migrations and runs every service as its own process.
+
+The supervisor restarts a service that dies (with back-off), and on Ctrl-C or SIGTERM stops them all,
+services first, then nats-server. Children ask the kernel to die with it (PDEATHSIG), so even a
+`kill -9` of the supervisor leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from hotline.natsserver import EmbeddedNats, free_port, port_is_free
+from hotline.proc import die_with_parent
+from hotline.shared.migrate import upgrade
+
+SERVICE_MODULES = {
+    "intake": "hotline.services.intake",
+    "classifier": "hotline.services.classifier",
+    "router": "hotline.services.router",
+    "escalation": "hotline.services.escalation",
+    "feed": "hotline.services.feed",
+}
+DEFAULT_NATS_PORT = 4222
+
+
+@dataclass
+class Child:
+    name: str
+    module: str
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = field(default=0.0)
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        http_port: int = 8000,
+        env: dict[str, str] | None = None,
+        services: tuple[str, ...] = tuple(SERVICE_MODULES),
+        restart: bool = True,
+        sync_always: bool = False,
+        quiet: bool = False,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.http_port = http_port
+        self.env = dict(os.environ if env is None else env)
+        self.children = {name: Child(name, SERVICE_MODULES[name]) for name in services}
+        self.restart = restart
+        self.sync_always = sync_always
+        self.quiet = quiet
+        self.nats: EmbeddedNats | None = None
+        self.logs = self.data_dir / "logs"
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            print(message, flush=True)
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if not self.env.get("NATS_URL"):
+            port = DEFAULT_NATS_PORT if port_is_free(DEFAULT_NATS_PORT) else free_port()
+            self.nats = EmbeddedNats(
+                self.data_dir / "nats", port=port, sync_always=self.sync_always, log_file=self.logs / "nats-server.log"
+            )
+            self.env["NATS_URL"] = self.nats.start()
+            self.say(f"nats-server (JetStream) 已启动：{self.env['NATS_URL']}，数据目录 {self.data_dir / 'nats'}")
+        else:
+            self.say(f"使用已有 NATS：{self.env['NATS_URL']}")
+        self.env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}")
+        self.env["HOTLINE_DATA_DIR"] = str(self.data_dir)
+        self.env["HOTLINE_PORT"] = str(self.http_port)
+        self.env.setdefault("HOTLINE_CLOCK_EPOCH", str(self._clock_epoch()))
+        self.env.setdefault("PYTHONUNBUFFERED", "1")
+        upgrade(self.env["DATABASE_URL"])
+        self.say(f"数据库已迁移到最新版本：{_redact(self.env['DATABASE_URL'])}")
+        for child in self.children.values():
+            self.spawn(child)
+
+    def _clock_epoch(self) -> float:
+        """The virtual clock's origin, kept in the data dir so a restart does not turn time back."""
+        scale = self.env.get("HOTLINE_TIME_SCALE", "1")
+        marker = self.data_dir / "clock.json"
+        if marker.exists():
+            saved = json.loads(marker.read_text(encoding="utf-8"))
+            if saved.get("scale") == scale:
+                return float(saved["epoch"])
+        epoch = time.time()
+        marker.write_text(json.dumps({"scale": scale, "epoch": epoch}), encoding="utf-8")
+        return epoch
+
+    def spawn(self, child: Child) -> None:
+        log = open(self.logs / f"{child.name}.log", "ab")  # noqa: SIM115 - handed to the child
+        child.process = subprocess.Popen(
+            [sys.executable, "-m", child.module],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+        log.close()
+        child.started_at = time.monotonic()
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> dict[str, object]:
+        deadline = time.monotonic() + timeout_s
+        last: dict[str, object] = {"message": "intake 未响应"}
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/health", timeout=3) as response:
+                    return dict(json.load(response))
+            except urllib.error.HTTPError as exc:
+                last = dict(json.load(exc))
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"系统未在 {timeout_s:.0f} 秒内就绪：{last.get('message')}（日志见 {self.logs}）")
+
+    # -- running --------------------------------------------------------------------------------
+
+    def check_children(self) -> None:
+        """Restart children that died (back-off doubles up to 30 s)."""
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.process is None or child.process.poll() is None or self._stopping:
+                continue
+            if not self.restart:
+                raise RuntimeError(f"服务 {child.name} 已退出（退出码 {child.process.returncode}），日志见 {self.logs}")
+            if child.next_start == 0.0:
+                delay = min(30.0, 0.5 * 2**child.restarts) if now - child.started_at < 60 else 0.5
+                child.next_start = now + delay
+                self.say(f"服务 {child.name} 退出（退出码 {child.process.returncode}），{delay:.1f} 秒后重启")
+            elif now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                self.spawn(child)
+
+    def run_forever(self) -> None:
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            while True:
+                self.check_children()
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # -- control (tests, bench) -----------------------------------------------------------------
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.children[name].process
+        if process is not None and process.poll() is None:
+            process.send_signal(sig)
+            process.wait(timeout=15)
+
+    def start_service(self, name: str) -> None:
+        self.spawn(self.children[name])
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stopping = True
+        self.say("正在停止全部服务……")
+        running = [c.process for c in self.children.values() if c.process is not None and c.process.poll() is None]
+        for process in running:
+            process.terminate()
+        deadline = time.monotonic() + timeout_s
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.nats is not None:
+            self.nats.stop()
+        self.say("已停止。")
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,86 @@
+"""The feed projection: idempotent and forward-only, on a real database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hotline.services.feed.projection import project
+from hotline.shared.db import CaseEventRow, CaseRow, transaction
+from hotline.shared.events import CaseClassified, CaseRouted, Channel, Severity
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+async def make_case(sessions: Any) -> uuid.UUID:
+    case_id = uuid.uuid4()
+    async with transaction(sessions) as session:
+        session.add(
+            CaseRow(
+                id=case_id,
+                query_code=uuid.uuid4().hex[:8],
+                channel="hotline",
+                received_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
+                content="路灯坏了",
+                status="received",
+                details={},
+                needs_review=False,
+            )
+        )
+    return case_id
+
+
+def classified(case_id: uuid.UUID) -> CaseClassified:
+    return CaseClassified(
+        event_id=uuid.uuid4(),
+        case_id=case_id,
+        occurred_at=NOW,
+        channel=Channel.HOTLINE,
+        received_at=NOW,
+        topic="城乡建设",
+        severity=Severity.GENERAL,
+        confidence=0.9,
+        model_version="test",
+    )
+
+
+def routed(case_id: uuid.UUID) -> CaseRouted:
+    return CaseRouted(
+        event_id=uuid.uuid4(),
+        case_id=case_id,
+        occurred_at=NOW,
+        channel=Channel.HOTLINE,
+        received_at=NOW,
+        topic="城乡建设",
+        severity=Severity.GENERAL,
+        unit_code="cgj",
+        unit_name="县城管局",
+        reason="test",
+    )
+
+
+async def test_redelivered_events_are_recorded_once(sessions: Any) -> None:
+    case_id = await make_case(sessions)
+    event = classified(case_id)
+    for _ in range(3):
+        async with transaction(sessions) as session:
+            await project(session, [event], now=NOW)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CaseEventRow)) == 1
+
+
+async def test_state_only_moves_forward_whatever_the_arrival_order(sessions: Any) -> None:
+    case_id = await make_case(sessions)
+    async with transaction(sessions) as session:
+        await project(session, [routed(case_id)], now=NOW)
+    async with transaction(sessions) as session:
+        await project(session, [classified(case_id)], now=NOW)
+    async with sessions() as session:
+        case = await session.get(CaseRow, case_id)
+    assert case is not None
+    assert (case.status, case.unit_name, case.severity) == ("routed", "县城管局", "一般")
