@@ -1,7 +1,7 @@
-"""JetStream plumbing shared by every consumer: streams, batch subscribers, settling and dead letters.
+"""JetStream plumbing shared by every consumer: streams, settling batches and dead letters.
 
-Every consumer pulls batches with manual acks: a message is acked only after its effects are committed
-(or its output published), nacked with a delay on error (never TERM), and parked in the dead-letter
+Every consumer pulls batches (`consumer.py`) with manual acks: a message is acked only after its
+effects are committed (or its output published), nacked with a delay on error (never TERM), and parked in the dead-letter
 stream when it is malformed or has failed `max_deliver - 1` times.
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
@@ -23,7 +22,6 @@ from hotline.shared.settings import Settings
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[None]])
 
 CASES_STREAM = JStream(subjects.CASES_STREAM, subjects=list(subjects.CASES_SUBJECTS), declare=True)
 DEADLETTER_STREAM = JStream(subjects.DEADLETTER_STREAM, subjects=list(subjects.DEADLETTER_SUBJECTS), declare=True)
@@ -40,21 +38,6 @@ def create_broker(settings: Settings, *, service: str) -> NatsBroker:
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
     )
-
-
-def batch_subscriber(
-    broker: NatsBroker, subject: str, *, durable: str, settings: Settings, stream: JStream = CASES_STREAM
-) -> Callable[[Handler], Handler]:
-    """A durable pull consumer that hands whole batches of raw messages to its handler."""
-    subscriber = broker.subscriber(
-        subject,
-        stream=stream,
-        durable=durable,
-        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(max_deliver=settings.max_deliver, ack_wait=30),
-    )
-    return cast(Callable[[Handler], Handler], subscriber)
 
 
 @dataclass(frozen=True, slots=True)

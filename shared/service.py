@@ -9,9 +9,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import nats
+from nats.aio.client import Client as NatsClient
 from faststream import FastStream
 from faststream.nats import NatsBroker
 
+from hotline.shared.consumer import ConsumerSpec, PullConsumer
+from hotline.shared.messaging import declare_streams
+from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
 
@@ -45,3 +50,30 @@ def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
     configure_logging(service)
     asyncio.run(app.run())
+
+
+def attach_consumers(app: FastStream, settings: Settings, service: str, specs: list[ConsumerSpec]) -> None:
+    """Start the service's pull consumers once the app is up; on shutdown let them finish the batch
+    in hand before FastStream closes the broker their handlers publish through."""
+    consumers: list[PullConsumer] = []
+    connections: list[NatsClient] = []
+
+    @app.after_startup
+    async def start_consumers() -> None:
+        nc = await nats.connect(
+            settings.nats_url, name=f"hotline-{service}-consumer", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+        )
+        connections.append(nc)
+        js = nc.jetstream()
+        await declare_streams(js)
+        for spec in specs:
+            consumer = PullConsumer(js, spec, settings)
+            await consumer.start()
+            consumers.append(consumer)
+
+    @app.on_shutdown
+    async def stop_consumers() -> None:
+        for consumer in consumers:
+            await consumer.stop()
+        for nc in connections:
+            await nc.drain()

@@ -28,9 +28,9 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, validation_alias="HOTLINE_PORT")
 
     # JetStream consumption: how many messages one pull may bring, and how long a pull waits for a
-    # partly filled batch (this bounds the idle latency of every stage).
+    # partly filled batch once a first message came (the idle latency each stage adds).
     batch_size: int = Field(default=100, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
-    batch_timeout_s: float = Field(default=0.02, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
+    batch_timeout_s: float = Field(default=0.01, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
     max_deliver: int = Field(default=8, ge=2, validation_alias="HOTLINE_MAX_DELIVER")
     nak_delay_s: float = Field(default=1.0, ge=0, validation_alias="HOTLINE_NAK_DELAY")
 

@@ -6,25 +6,24 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from faststream import Context, FastStream
-from faststream.nats.message import NatsBatchMessage
-from hotline.services.classifier.severity import SeverityRules, load_severity_rules
+from faststream import FastStream
 
 from hotline.services.classifier.classify import classify_cases
 from hotline.services.classifier.model import TopicModel
+from hotline.services.classifier.severity import SeverityRules, load_severity_rules
 from hotline.services.router.rules import County, load_county
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.events import CaseClassified, CaseReceived
 from hotline.shared.messaging import (
     CASES_STREAM,
     MSG_ID_HEADER,
     BatchProcessor,
     Delivery,
-    batch_subscriber,
     create_broker,
 )
-from hotline.shared.service import add_health_responder
+from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "classifier"
@@ -60,17 +59,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
         broker=broker, decode=CaseReceived.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
 
-    @batch_subscriber(broker, subjects.CASE_RECEIVED, durable=subjects.CLASSIFIER_DURABLE, settings=settings)
-    async def on_received(msg: NatsBatchMessage = Context("message")) -> None:
-        await processor(msg.raw_message)
-
     add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
     app = FastStream(broker)
+    attach_consumers(
+        app,
+        settings,
+        SERVICE,
+        [ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_RECEIVED, subjects.CLASSIFIER_DURABLE, processor)],
+    )
 
     @app.on_startup
     async def load_model() -> None:
         parts = Loaded(
-            model=model or await asyncio.to_thread(TopicModel.load),
+            model=model if model is not None else await asyncio.to_thread(TopicModel.load),
             severity_rules=load_severity_rules(),
             county=load_county(),
         )

@@ -11,18 +11,18 @@ import logging
 from collections.abc import Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from faststream import Context, FastStream
-from faststream.nats.message import NatsBatchMessage
+from faststream import FastStream
 
 from hotline.services.escalation.rules import DEFAULT_RESPONSE_HOURS
 from hotline.services.escalation.tracking import OUTBOX_SOURCE, start_clocks, take_due_steps
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import CaseRouted
-from hotline.shared.messaging import BatchProcessor, Delivery, batch_subscriber, create_broker
+from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
 from hotline.shared.outbox import OutboxRelay, broker_publish
-from hotline.shared.service import add_health_responder
+from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "escalation"
@@ -48,10 +48,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         broker=broker, decode=CaseRouted.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
 
-    @batch_subscriber(broker, subjects.CASE_ROUTED, durable=subjects.ESCALATION_DURABLE, settings=settings)
-    async def on_routed(msg: NatsBatchMessage = Context("message")) -> None:
-        await processor(msg.raw_message)
-
     async def scan() -> None:
         try:
             async with transaction(sessions) as session:
@@ -65,6 +61,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 
     add_health_responder(broker, SERVICE, lambda: {"scheduler_running": scheduler.running})
     app = FastStream(broker)
+    attach_consumers(
+        app,
+        settings,
+        SERVICE,
+        [ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor)],
+    )
 
     @app.after_startup
     async def start_background() -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import Context, FastStream
-from faststream.nats.message import NatsBatchMessage
+from faststream import FastStream
 from nats.aio.msg import Msg
 from pydantic import TypeAdapter
 
 from hotline.services.feed.projection import project
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import (
     DeadLetterRow,
     create_engine,
@@ -23,13 +23,11 @@ from hotline.shared.db import (
 )
 from hotline.shared.events import AnyCaseEvent
 from hotline.shared.messaging import (
-    DEADLETTER_STREAM,
     BatchProcessor,
     Delivery,
-    batch_subscriber,
     create_broker,
 )
-from hotline.shared.service import add_health_responder
+from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "feed"
@@ -57,16 +55,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         settings=settings,
     )
 
-    @batch_subscriber(broker, subjects.CASE_ALL, durable=subjects.FEED_DURABLE, settings=settings)
-    async def on_case_event(msg: NatsBatchMessage = Context("message")) -> None:
-        await processor(msg.raw_message)
-
-    @batch_subscriber(
-        broker, "deadletter.v1.>", durable=DEADLETTER_DURABLE, settings=settings, stream=DEADLETTER_STREAM
-    )
-    async def on_dead_letter(msg: NatsBatchMessage = Context("message")) -> None:
-        await store_dead_letters(msg.raw_message)
-
     async def store_dead_letters(messages: Sequence[Msg]) -> None:
         try:
             async with transaction(sessions) as session:
@@ -83,6 +71,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 
     add_health_responder(broker, SERVICE)
     app = FastStream(broker)
+    attach_consumers(
+        app,
+        settings,
+        SERVICE,
+        [
+            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor),
+            ConsumerSpec(subjects.DEADLETTER_STREAM, "deadletter.v1.>", DEADLETTER_DURABLE, store_dead_letters),
+        ],
+    )
 
     @app.on_shutdown
     async def dispose() -> None:

@@ -5,23 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from faststream import Context, FastStream
-from faststream.nats.message import NatsBatchMessage
+from faststream import FastStream
 
 from hotline.services.router.routing import needs_routing, route_case
 from hotline.services.router.rules import County, load_county
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.events import CaseClassified, CaseRouted
 from hotline.shared.messaging import (
     CASES_STREAM,
     MSG_ID_HEADER,
     BatchProcessor,
     Delivery,
-    batch_subscriber,
     create_broker,
 )
-from hotline.shared.service import add_health_responder
+from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "router"
@@ -43,9 +42,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
         broker=broker, decode=CaseClassified.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
 
-    @batch_subscriber(broker, subjects.CASE_CLASSIFIED, durable=subjects.ROUTER_DURABLE, settings=settings)
-    async def on_classified(msg: NatsBatchMessage = Context("message")) -> None:
-        await processor(msg.raw_message)
-
     add_health_responder(broker, SERVICE, lambda: {"county": table.name, "units": len(table.units)})
-    return FastStream(broker)
+    app = FastStream(broker)
+    attach_consumers(
+        app,
+        settings,
+        SERVICE,
+        [ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_CLASSIFIED, subjects.ROUTER_DURABLE, processor)],
+    )
+    return app
