@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, StreamConfig
 
 from hotline.natsserver import EmbeddedNats
 from hotline.shared import subjects
 from hotline.shared.events import CallOutcome, CaseReceived, Channel
 from hotline.shared.messaging import MSG_ID_HEADER, declare_streams
-from hotline.supervisor import Supervisor
+from hotline.supervisor import Supervisor, wait_for_services
 
 PIPELINE = ("classifier", "router", "escalation")
 SAMPLE_TEXTS = (
@@ -38,24 +37,11 @@ SAMPLE_TEXTS = (
 )
 
 
-async def _wait_for_services(nc: NatsClient, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    for service in PIPELINE:
-        while True:
-            try:
-                await nc.request(subjects.health_subject(service), b"", timeout=1)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} did not become healthy") from None
-                await asyncio.sleep(0.2)
-
-
 async def _pipeline(url: str, n: int) -> dict[str, Any]:
     nc = await nats.connect(url)
     js = nc.jetstream()
     await declare_streams(js)
-    await _wait_for_services(nc)
+    await wait_for_services(url, PIPELINE)
     sent: dict[str, float] = {}
     latencies: list[float] = []
     done = asyncio.Event()

@@ -51,17 +51,11 @@ def _train(argv: list[str]) -> int:
     return main(argv)
 
 
-def _classify(argv: list[str]) -> int:
-    from hotline.services.classifier.cli import main
-
-    return main(argv)
-
-
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
     from hotline.shared.settings import Settings
 
-    settings = Settings(HOTLINE_DATA_DIR=args.data_dir)  # type: ignore[call-arg]
+    settings = Settings(HOTLINE_DATA_DIR=args.data_dir)
     upgrade(settings.resolved_database_url())
     print("migrated", settings.resolved_database_url())
     return 0
@@ -69,11 +63,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # train/classify own their arguments (the classifier package parses them).
+    # `train` owns its arguments (the classifier package parses them).
     if argv and argv[0] == "train":
         return _train(argv[1:])
-    if argv and argv[0] == "classify":
-        return _classify(argv[1:])
     parser = argparse.ArgumentParser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -94,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(run=_bench)
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
-    commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import signal
 import sys
@@ -13,7 +14,5 @@ def die_with_parent() -> None:
     """Runs in the child before exec: on Linux, ask the kernel to SIGTERM it when its parent dies, so a
     killed supervisor (or test run) leaves no orphans behind."""
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        except OSError:
-            pass

@@ -7,6 +7,7 @@ services first, then nats-server. Children ask the kernel to die with it (PDEATH
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from types import FrameType
 from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
 from hotline.shared.migrate import upgrade
+from hotline.shared.subjects import health_subject
 
 SERVICE_MODULES = {
     "intake": "hotline.services.intake",
@@ -196,6 +198,26 @@ class Supervisor:
         if self.nats is not None:
             self.nats.stop()
         self.say("已停止。")
+
+
+async def wait_for_services(nats_url: str, services: tuple[str, ...], *, timeout_s: float = 60) -> None:
+    """Wait until each service answers its health request (used where no intake API runs)."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        for service in services:
+            while True:
+                try:
+                    await nc.request(health_subject(service), b"", timeout=1)
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{service} did not become healthy") from None
+                    await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
 
 
 def _redact(url: str) -> str:

@@ -1,8 +1,8 @@
 """JetStream plumbing shared by every consumer: streams, settling batches and dead letters.
 
 Every consumer pulls batches (`consumer.py`) with manual acks: a message is acked only after its
-effects are committed (or its output published), nacked with a delay on error (never TERM), and parked in the dead-letter
-stream when it is malformed or has failed `max_deliver - 1` times.
+effects are committed (or its output published), nacked with a delay on error (never TERM), and
+parked in the dead-letter stream when it is malformed or has failed `max_deliver - 1` times.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import nats
-from nats.aio.client import Client as NatsClient
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
 
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.messaging import declare_streams

@@ -1,0 +1,78 @@
+"""End-to-end fixtures: the real service processes on a real nats-server, through the supervisor."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hotline.natsserver import EmbeddedNats, free_port
+from hotline.supervisor import SERVICE_MODULES, Supervisor
+
+pytestmark = pytest.mark.e2e
+
+SystemFactory = Callable[..., Supervisor]
+
+
+@pytest.fixture
+def start_system(
+    tmp_path: Path, nats_server: EmbeddedNats, database_url: str, request: pytest.FixtureRequest
+) -> Iterator[SystemFactory]:
+    started: list[Supervisor] = []
+
+    def start(*, services: tuple[str, ...] = tuple(SERVICE_MODULES), **env: str) -> Supervisor:
+        environment = {
+            **os.environ,
+            "NATS_URL": nats_server.url,
+            "DATABASE_URL": database_url,
+            "HOTLINE_LOG_LEVEL": "INFO",
+            **env,
+        }
+        supervisor = Supervisor(
+            data_dir=tmp_path / "system",
+            http_port=free_port(),
+            env=environment,
+            services=services,
+            restart=False,
+            quiet=True,
+        )
+        started.append(supervisor)
+        supervisor.start()
+        if "intake" in services:
+            supervisor.wait_healthy(timeout_s=60)
+        return supervisor
+
+    yield start
+    for supervisor in started:
+        supervisor.stop()
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for supervisor in started:
+            for log in sorted(supervisor.logs.glob("*.log")):
+                print(f"===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"rep_{report.when}", report)
+
+
+def wait_until(condition: Callable[[], Any], *, timeout_s: float = 30, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def client_for(supervisor: Supervisor) -> httpx.Client:
+    return httpx.Client(base_url=supervisor.url, timeout=10)
