@@ -185,16 +185,19 @@ class Supervisor:
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stopping = True
         self.say("正在停止全部服务……")
-        running = [c.process for c in self.children.values() if c.process is not None and c.process.poll() is None]
-        for process in running:
-            process.terminate()
+        running = [c for c in self.children.values() if c.process is not None and c.process.poll() is None]
+        for child in running:
+            assert child.process is not None
+            child.process.terminate()
         deadline = time.monotonic() + timeout_s
-        for process in running:
+        for child in running:
+            assert child.process is not None
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                self.say(f"服务 {child.name} 未在 {timeout_s:.0f} 秒内退出，强制结束")
+                child.process.kill()
+                child.process.wait()
         if self.nats is not None:
             self.nats.stop()
         self.say("已停止。")

@@ -76,4 +76,4 @@ def attach_consumers(app: FastStream, settings: Settings, service: str, specs: l
         for consumer in consumers:
             await consumer.stop()
         for nc in connections:
-            await nc.drain()
+            await nc.close()

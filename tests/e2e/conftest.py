@@ -39,7 +39,7 @@ def start_system(
             env=environment,
             services=services,
             restart=False,
-            quiet=True,
+            quiet=False,
         )
         started.append(supervisor)
         supervisor.start()

@@ -108,3 +108,13 @@ def test_health_names_the_services_that_are_down(client: TestClient) -> None:
     body = response.json()
     assert body["checks"]["database"]["ok"] and body["checks"]["nats"]["ok"]
     assert set(body["down"]) == {"classifier", "router", "escalation", "feed"}
+
+
+def test_live_feed_page_serves_every_asset_locally(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "实时事件" in page.text
+    for asset in ("/static/feed.js", "/static/feed.css"):
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert "http://" not in response.text and "https://" not in response.text
+    assert "https://" not in page.text and "http://" not in page.text
