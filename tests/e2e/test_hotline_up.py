@@ -1,0 +1,82 @@
+"""`hotline up` as a user runs it: ready, then stopped by SIGTERM or killed, with no orphans left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hotline.natsserver import free_port
+from tests.e2e.conftest import wait_until
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL])
+def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop_signal: int) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "hotline", "up", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(
+            lambda: (
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200
+                if _listening(port)
+                else False
+            ),
+            timeout_s=90,
+            what="hotline up to be healthy",
+        )
+        children = descendants(up.pid)
+        assert len(children) == 6  # nats-server and five services
+        up.send_signal(stop_signal)
+        up.wait(timeout=30)
+        wait_until(lambda: not any(alive(pid) for pid in children), timeout_s=20, what="children to exit")
+    finally:
+        if up.poll() is None:
+            up.kill()
+        output = up.communicate(timeout=10)[0]
+    if stop_signal == signal.SIGTERM:
+        assert up.returncode == 0, output
+        assert "系统已就绪" in output and "已停止" in output
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
