@@ -33,10 +33,35 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_url(data_dir: str) -> str:
+    from hotline.shared.settings import Settings
+
+    return Settings(HOTLINE_DATA_DIR=data_dir).resolved_database_url()
+
+
 def _demo(args: argparse.Namespace) -> int:
     from hotline.demo import run_demo
+    from hotline.services.intake.accounts import ADMIN_USERNAME, token_for
 
-    return run_demo(args.url, wait_s=args.wait)
+    token = args.token or os.environ.get("HOTLINE_TOKEN")
+    if not token:
+        try:
+            token = token_for(_database_url(args.data_dir), ADMIN_USERNAME)
+        except Exception as exc:
+            print(f"无法取得令牌（{exc}）：请用 --token 指定，或在运行 hotline up 的目录中执行", file=sys.stderr)
+            return 1
+    return run_demo(args.url, token=token, wait_s=args.wait)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from hotline.services.intake.accounts import token_for
+
+    try:
+        print(token_for(_database_url(args.data_dir), args.user))
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -53,11 +78,9 @@ def _train(argv: list[str]) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
-    from hotline.shared.settings import Settings
 
-    settings = Settings(HOTLINE_DATA_DIR=args.data_dir)
-    upgrade(settings.resolved_database_url())
-    print("migrated", settings.resolved_database_url())
+    upgrade(_database_url(args.data_dir))
+    print("migrated", _database_url(args.data_dir))
     return 0
 
 
@@ -79,7 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="post a realistic mix of calls, petitions and mentions")
     demo.add_argument("--url", default="http://127.0.0.1:8000")
     demo.add_argument("--wait", type=float, default=30, help="seconds to wait for the cases to be routed")
+    demo.add_argument("--token", default=None, help="bearer token (default: an admin token from --data-dir)")
+    demo.add_argument("--data-dir", default=".hotline")
     demo.set_defaults(run=_demo)
+
+    token = commands.add_parser("token", help="print a bearer token for a user (for scripts)")
+    token.add_argument("--user", required=True)
+    token.add_argument("--data-dir", default=".hotline")
+    token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure pipeline throughput against bare nats-py")
     bench.add_argument("--n", type=int, default=2000, help="number of cases")

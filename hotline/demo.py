@@ -117,8 +117,8 @@ def _settled(case: dict[str, Any]) -> bool:
     return (case["status"] == "answered" and case["topic"] is not None) or bool(case.get("deadlines"))
 
 
-def run_demo(url: str, *, wait_s: float = 30.0) -> int:
-    with httpx.Client(base_url=url, timeout=10) as client:
+def run_demo(url: str, *, token: str, wait_s: float = 30.0) -> int:
+    with httpx.Client(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
         try:
             posted = _post_all(client)
         except httpx.HTTPError as exc:
@@ -138,7 +138,7 @@ def run_demo(url: str, *, wait_s: float = 30.0) -> int:
     print()
     for case_id, label, code in posted:
         case = cases.get(case_id, {})
-        unit = (case.get("unit") or {}).get("name") or ("当场解释，已办结" if case.get("status") == "answered" else "—")
+        unit = case.get("unit_name") or ("当场解释，已办结" if case.get("status") == "answered" else "—")
         due = ", ".join(f"{d['label']} 截止 {d['due_at'][:16]}" for d in case.get("deadlines", []))
         topic = "/".join(t for t in (case.get("topic"), case.get("subtopic")) if t) or "—"
         print(f"{label} {code} | {topic} | {case.get('severity') or '—'} | {unit} | {due or '无时限'}")

@@ -22,6 +22,7 @@ from types import FrameType
 
 from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
+from hotline.services.intake.accounts import ensure_admin
 from hotline.shared.migrate import upgrade
 from hotline.shared.subjects import health_subject
 
@@ -67,6 +68,7 @@ class Supervisor:
         self.nats: EmbeddedNats | None = None
         self.logs = self.data_dir / "logs"
         self._stopping = False
+        self.admin_password: str | None = None
 
     @property
     def url(self) -> str:
@@ -96,6 +98,9 @@ class Supervisor:
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         upgrade(self.env["DATABASE_URL"])
         self.say(f"数据库已迁移到最新版本：{_redact(self.env['DATABASE_URL'])}")
+        self.admin_password = ensure_admin(self.env["DATABASE_URL"], password=self.env.get("HOTLINE_ADMIN_PASSWORD"))
+        if self.admin_password:
+            self.say(f"已创建管理员账号 admin，初始密码：{self.admin_password}（只显示这一次，请妥善保存）")
         for child in self.children.values():
             self.spawn(child)
 

@@ -91,6 +91,9 @@ class CaseRow(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Who logged it (operators see what they logged) and the public answer shown to the citizen.
+    created_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    public_answer: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseEventRow(Base):
@@ -159,6 +162,67 @@ class DeadLetterRow(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     replayed_at: Mapped[datetime | None]
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # operator | dispatcher | unit | leader | admin
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class TaskRow(Base):
+    """A unit's task for a case (派单). Created from `routed`, changed by the unit's actions."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    unit_code: Mapped[str] = mapped_column(String(64), index=True)
+    unit_name: Mapped[str] = mapped_column(String(64))
+    co_units: Mapped[list[Any]] = mapped_column(default=list)
+    # pending 待签收 | signed 办理中 | paused 挂起 | answered 已答复 | returned 已退回 | closed 已办结
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    assigned_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    extension_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    updated_at: Mapped[datetime]
+
+
+class AccessLogRow(Base):
+    """Denied accesses and reads of full personal data: who, what, when, why."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # denied | reveal_contact
+    target: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 def create_engine(database_url: str, *, writes: bool = True) -> AsyncEngine:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from hotline.shared.clock import as_utc
 
@@ -145,12 +145,40 @@ class CaseEscalated(CaseEvent):
     notify: str
 
 
-AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated
+class Verdict(StrEnum):
+    SATISFIED = "满意"
+    BASICALLY_SATISFIED = "基本满意"
+    UNSATISFIED = "不满意"
 
-EVENT_TYPES: dict[str, type[CaseEvent]] = {
-    "received": CaseReceived,
-    "classified": CaseClassified,
-    "routed": CaseRouted,
-    "tracked": CaseTracked,
-    "escalated": CaseEscalated,
-}
+
+TaskActionKind = Literal[
+    "signed",  # 签收
+    "answered",  # 答复
+    "returned",  # 退回 (outside the unit's remit)
+    "extension_requested",  # 申请延期
+    "extension_decided",  # 延期审批
+    "paused",  # 挂起
+    "resumed",  # 恢复办理
+    "visited",  # 回访
+    "closed",  # 办结
+]
+
+
+class CaseActed(CaseEvent):
+    """A person acted on a case's task: who, what, why. The kind names the step (and the subject)."""
+
+    kind: TaskActionKind
+    task_id: uuid.UUID
+    unit_code: str
+    actor: str
+    actor_role: str
+    note: str | None = None
+    extension_days: int | None = None
+    approved: bool | None = None
+    verdict: Verdict | None = None
+
+
+AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed
+
+# Decodes any case event by its `kind` (for consumers of `case.v1.>`).
+ANY_CASE_EVENT: TypeAdapter[AnyCaseEvent] = TypeAdapter(AnyCaseEvent)

@@ -17,6 +17,15 @@ CASE_TRACKED: Final = "case.v1.tracked"
 CASE_ESCALATED: Final = "case.v1.escalated"
 CASE_ALL: Final = "case.v1.>"
 
+
+def case_subject(kind: str) -> str:
+    """`case.v1.<kind>` for the unit workflow events (signed, answered, returned, ...)."""
+    return f"case.v1.{kind}"
+
+
+CASE_ANSWERED: Final = "case.v1.answered"
+CASE_VISITED: Final = "case.v1.visited"
+
 DEADLETTER_STREAM: Final = "DEADLETTER"
 DEADLETTER_SUBJECTS: Final = ("deadletter.v1.>",)
 
@@ -35,6 +44,7 @@ def health_subject(service: str) -> str:
 CLASSIFIER_DURABLE: Final = "classifier-received-v1"
 ROUTER_DURABLE: Final = "router-classified-v1"
 ESCALATION_DURABLE: Final = "escalation-routed-v1"
+ESCALATION_WORKFLOW_DURABLE: Final = "escalation-workflow-v1"
 FEED_DURABLE: Final = "feed-all-v1"
 
 SERVICES: Final = ("classifier", "router", "escalation", "feed")

@@ -14,12 +14,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
 
 from hotline.services.escalation.rules import DEFAULT_RESPONSE_HOURS
-from hotline.services.escalation.tracking import OUTBOX_SOURCE, start_clocks, take_due_steps
+from hotline.services.escalation.tracking import OUTBOX_SOURCE, apply_workflow, start_clocks, take_due_steps
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
-from hotline.shared.events import CaseRouted
+from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
 from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
 from hotline.shared.outbox import OutboxRelay, broker_publish
 from hotline.shared.service import add_health_responder, attach_consumers
@@ -44,6 +44,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
             )
         relay.wake()
 
+    async def process_workflow(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
+        async with transaction(sessions) as session:
+            await apply_workflow(
+                session, [d.event for d in deliveries], clock=clock, response_hours=DEFAULT_RESPONSE_HOURS
+            )
+
+    workflow = BatchProcessor(
+        broker=broker,
+        decode=ANY_CASE_EVENT.validate_json,
+        consumer=f"{SERVICE}-workflow",
+        process=process_workflow,
+        settings=settings,
+    )
+
     processor = BatchProcessor(
         broker=broker, decode=CaseRouted.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
@@ -65,7 +79,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         app,
         settings,
         SERVICE,
-        [ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor)],
+        [
+            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
+            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
+        ],
     )
 
     @app.after_startup

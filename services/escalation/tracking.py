@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,12 +14,14 @@ from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.events import (
+    CaseActed,
     CaseEscalated,
     CaseEvent,
     CaseRouted,
     CaseTracked,
     Channel,
     DeadlineInfo,
+    Verdict,
     derived_event_id,
 )
 from hotline.shared.outbox import enqueue
@@ -143,3 +146,28 @@ async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 50
             )
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
     return len(events)
+
+
+async def apply_workflow(
+    session: AsyncSession, events: Sequence[CaseEvent], *, clock: Clock, response_hours: float
+) -> None:
+    """People's steps that move clocks: an answer meets them; 不满意 at 回访 restarts the response clock."""
+    for event in events:
+        if not isinstance(event, CaseActed):
+            continue
+        if event.kind == "answered":
+            await session.execute(
+                update(DeadlineRow)
+                .where(DeadlineRow.case_id == event.case_id, DeadlineRow.state.in_(("open", "overdue")))
+                .values(state="met", next_step_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        elif event.kind == "visited" and event.verdict is Verdict.UNSATISFIED:
+            restart = event.occurred_at
+            due = restart + timedelta(hours=response_hours)
+            await session.execute(
+                update(DeadlineRow)
+                .where(DeadlineRow.case_id == event.case_id, DeadlineRow.name == "respond")
+                .values(state="open", step=0, starts_at=restart, due_at=due, next_step_at=next_step_at(restart, due, 0))
+                .execution_options(synchronize_session=False)
+            )

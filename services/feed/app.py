@@ -8,7 +8,6 @@ from typing import Any
 
 from faststream import FastStream
 from nats.aio.msg import Msg
-from pydantic import TypeAdapter
 
 from hotline.services.feed.projection import project
 from hotline.shared import subjects
@@ -21,7 +20,7 @@ from hotline.shared.db import (
     session_factory,
     transaction,
 )
-from hotline.shared.events import AnyCaseEvent
+from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent
 from hotline.shared.messaging import (
     BatchProcessor,
     Delivery,
@@ -32,9 +31,6 @@ from hotline.shared.settings import Settings
 
 SERVICE = "feed"
 DEADLETTER_DURABLE = "feed-deadletters-v1"
-
-
-_ANY_EVENT: TypeAdapter[AnyCaseEvent] = TypeAdapter(AnyCaseEvent)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
@@ -49,7 +45,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 
     processor = BatchProcessor(
         broker=broker,
-        decode=_ANY_EVENT.validate_json,
+        decode=ANY_CASE_EVENT.validate_json,
         consumer=SERVICE,
         process=process,
         settings=settings,

@@ -14,11 +14,30 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.shared.db import CaseEventRow, CaseRow, insert_ignoring_duplicates
-from hotline.shared.events import CaseClassified, CaseEscalated, CaseEvent, CaseRouted, EscalationStep
+from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, insert_ignoring_duplicates
+from hotline.shared.events import (
+    CaseActed,
+    CaseClassified,
+    CaseEscalated,
+    CaseEvent,
+    CaseRouted,
+    EscalationStep,
+    Verdict,
+    derived_event_id,
+)
 
-# How far along a case is; a status is only replaced by one of higher rank.
-STATUS_RANK = {"received": 0, "classified": 1, "routed": 2, "tracked": 3, "overdue": 4, "answered": 9}
+# How far along the automatic pipeline a case is: a pipeline status only replaces a lower one, so
+# events may arrive in any order. People's steps (签收, 答复, ...) set the status outright, and the
+# pipeline never overrides them.
+STATUS_RANK = {"received": 0, "classified": 1, "routed": 2, "tracked": 3, "overdue": 4}
+ACTED_STATUS = {
+    "signed": "signed",
+    "answered": "answered",
+    "returned": "returned",
+    "paused": "paused",
+    "resumed": "signed",
+    "closed": "closed",
+}
 
 
 def status_after(event: CaseEvent) -> str | None:
@@ -40,7 +59,38 @@ def state_changes(event: CaseEvent) -> dict[str, Any]:
         }
     if isinstance(event, CaseRouted):
         return {"unit_code": event.unit_code, "unit_name": event.unit_name, "topic": event.topic}
+    if isinstance(event, CaseActed):
+        return acted_changes(event)
     return {}
+
+
+def acted_changes(event: CaseActed) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if event.kind in ACTED_STATUS:
+        changes["status"] = ACTED_STATUS[event.kind]
+    if event.kind == "answered":
+        changes.update(answered_at=event.occurred_at, public_answer=event.note)
+    if event.kind == "visited":
+        if event.verdict is Verdict.UNSATISFIED:  # 发回重办: open again, to be answered anew
+            changes.update(status="signed", answered_at=None)
+        else:
+            changes["status"] = "closed"
+    return changes
+
+
+def task_row(event: CaseRouted, now: datetime) -> dict[str, Any]:
+    return {
+        "id": derived_event_id(event.event_id, "task"),
+        "case_id": event.case_id,
+        "unit_code": event.unit_code,
+        "unit_name": event.unit_name,
+        "co_units": list(event.co_units),
+        "state": "pending",
+        "assigned_at": event.occurred_at,
+        "attachments": [],
+        "source_event_id": event.event_id,
+        "updated_at": now,
+    }
 
 
 async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: datetime) -> None:
@@ -56,12 +106,16 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         for event in events
     ]
     await session.execute(insert_ignoring_duplicates(session, CaseEventRow), rows)
+    tasks = [task_row(event, now) for event in events if isinstance(event, CaseRouted)]
+    if tasks:
+        await session.execute(insert_ignoring_duplicates(session, TaskRow), tasks)
     for event in events:
         values: dict[str, Any] = dict(state_changes(event))
         status = status_after(event)
         if status is not None:
             rank = sql_case(*((CaseRow.status == name, value) for name, value in STATUS_RANK.items()), else_=0)
-            values["status"] = sql_case((rank < STATUS_RANK[status], status), else_=CaseRow.status)
+            pipeline_status = CaseRow.status.in_(list(STATUS_RANK))
+            values["status"] = sql_case((pipeline_status & (rank < STATUS_RANK[status]), status), else_=CaseRow.status)
         if values:
             values["updated_at"] = now
             await session.execute(

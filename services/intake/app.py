@@ -19,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.routes import router
+from hotline.services.intake.routes_people import router as people_router
+from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import chinese_error
 from hotline.shared.clock import Clock, ScaledClock
@@ -75,6 +77,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(router)
+    app.include_router(people_router)
+    app.include_router(work_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -19,7 +19,11 @@ STATUS_LABELS = {
     "routed": "已转办",
     "tracked": "办理中",
     "overdue": "已超期",
+    "signed": "办理中",
+    "paused": "挂起",
+    "returned": "已退回待改派",
     "answered": "已答复",
+    "closed": "已办结",
 }
 CHANNEL_LABELS = {"hotline": "热线", "petition": "信访", "media": "舆情"}
 
@@ -55,7 +59,8 @@ def case_summary(case: CaseRow) -> dict[str, Any]:
         "subtopic": case.subtopic,
         "severity": case.severity,
         "needs_review": case.needs_review,
-        "unit": {"code": case.unit_code, "name": case.unit_name} if case.unit_code else None,
+        "unit": case.unit_code,
+        "unit_name": case.unit_name,
         "outcome": case.outcome,
         "received_at": _time(case.received_at),
         "answered_at": _time(case.answered_at),
@@ -81,8 +86,7 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
     detail = case_summary(case)
     detail.update(
         content=case.content,
-        caller_name=mask_name(case.person_name),
-        phone=mask_phone(case.phone),
+        public_answer=case.public_answer,
         township=case.township,
         details=case.details,
         deadlines=[

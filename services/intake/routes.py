@@ -6,10 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select, update
 
+from hotline.services.intake.access import can_see, task_units, visible_cases
+from hotline.services.intake.auth import Principal, Role, bearer_token, log_access, require
 from hotline.services.intake.cases import (
     InvalidCase,
     case_from_call,
@@ -18,13 +20,18 @@ from hotline.services.intake.cases import (
     store_case,
 )
 from hotline.services.intake.health import health_report
-from hotline.services.intake.queries import case_detail, case_summary, statistics
+from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, statistics
+from hotline.services.intake.ratelimit import RateLimiter
+from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.messaging import MSG_ID_HEADER
 
 router = APIRouter(prefix="/api/v1")
+INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
+OVERVIEW_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+lookup_limiter = RateLimiter(per_minute=30)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -32,8 +39,9 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _create(request: Request, row: dict[str, Any], event: Any) -> JSONResponse:
+async def _create(request: Request, row: dict[str, Any], event: Any, principal: Principal | None) -> JSONResponse:
     runtime = _runtime(request)
+    row["created_by"] = principal.username if principal else None
     case = await store_case(runtime.sessions, row, event, runtime.clock)
     runtime.relay.wake()
     return JSONResponse(
@@ -47,50 +55,70 @@ def _invalid(exc: InvalidCase) -> HTTPException:
     return HTTPException(422, detail=[{"field": exc.field, "message": exc.message}])
 
 
-@router.post("/calls", status_code=201, summary="登记热线来电")
-async def create_call(body: CallIn, request: Request) -> JSONResponse:
+@router.post("/calls", status_code=201, summary="登记热线来电（话务员）")
+async def create_call(
+    body: CallIn, request: Request, principal: Annotated[Principal, Depends(require(*INTAKE_ROLES))]
+) -> JSONResponse:
     try:
         row, event = case_from_call(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event)
+    return await _create(request, row, event, principal)
 
 
-@router.post("/petitions", status_code=201, summary="登记信访件")
+@router.post("/petitions", status_code=201, summary="登记信访件（网上信访无需登录）")
 async def create_petition(body: PetitionIn, request: Request) -> JSONResponse:
+    # 网上信访 is the public channel: citizens submit without an account. Every other form is logged
+    # by staff and needs a login.
+    principal = None
+    if body.form.value != "web" or bearer_token(request):
+        principal = await require(*INTAKE_ROLES)(request)
     try:
         row, event = case_from_petition(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event)
+    return await _create(request, row, event, principal)
 
 
-@router.post("/mentions", status_code=201, summary="登记舆情")
-async def create_mention(body: MentionIn, request: Request) -> JSONResponse:
+@router.post("/mentions", status_code=201, summary="登记舆情（舆情监测）")
+async def create_mention(
+    body: MentionIn, request: Request, principal: Annotated[Principal, Depends(require(*INTAKE_ROLES))]
+) -> JSONResponse:
     try:
         row, event = case_from_mention(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event)
+    return await _create(request, row, event, principal)
 
 
 @router.get("/cases/{case_id}", summary="案件详情（含时限与全部事件）")
-async def get_case(case_id: str, request: Request) -> dict[str, Any]:
+async def get_case(
+    case_id: str, request: Request, principal: Annotated[Principal, Depends(require())]
+) -> dict[str, Any]:
     try:
         parsed = uuid.UUID(case_id)
     except ValueError:
         raise HTTPException(422, detail=[{"field": "case_id", "message": "案件编号格式不正确"}]) from None
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
-        detail = await case_detail(session, parsed, now=runtime.clock.now())
-    if detail is None:
+        case = await session.get(CaseRow, parsed)
+        visible = case is not None and can_see(principal, case, await task_units(session, case))
+        detail = await case_detail(session, parsed, now=runtime.clock.now()) if visible else None
+    if case is None or detail is None:
+        if case is not None:  # exists but is not this caller's: say 404, log the attempt
+            async with transaction(runtime.sessions) as session:
+                await log_access(
+                    session, clock=runtime.clock, who=principal.username, action="denied", target=f"case {case_id}"
+                )
         raise HTTPException(404, detail="案件不存在")
+    detail.update(masked_contact(case, principal))
     return detail
 
 
 @router.get("/cases", summary="案件列表")
 async def list_cases(
     request: Request,
+    principal: Annotated[Principal, Depends(require())],
     channel: str | None = None,
     status: str | None = None,
     unit: str | None = None,
@@ -98,7 +126,9 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    statement = select(CaseRow).order_by(CaseRow.received_at.desc()).limit(limit).offset(offset)
+    statement = visible_cases(
+        principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(limit).offset(offset)
+    )
     if channel:
         statement = statement.where(CaseRow.channel == channel)
     if status:
@@ -113,7 +143,7 @@ async def list_cases(
 
 
 @router.get("/stats", summary="受理与答复统计")
-async def get_stats(request: Request) -> dict[str, Any]:
+async def get_stats(request: Request, _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))]) -> dict[str, Any]:
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
         return await statistics(session, now=runtime.clock.now())
@@ -122,6 +152,7 @@ async def get_stats(request: Request) -> dict[str, Any]:
 @router.get("/feed", summary="实时事件流（Server-Sent Events）")
 async def feed(
     request: Request,
+    _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
     since: Annotated[int | None, Query(ge=0, description="从该序号之后开始补发")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
@@ -144,7 +175,10 @@ async def health(request: Request) -> JSONResponse:
 
 @router.get("/dead-letters", summary="死信列表")
 async def list_dead_letters(
-    request: Request, include_replayed: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    request: Request,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+    include_replayed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     statement = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
     if not include_replayed:
@@ -168,7 +202,9 @@ async def list_dead_letters(
 
 
 @router.post("/dead-letters/{letter_id}/replay", summary="重放死信")
-async def replay_dead_letter(letter_id: int, request: Request) -> dict[str, Any]:
+async def replay_dead_letter(
+    letter_id: int, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
     """Publish the stored message again on its original subject (after the cause was fixed)."""
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
@@ -182,3 +218,23 @@ async def replay_dead_letter(letter_id: int, request: Request) -> dict[str, Any]
             update(DeadLetterRow).where(DeadLetterRow.id == letter_id).values(replayed_at=runtime.clock.now())
         )
     return {"id": letter_id, "replayed_to": letter.subject, "message_id": replay_id}
+
+
+@router.get("/lookup/{query_code}", summary="群众凭查询码查询办理进度（无需登录）")
+async def lookup(query_code: str, request: Request) -> dict[str, Any]:
+    client = request.client.host if request.client else "?"
+    if not lookup_limiter.allow(client):
+        raise HTTPException(429, detail="查询过于频繁，请稍后再试")
+    async with _runtime(request).read_sessions() as session:
+        case = await session.scalar(select(CaseRow).where(CaseRow.query_code == query_code.strip().upper()))
+    if case is None:
+        raise HTTPException(404, detail="查询码不存在，请核对后重试")
+    return {
+        "query_code": case.query_code,
+        "channel": CHANNEL_LABELS.get(case.channel, case.channel),
+        "status": STATUS_LABELS.get(case.status, case.status),
+        "received_at": case_summary(case)["received_at"],
+        "unit": case.unit_name,
+        "answered_at": case_summary(case)["answered_at"],
+        "answer": case.public_answer,
+    }

@@ -17,6 +17,7 @@ from hotline.supervisor import SERVICE_MODULES, Supervisor
 pytestmark = pytest.mark.e2e
 
 SystemFactory = Callable[..., Supervisor]
+ADMIN_PASSWORD = "e2e-admin-password"
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def start_system(
             "NATS_URL": nats_server.url,
             "DATABASE_URL": database_url,
             "HOTLINE_LOG_LEVEL": "INFO",
+            "HOTLINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             **env,
         }
         supervisor = Supervisor(
@@ -74,5 +76,10 @@ def wait_until(condition: Callable[[], Any], *, timeout_s: float = 30, what: str
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
-def client_for(supervisor: Supervisor) -> httpx.Client:
-    return httpx.Client(base_url=supervisor.url, timeout=10)
+def client_for(supervisor: Supervisor, *, username: str = "admin", password: str = ADMIN_PASSWORD) -> httpx.Client:
+    """An HTTP client logged in as `username` (the admin by default)."""
+    client = httpx.Client(base_url=supervisor.url, timeout=10)
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    response.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return client

@@ -11,17 +11,35 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.natsserver import EmbeddedNats
+from hotline.services.intake.accounts import ensure_admin
 from hotline.services.intake.app import create_app
 from hotline.shared.settings import Settings
 
 CALL = {"phone": "13859612345", "content": "村道排水沟堵塞，请尽快疏通。", "outcome": "transfer", "township": "城厢镇"}
 
 
+ADMIN_PASSWORD = "intake-test-admin"
+
+
 @pytest.fixture
-def client(nats_server: EmbeddedNats, database_url: str) -> Iterator[TestClient]:
-    settings = Settings(NATS_URL=nats_server.url, DATABASE_URL=database_url)  # type: ignore[call-arg]
+def anonymous(nats_server: EmbeddedNats, database_url: str) -> Iterator[TestClient]:
+    ensure_admin(database_url, password=ADMIN_PASSWORD)
+    settings = Settings(NATS_URL=nats_server.url, DATABASE_URL=database_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def login(client: TestClient, username: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def client(anonymous: TestClient) -> TestClient:
+    """Logged in as the admin."""
+    anonymous.headers.update(login(anonymous, "admin", ADMIN_PASSWORD))
+    return anonymous
 
 
 def received_messages(url: str) -> list[dict[str, object]]:
@@ -110,7 +128,8 @@ def test_health_names_the_services_that_are_down(client: TestClient) -> None:
     assert set(body["down"]) == {"classifier", "router", "escalation", "feed"}
 
 
-def test_live_feed_page_serves_every_asset_locally(client: TestClient) -> None:
+def test_live_feed_page_serves_every_asset_locally(anonymous: TestClient) -> None:
+    client = anonymous
     page = client.get("/")
     assert page.status_code == 200 and "实时事件" in page.text
     for asset in ("/static/feed.js", "/static/feed.css"):

@@ -27,14 +27,35 @@ function add(item) {
   while (rows.children.length > 300) rows.lastChild.remove();
 }
 
-const source = new EventSource("/api/v1/feed?since=0");
-for (const kind of Object.keys(KINDS)) source.addEventListener(kind, ev => add(JSON.parse(ev.data)));
-source.onopen = () => { document.getElementById("conn").textContent = "已连接"; };
-source.onerror = () => { document.getElementById("conn").textContent = "连接中断，正在重连…"; };
+let token = sessionStorage.getItem("hotline-token");
+const authed = () => ({ headers: { Authorization: "Bearer " + token } });
+
+function connect() {
+  // EventSource cannot send headers, so the feed takes the token as a query parameter.
+  const source = new EventSource("/api/v1/feed?since=0&access_token=" + encodeURIComponent(token));
+  for (const kind of Object.keys(KINDS)) source.addEventListener(kind, ev => add(JSON.parse(ev.data)));
+  source.onopen = () => { document.getElementById("conn").textContent = "已连接"; };
+  source.onerror = () => { document.getElementById("conn").textContent = "连接中断，正在重连…"; };
+}
+
+const form = document.getElementById("login");
+form.addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const body = JSON.stringify(Object.fromEntries(new FormData(form)));
+  const response = await fetch("/api/v1/auth/token", { method: "POST", headers: { "content-type": "application/json" }, body });
+  const result = await response.json();
+  if (!response.ok) { document.getElementById("login-error").textContent = result.detail || "登录失败"; return; }
+  token = result.access_token; sessionStorage.setItem("hotline-token", token);
+  form.hidden = true; start();
+});
+
+function start() { connect(); if (token) start(); else form.hidden = false; }
 
 async function refresh() {
   try {
-    const stats = (await (await fetch("/api/v1/stats")).json()).overall;
+    const response = await fetch("/api/v1/stats", authed());
+    if (response.status === 401) { sessionStorage.removeItem("hotline-token"); form.hidden = false; return; }
+    const stats = (await response.json()).overall;
     const set = (id, v) => { document.getElementById(id).textContent = v ?? "–"; };
     set("s-received", stats.received); set("s-on-spot", stats.answered_on_spot);
     set("s-transferred", stats.transferred); set("s-answered", stats.answered); set("s-overdue", stats.overdue);
@@ -45,4 +66,4 @@ async function refresh() {
     badge.textContent = body.message; badge.className = "badge " + (health.ok ? "ok" : "bad");
   } catch (err) { document.getElementById("health").textContent = "无法连接服务"; }
 }
-refresh(); setInterval(refresh, 5000);
+if (token) start(); else form.hidden = false;

@@ -1,0 +1,139 @@
+"""Users, passwords (argon2) and bearer tokens; the FastAPI dependencies that enforce roles."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.shared.clock import Clock
+from hotline.shared.db import AccessLogRow, ApiTokenRow, UserRow
+
+log = logging.getLogger(__name__)
+_hasher = PasswordHasher()
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # 话务员
+    DISPATCHER = "dispatcher"  # 派单员
+    UNIT = "unit"  # 承办单位工作人员
+    LEADER = "leader"  # 领导
+    ADMIN = "admin"  # 管理员
+
+
+ROLE_LABELS = {
+    Role.OPERATOR: "话务员",
+    Role.DISPATCHER: "派单员",
+    Role.UNIT: "承办单位",
+    Role.LEADER: "领导",
+    Role.ADMIN: "管理员",
+}
+# Roles that see every case; the others see their own unit's tasks or what they logged.
+SEES_ALL = frozenset({Role.DISPATCHER, Role.LEADER, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    username: str
+    role: Role
+    unit_code: str | None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(session: AsyncSession, user: UserRow, *, clock: Clock, label: str = "api") -> str:
+    token = "hl_" + secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(
+        ApiTokenRow(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            label=label,
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
+    return token
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> UserRow | None:
+    user = await session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
+    if user is None or not verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+async def principal_for_token(session: AsyncSession, token: str, *, clock: Clock) -> Principal | None:
+    row = await session.get(ApiTokenRow, _token_hash(token))
+    if row is None or row.expires_at <= clock.now():
+        return None
+    user = await session.get(UserRow, row.user_id)
+    if user is None or not user.active:
+        return None
+    return Principal(user.id, user.username, Role(user.role), user.unit_code)
+
+
+async def log_access(
+    session: AsyncSession, *, clock: Clock, who: str | None, action: str, target: str, reason: str | None = None
+) -> None:
+    session.add(AccessLogRow(at=clock.now(), username=who, action=action, target=target, reason=reason))
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    # EventSource cannot send headers: the live feed page passes its token as a query parameter.
+    return request.query_params.get("access_token")
+
+
+def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: the caller's principal, if logged in with one of `roles` (any role when empty)."""
+
+    async def dependency(request: Request) -> Principal:
+        runtime = request.app.state.runtime
+        token = bearer_token(request)
+        if not token:
+            raise HTTPException(
+                401, detail="未登录：请在 Authorization 头中提供 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
+            )
+        async with runtime.read_sessions() as session:
+            principal = await principal_for_token(session, token, clock=runtime.clock)
+        if principal is None:
+            raise HTTPException(401, detail="令牌无效或已过期，请重新登录", headers={"WWW-Authenticate": "Bearer"})
+        if roles and principal.role not in roles:
+            async with runtime.sessions() as session, session.begin():
+                await log_access(
+                    session, clock=runtime.clock, who=principal.username, action="denied", target=request.url.path
+                )
+            log.warning("denied %s (%s) on %s", principal.username, principal.role, request.url.path)
+            allowed = "、".join(ROLE_LABELS[r] for r in roles)
+            raise HTTPException(403, detail=f"无权访问：需要 {allowed} 角色")
+        return principal
+
+    return dependency

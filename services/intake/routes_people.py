@@ -1,0 +1,103 @@
+"""Log-in, users and units."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
+from hotline.services.router.rules import load_county
+from hotline.shared.db import UserRow, transaction
+
+router = APIRouter(prefix="/api/v1")
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    password: str = Field(min_length=8, max_length=256)
+    role: Role
+    unit: str | None = None
+    display_name: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/auth/token", summary="登录，获取令牌")
+async def login(body: Credentials, request: Request) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    async with transaction(runtime.sessions) as session:
+        user = await authenticate(session, body.username, body.password)
+        if user is None:
+            raise HTTPException(401, detail="用户名或密码错误")
+        token = await issue_token(session, user, clock=runtime.clock, label="login")
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "username": user.username,
+        "role": user.role,
+        "unit": user.unit_code,
+    }
+
+
+@router.get("/me", summary="当前用户")
+async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+    return {
+        "username": principal.username,
+        "role": principal.role.value,
+        "role_label": ROLE_LABELS[principal.role],
+        "unit": principal.unit_code,
+    }
+
+
+@router.get("/units", summary="承办单位")
+async def units(_: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+    county = load_county()
+    return {
+        "county": county.name,
+        "items": [{"code": u.code, "name": u.name, "kind": u.kind} for u in county.units.values()],
+    }
+
+
+@router.post("/users", status_code=201, summary="新建用户（管理员）")
+async def create_user(
+    body: NewUser, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    county = load_county()
+    if body.role is Role.UNIT and body.unit not in county.units:
+        raise HTTPException(
+            422, detail=[{"field": "unit", "message": "承办单位人员必须指定有效的单位编码（见 /api/v1/units）"}]
+        )
+    if body.role is not Role.UNIT and body.unit is not None:
+        raise HTTPException(422, detail=[{"field": "unit", "message": "只有承办单位人员（role=unit）可以指定单位"}])
+    runtime = request.app.state.runtime
+    try:
+        async with transaction(runtime.sessions) as session:
+            user = UserRow(
+                username=body.username,
+                display_name=body.display_name,
+                password_hash=hash_password(body.password),
+                role=body.role.value,
+                unit_code=body.unit,
+                active=True,
+                created_at=runtime.clock.now(),
+            )
+            session.add(user)
+    except IntegrityError:
+        raise HTTPException(409, detail=f"用户名 {body.username} 已存在") from None
+    return {"username": body.username, "role": body.role.value, "unit": body.unit}
+
+
+@router.get("/users", summary="用户列表（管理员）")
+async def list_users(request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
+    async with request.app.state.runtime.read_sessions() as session:
+        rows = (await session.execute(select(UserRow).order_by(UserRow.id))).scalars().all()
+    return {"items": [{"username": u.username, "role": u.role, "unit": u.unit_code, "active": u.active} for u in rows]}

@@ -1,0 +1,419 @@
+"""The units' work: task inbox and steps (签收, 答复, 退回, 延期, 挂起), dispatch, 回访, contact reads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from hotline.services.intake.access import can_see, task_units
+from hotline.services.intake.auth import Principal, Role, log_access, require
+from hotline.services.intake.queries import mask_name, mask_phone
+from hotline.services.intake.runtime import Runtime
+from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
+from hotline.services.router.rules import load_county
+from hotline.shared import subjects
+from hotline.shared.clock import beijing
+from hotline.shared.db import CaseRow, TaskRow, transaction
+from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, Severity, Verdict
+from hotline.shared.outbox import enqueue
+
+router = APIRouter(prefix="/api/v1")
+OUTBOX_SOURCE = "intake"
+
+
+class StepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class AnswerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    answer: str = Field(min_length=1, max_length=20000)
+    public_answer: str | None = Field(default=None, max_length=5000)
+    attachments: list[dict[str, str]] = Field(default_factory=list, max_length=20)
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ExtendBody(ReasonBody):
+    days: int = Field(ge=1, le=MAX_EXTENSION_DAYS)
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approved: bool
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DispatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: str
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class VisitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Verdict
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def task_view(task: TaskRow, case: CaseRow | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(task.id),
+        "case_id": str(task.case_id),
+        "unit": task.unit_code,
+        "unit_name": task.unit_name,
+        "co_units": task.co_units,
+        "state": task.state,
+        "state_label": STATE_LABELS.get(task.state, task.state),
+        "assigned_at": beijing(task.assigned_at).isoformat(),
+        "signed_at": beijing(task.signed_at).isoformat() if task.signed_at else None,
+        "answered_at": beijing(task.answered_at).isoformat() if task.answered_at else None,
+        "answer": task.answer,
+        "extension_request": task.extension_request,
+    }
+    if case is not None:
+        view.update(
+            query_code=case.query_code,
+            channel=case.channel,
+            topic=case.topic,
+            severity=case.severity,
+            excerpt=case.content[:80],
+            received_at=beijing(case.received_at).isoformat(),
+        )
+    return view
+
+
+@router.get("/tasks", summary="我的任务（单位收件箱）")
+async def list_tasks(
+    request: Request,
+    principal: Annotated[Principal, Depends(require())],
+    state: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    statement = (
+        select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).order_by(TaskRow.assigned_at.desc())
+    )
+    if principal.role is Role.UNIT:
+        statement = statement.where(TaskRow.unit_code == principal.unit_code)
+    elif principal.role is Role.OPERATOR:
+        statement = statement.where(CaseRow.created_by == principal.username)
+    if state:
+        statement = statement.where(TaskRow.state == state)
+    async with _runtime(request).read_sessions() as session:
+        rows = (await session.execute(statement.limit(limit))).all()
+    return {"items": [task_view(task, case) for task, case in rows]}
+
+
+async def _acted(
+    request: Request,
+    principal: Principal,
+    task_id: str,
+    action: str,
+    *,
+    note: str | None,
+    changes: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    try:
+        parsed = uuid.UUID(task_id)
+    except ValueError:
+        raise HTTPException(404, detail="任务不存在") from None
+    async with transaction(runtime.sessions) as session:
+        task = await session.get(TaskRow, parsed)
+        own = task is not None and (
+            principal.role in (Role.DISPATCHER, Role.ADMIN) or task.unit_code == principal.unit_code
+        )
+        if task is None or not own:
+            await log_access(
+                session, clock=runtime.clock, who=principal.username, action="denied", target=f"task {task_id}"
+            )
+            raise HTTPException(404, detail="任务不存在")
+        case = await session.get(CaseRow, task.case_id)
+        assert case is not None
+        returned_before = bool(
+            await session.scalar(select(TaskRow.id).where(TaskRow.case_id == task.case_id, TaskRow.state == "returned"))
+        )
+        now = runtime.clock.now()
+        try:
+            task.state = check_step(action, task, now=now, returned_before=returned_before)
+        except WorkflowError as exc:
+            raise HTTPException(409, detail=str(exc)) from None
+        for key, value in (changes or {}).items():
+            setattr(task, key, value)
+        task.updated_at = now
+        event = CaseActed(
+            event_id=uuid.uuid4(),
+            case_id=task.case_id,
+            occurred_at=now,
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            kind=EVENT_KIND[action],
+            task_id=task.id,
+            unit_code=task.unit_code,
+            actor=principal.username,
+            actor_role=principal.role.value,
+            note=note,
+            **(extra or {}),
+        )
+        await enqueue(
+            session, source=OUTBOX_SOURCE, events=[(subjects.case_subject(event.kind), event)], clock=runtime.clock
+        )
+        view = task_view(task, case)
+    runtime.relay.wake()
+    return view
+
+
+UNIT_STAFF = (Role.UNIT, Role.DISPATCHER, Role.ADMIN)
+
+
+@router.post("/tasks/{task_id}/sign", summary="签收")
+async def sign(
+    task_id: str, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    now = _runtime(request).clock.now()
+    return await _acted(
+        request, principal, task_id, "sign", note=None, changes={"signed_at": now, "signed_by": principal.username}
+    )
+
+
+@router.post("/tasks/{task_id}/answer", summary="答复")
+async def answer(
+    task_id: str, body: AnswerBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    now = _runtime(request).clock.now()
+    return await _acted(
+        request,
+        principal,
+        task_id,
+        "answer",
+        note=body.public_answer or body.answer,
+        changes={"answered_at": now, "answer": body.answer, "attachments": body.attachments},
+    )
+
+
+@router.post("/tasks/{task_id}/return", summary="退回（非本单位职责）")
+async def return_task(
+    task_id: str, body: ReasonBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    return await _acted(request, principal, task_id, "return", note=body.reason, changes={"return_reason": body.reason})
+
+
+@router.post("/tasks/{task_id}/extend", summary="申请延期")
+async def extend(
+    task_id: str, body: ExtendBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    request_record = {"days": body.days, "reason": body.reason, "by": principal.username, "decision": None}
+    return await _acted(
+        request,
+        principal,
+        task_id,
+        "extend",
+        note=body.reason,
+        changes={"extension_request": request_record},
+        extra={"extension_days": body.days},
+    )
+
+
+@router.post("/tasks/{task_id}/pause", summary="挂起（等待群众补充材料等）")
+async def pause(
+    task_id: str, body: ReasonBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    return await _acted(request, principal, task_id, "pause", note=body.reason, changes={"pause_reason": body.reason})
+
+
+@router.post("/tasks/{task_id}/resume", summary="恢复办理")
+async def resume(
+    task_id: str, body: StepBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    return await _acted(request, principal, task_id, "resume", note=body.note, changes={"pause_reason": None})
+
+
+@router.post("/tasks/{task_id}/extension", summary="审批延期申请（派单员、领导）")
+async def decide_extension(
+    task_id: str,
+    body: DecisionBody,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.LEADER, Role.ADMIN))],
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    async with transaction(runtime.sessions) as session:
+        task = await session.get(TaskRow, uuid.UUID(task_id)) if _is_uuid(task_id) else None
+        if task is None:
+            raise HTTPException(404, detail="任务不存在")
+        pending = task.extension_request
+        if not pending or pending.get("decision") is not None:
+            raise HTTPException(409, detail="该任务没有待审批的延期申请")
+        case = await session.get(CaseRow, task.case_id)
+        assert case is not None
+        now = runtime.clock.now()
+        task.extension_request = {
+            **pending,
+            "decision": "approved" if body.approved else "refused",
+            "by": principal.username,
+        }
+        task.updated_at = now
+        event = CaseActed(
+            event_id=uuid.uuid4(),
+            case_id=task.case_id,
+            occurred_at=now,
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            kind="extension_decided",
+            task_id=task.id,
+            unit_code=task.unit_code,
+            actor=principal.username,
+            actor_role=principal.role.value,
+            note=body.note,
+            extension_days=pending["days"],
+            approved=body.approved,
+        )
+        await enqueue(
+            session, source=OUTBOX_SOURCE, events=[(subjects.case_subject(event.kind), event)], clock=runtime.clock
+        )
+        view = task_view(task, case)
+    runtime.relay.wake()
+    return view
+
+
+@router.post("/cases/{case_id}/dispatch", summary="派单/改派（派单员）")
+async def dispatch(
+    case_id: str,
+    body: DispatchBody,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))],
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    county = load_county()
+    unit = county.units.get(body.unit)
+    if unit is None:
+        raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
+    async with transaction(runtime.sessions) as session:
+        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
+        if case is None:
+            raise HTTPException(404, detail="案件不存在")
+        now = runtime.clock.now()
+        event = CaseRouted(
+            event_id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=now,
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            topic=case.topic or "人工分拣",
+            severity=Severity(case.severity or Severity.GENERAL.value),
+            unit_code=unit.code,
+            unit_name=unit.name,
+            reason=f"派单员 {principal.username} 指定：{body.reason}",
+        )
+        events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
+        await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=runtime.clock)
+    runtime.relay.wake()
+    return {"case_id": case_id, "unit": unit.code, "unit_name": unit.name, "event_id": str(event.event_id)}
+
+
+@router.post("/cases/{case_id}/visit", summary="回访（记录群众评价）")
+async def visit(
+    case_id: str,
+    body: VisitBody,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.OPERATOR, Role.DISPATCHER, Role.ADMIN))],
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    async with transaction(runtime.sessions) as session:
+        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
+        if case is None:
+            raise HTTPException(404, detail="案件不存在")
+        task = await session.scalar(
+            select(TaskRow)
+            .where(TaskRow.case_id == case.id, TaskRow.state == "answered")
+            .order_by(TaskRow.answered_at.desc())
+        )
+        if task is None:
+            raise HTTPException(409, detail="案件尚未答复，不能回访")
+        now = runtime.clock.now()
+        # 不满意 sends the case back to the unit (发回重办); otherwise the task is closed (办结).
+        task.state = "signed" if body.verdict is Verdict.UNSATISFIED else "closed"
+        task.updated_at = now
+        event = CaseActed(
+            event_id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=now,
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            kind="visited",
+            task_id=task.id,
+            unit_code=task.unit_code,
+            actor=principal.username,
+            actor_role=principal.role.value,
+            note=body.note,
+            verdict=body.verdict,
+        )
+        await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_VISITED, event)], clock=runtime.clock)
+        view = task_view(task, case)
+    runtime.relay.wake()
+    return view
+
+
+@router.get("/cases/{case_id}/contact", summary="查看完整联系方式（记录查看人和理由）")
+async def contact(
+    case_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require())],
+    reason: Annotated[str, Query(min_length=2, max_length=500, description="查看理由")],
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    async with transaction(runtime.sessions) as session:
+        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
+        units = await task_units(session, case) if case else set()
+        if case is None or not can_see(principal, case, units):
+            await log_access(
+                session, clock=runtime.clock, who=principal.username, action="denied", target=f"case {case_id}"
+            )
+            raise HTTPException(404, detail="案件不存在")
+        secret = bool((case.details or {}).get("wants_secrecy"))
+        if secret and principal.role is Role.UNIT:
+            await log_access(
+                session,
+                clock=runtime.clock,
+                who=principal.username,
+                action="denied",
+                target=f"contact {case_id}",
+                reason=reason,
+            )
+            raise HTTPException(403, detail="来电人要求保密，承办单位不能查看其姓名和电话")
+        await log_access(
+            session,
+            clock=runtime.clock,
+            who=principal.username,
+            action="reveal_contact",
+            target=f"case {case_id}",
+            reason=reason,
+        )
+        return {"name": case.person_name, "phone": case.phone}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def masked_contact(case: CaseRow, principal: Principal) -> dict[str, str | None]:
+    if principal.role is Role.UNIT and (case.details or {}).get("wants_secrecy"):
+        return {"caller_name": "（保密）", "phone": "（保密）"}
+    return {"caller_name": mask_name(case.person_name), "phone": mask_phone(case.phone)}

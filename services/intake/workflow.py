@@ -1,0 +1,55 @@
+"""The unit's task life as plain rules: which step may follow which, and what a step changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hotline.shared.db import TaskRow
+
+# 退回 within 2 working days (山东 2020); counted in hours here until the working-day calendar is wired in.
+RETURN_WINDOW = timedelta(days=2)
+MAX_EXTENSION_DAYS = 30
+
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    # action: (states it may start from, state it leads to)
+    "sign": (frozenset({"pending"}), "signed"),
+    "answer": (frozenset({"signed"}), "answered"),
+    "return": (frozenset({"pending", "signed"}), "returned"),
+    "extend": (frozenset({"signed", "paused"}), ""),  # state unchanged; a dispatcher decides
+    "pause": (frozenset({"signed"}), "paused"),
+    "resume": (frozenset({"paused"}), "signed"),
+}
+EVENT_KIND = {
+    "sign": "signed",
+    "answer": "answered",
+    "return": "returned",
+    "extend": "extension_requested",
+    "pause": "paused",
+    "resume": "resumed",
+}
+STATE_LABELS = {
+    "pending": "待签收",
+    "signed": "办理中",
+    "paused": "挂起",
+    "answered": "已答复",
+    "returned": "已退回",
+    "closed": "已办结",
+}
+
+
+class WorkflowError(ValueError):
+    """A step that is not allowed now; the message says why, in Chinese."""
+
+
+def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bool) -> str:
+    """The state the task moves to, or WorkflowError."""
+    allowed_from, target = ACTIONS[action]
+    if task.state not in allowed_from:
+        current = STATE_LABELS.get(task.state, task.state)
+        raise WorkflowError(f"任务当前为「{current}」，不能执行该操作")
+    if action == "return":
+        if returned_before:
+            raise WorkflowError("该案件已退回过一次，派单中心指定承办单位后不能再次退回")
+        if now - task.assigned_at > RETURN_WINDOW:
+            raise WorkflowError("已超过退回期限（派单后2个工作日内）")
+    return target or task.state
