@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,13 @@ def wait_until(condition: Callable[[], Any], *, timeout_s: float = 30, what: str
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
-def client_for(supervisor: Supervisor, *, username: str = "admin", password: str = ADMIN_PASSWORD) -> httpx.Client:
+@contextmanager
+def client_for(
+    supervisor: Supervisor, *, username: str = "admin", password: str = ADMIN_PASSWORD
+) -> Iterator[httpx.Client]:
     """An HTTP client logged in as `username` (the admin by default)."""
-    client = httpx.Client(base_url=supervisor.url, timeout=10)
-    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
-    response.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-    return client
+    with httpx.Client(base_url=supervisor.url, timeout=10) as client:
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        response.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        yield client

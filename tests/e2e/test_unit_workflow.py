@@ -1,0 +1,133 @@
+"""A unit's day through the real system: roles, isolation, 签收 → 答复 → 回访, 退回 → 改派."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import SystemFactory, client_for, wait_until
+from tests.e2e.test_pipeline import CALL, routed_case
+
+PASSWORD = "unit-pass-123"
+
+
+def add_user(admin: httpx.Client, username: str, role: str, unit: str | None = None) -> None:
+    response = admin.post(
+        "/api/v1/users", json={"username": username, "password": PASSWORD, "role": role, "unit": unit}
+    )
+    assert response.status_code == 201, response.text
+
+
+def other_unit(admin: httpx.Client, unit: str) -> str:
+    return next(u["code"] for u in admin.get("/api/v1/units").json()["items"] if u["code"] != unit)
+
+
+def task_of(client: httpx.Client, case_id: str) -> dict[str, Any] | None:
+    return next((t for t in client.get("/api/v1/tasks").json()["items"] if t["case_id"] == case_id), None)
+
+
+def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        case_id = admin.post("/api/v1/calls", json=CALL).json()["id"]
+        unit = wait_until(lambda: routed_case(admin, case_id), what="routing")["unit"]
+        stranger_unit = other_unit(admin, unit)
+        add_user(admin, "staff", "unit", unit)
+        add_user(admin, "stranger", "unit", stranger_unit)
+        add_user(admin, "operator1", "operator")
+
+    with client_for(system, username="stranger", password=PASSWORD) as stranger:
+        assert stranger.get(f"/api/v1/cases/{case_id}").status_code == 404
+        assert task_of(stranger, case_id) is None
+        assert stranger.get("/api/v1/stats").status_code == 403
+
+    with client_for(system, username="staff", password=PASSWORD) as staff:
+        task = wait_until(lambda: task_of(staff, case_id), what="the task in the unit's inbox")
+        assert task["state"] == "pending"
+        case = staff.get(f"/api/v1/cases/{case_id}").json()
+        assert case["phone"] == "138****2345" and case["unit"] == unit
+
+        with client_for(system, username="stranger", password=PASSWORD) as stranger:
+            assert stranger.post(f"/api/v1/tasks/{task['id']}/sign").status_code == 404
+
+        assert staff.post(f"/api/v1/tasks/{task['id']}/answer", json={"answer": "x"}).status_code == 409
+        assert staff.post(f"/api/v1/tasks/{task['id']}/sign").json()["state"] == "signed"
+        answered = staff.post(
+            f"/api/v1/tasks/{task['id']}/answer",
+            json={"answer": "已安排施工队于本周内更换路灯。", "public_answer": "路灯已安排本周内维修。"},
+        )
+        assert answered.status_code == 200 and answered.json()["state"] == "answered"
+
+        def settled() -> dict[str, Any] | None:
+            c: dict[str, Any] = staff.get(f"/api/v1/cases/{case_id}").json()
+            return c if c["status"] == "answered" and c["deadlines"][0]["state"] == "met" else None
+
+        case = wait_until(settled, what="the answer to reach the case and its clock")
+        steps = [(e["kind"], e["event"].get("actor")) for e in case["history"] if e["kind"] in ("signed", "answered")]
+        assert steps == [("signed", "staff"), ("answered", "staff")]
+
+    with httpx.Client(base_url=system.url) as public:
+        found = public.get(f"/api/v1/lookup/{case['query_code']}").json()
+        assert found["status"] == "已答复" and found["answer"] == "路灯已安排本周内维修。"
+        assert "phone" not in found and "content" not in found
+
+    with client_for(system) as admin:
+        stats = admin.get("/api/v1/stats").json()["overall"]
+        assert stats["answered"] == 1 and stats["response_rate"] == 100.0
+        # 回访: 不满意 sends it back to the unit and reopens the clock.
+        revisit = admin.post(f"/api/v1/cases/{case_id}/visit", json={"verdict": "不满意", "note": "路灯仍未修好"})
+        assert revisit.status_code == 200 and revisit.json()["state"] == "signed"
+        reopened = wait_until(
+            lambda: (
+                (c := admin.get(f"/api/v1/cases/{case_id}").json())["status"] == "signed"
+                and c["deadlines"][0]["state"] == "open"
+                and c
+            ),
+            what="the case to be reopened",
+        )
+        assert reopened["answered_at"] is None
+
+
+def test_a_returned_task_is_redispatched_to_another_unit(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        case_id = admin.post("/api/v1/calls", json=CALL).json()["id"]
+        unit = wait_until(lambda: routed_case(admin, case_id), what="routing")["unit"]
+        task = wait_until(lambda: task_of(admin, case_id), what="the task")
+        returned = admin.post(f"/api/v1/tasks/{task['id']}/return", json={"reason": "不属于本单位职责"})
+        assert returned.status_code == 200 and returned.json()["state"] == "returned"
+        target = other_unit(admin, unit)
+        dispatched = admin.post(f"/api/v1/cases/{case_id}/dispatch", json={"unit": target, "reason": "改派"})
+        assert dispatched.status_code == 200, dispatched.text
+        new_task = wait_until(
+            lambda: next(
+                (
+                    t
+                    for t in admin.get("/api/v1/tasks").json()["items"]
+                    if t["case_id"] == case_id and t["unit"] == target
+                ),
+                None,
+            ),
+            what="the new unit's task",
+        )
+        assert new_task["state"] == "pending"
+        # 首接负责 and one return only: the new unit cannot hand it back again.
+        again = admin.post(f"/api/v1/tasks/{new_task['id']}/return", json={"reason": "也不是我们的"})
+        assert again.status_code == 409 and "退回" in again.json()["detail"]
+
+
+def test_every_endpoint_but_health_lookup_and_web_petitions_needs_a_login(start_system: SystemFactory) -> None:
+    system = start_system()
+    with httpx.Client(base_url=system.url) as anonymous:
+        assert anonymous.get("/api/v1/health").status_code == 200
+        for method, path in (("GET", "/api/v1/stats"), ("GET", "/api/v1/tasks"), ("POST", "/api/v1/calls")):
+            response = anonymous.request(method, path, json=CALL if method == "POST" else None)
+            assert response.status_code == 401, path
+            assert "令牌" in response.json()["detail"] or "登录" in response.json()["detail"]
+        web = anonymous.post(
+            "/api/v1/petitions",
+            json={"form": "web", "petitioner_name": "王某", "content": "小区门口道路破损严重，请修补。"},
+        )
+        assert web.status_code == 201
+        assert anonymous.post("/api/v1/auth/token", json={"username": "admin", "password": "wrong"}).status_code == 401
