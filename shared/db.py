@@ -129,6 +129,8 @@ class DeadlineRow(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     label: Mapped[str] = mapped_column(String(64))
+    unit_of_time: Mapped[str] = mapped_column(String(16), default="hours")  # hours | days | workdays
+    source: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime]
@@ -138,6 +140,11 @@ class DeadlineRow(Base):
     # Index of the last escalation step taken (0 = none yet) and when the next one falls due.
     step: Mapped[int] = mapped_column(Integer, default=0)
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    # 挂起 stops the clock: while paused_at is set nothing escalates; on resume the clock moves on by
+    # the pause, which is added to paused_seconds.
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    extended_by: Mapped[str | None] = mapped_column(String(32))
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 

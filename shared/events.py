@@ -145,6 +145,14 @@ class CaseEscalated(CaseEvent):
     notify: str
 
 
+class CaseAlert(CaseEvent):
+    """Something the engineer on call or an administrator must act on (e.g. missing calendar data)."""
+
+    kind: Literal["alert"] = "alert"
+    code: str
+    message: str
+
+
 class Verdict(StrEnum):
     SATISFIED = "满意"
     BASICALLY_SATISFIED = "基本满意"
@@ -178,7 +186,7 @@ class CaseActed(CaseEvent):
     verdict: Verdict | None = None
 
 
-AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed
+AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed | CaseAlert
 
 # Decodes any case event by its `kind` (for consumers of `case.v1.>`).
 ANY_CASE_EVENT: TypeAdapter[AnyCaseEvent] = TypeAdapter(AnyCaseEvent)

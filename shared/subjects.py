@@ -15,6 +15,7 @@ CASE_CLASSIFIED: Final = "case.v1.classified"
 CASE_ROUTED: Final = "case.v1.routed"
 CASE_TRACKED: Final = "case.v1.tracked"
 CASE_ESCALATED: Final = "case.v1.escalated"
+CASE_ALERT: Final = "case.v1.alert"
 CASE_ALL: Final = "case.v1.>"
 
 

@@ -13,8 +13,14 @@ from collections.abc import Sequence
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
 
-from hotline.services.escalation.rules import DEFAULT_RESPONSE_HOURS
-from hotline.services.escalation.tracking import OUTBOX_SOURCE, apply_workflow, start_clocks, take_due_steps
+from hotline.services.escalation.tracking import (
+    OUTBOX_SOURCE,
+    ClockRules,
+    apply_workflow,
+    load_clock_rules,
+    start_clocks,
+    take_due_steps,
+)
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
@@ -29,8 +35,9 @@ SERVICE = "escalation"
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
+def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRules | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
+    clock_rules = rules or load_clock_rules()
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
@@ -39,16 +46,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 
     async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:
         async with transaction(sessions) as session:
-            await start_clocks(
-                session, [d.event for d in deliveries], clock=clock, response_hours=DEFAULT_RESPONSE_HOURS
-            )
+            await start_clocks(session, [d.event for d in deliveries], clock=clock, rules=clock_rules)
         relay.wake()
 
     async def process_workflow(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
-            await apply_workflow(
-                session, [d.event for d in deliveries], clock=clock, response_hours=DEFAULT_RESPONSE_HOURS
-            )
+            await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules)
 
     workflow = BatchProcessor(
         broker=broker,

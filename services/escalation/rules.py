@@ -1,27 +1,12 @@
-"""Deadline and escalation rules (pure functions; DOMAIN.md "Clocks").
-
-The foundation clocks are wall-clock hours; working-day clocks (信访 60 日, 5 工作日 finishing) build
-on the same shapes.
-"""
+"""Escalation rules (pure functions; DOMAIN.md "Clocks"): the ladder, and which steps of people stop
+which clocks. The clocks themselves come from `policies.py` + `clocks.toml`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from hotline.shared.events import Channel, EscalationStep, Severity
-
-DEFAULT_RESPONSE_HOURS = 48
-# 国办发〔2016〕80号: 重大/特别重大 舆情 need authoritative information within 5 hours.
-MAJOR_MEDIA_FIRST_RESPONSE_HOURS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineSpec:
-    name: str
-    label: str
-    starts_at: datetime
-    due_at: datetime
+from hotline.shared.events import Channel, EscalationStep, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,34 +22,6 @@ DEFAULT_LADDER: tuple[LadderStep, ...] = (
     LadderStep(0.90, EscalationStep.URGE, "承办单位负责人"),
     LadderStep(1.00, EscalationStep.OVERDUE, "县领导督办"),
 )
-
-
-def deadlines_for(
-    *,
-    channel: Channel,
-    severity: Severity,
-    received_at: datetime,
-    response_hours: float = DEFAULT_RESPONSE_HOURS,
-) -> list[DeadlineSpec]:
-    """The clocks a routed case runs against, counted from receipt."""
-    deadlines = [
-        DeadlineSpec(
-            name="respond",
-            label=f"{response_hours:g}小时内答复",
-            starts_at=received_at,
-            due_at=received_at + timedelta(hours=response_hours),
-        )
-    ]
-    if channel is Channel.MEDIA and severity in (Severity.MAJOR, Severity.GRAVE):
-        deadlines.append(
-            DeadlineSpec(
-                name="first_release",
-                label=f"{MAJOR_MEDIA_FIRST_RESPONSE_HOURS}小时内发布权威信息",
-                starts_at=received_at,
-                due_at=received_at + timedelta(hours=MAJOR_MEDIA_FIRST_RESPONSE_HOURS),
-            )
-        )
-    return deadlines
 
 
 def step_time(starts_at: datetime, due_at: datetime, step: LadderStep) -> datetime:
@@ -97,3 +54,19 @@ def steps_due(
         for index, step in enumerate(ladder)
         if index >= taken and step_time(starts_at, due_at, step) <= now
     ]
+
+
+# Clocks that answering stops. A hotline task is only finished (办结) when the citizen's 回访 is not
+# 不满意; a petition's written reply (答复意见书) is its finishing step.
+_ANSWER_MEETS = frozenset({"sign", "respond", "accept", "first_release", "press_conference"})
+
+
+def clocks_met_by(kind: str, channel: Channel, verdict: Verdict | None = None) -> frozenset[str] | None:
+    """The clock names a person's step meets: None means all of them, empty means none."""
+    if kind == "signed":
+        return frozenset({"sign"})
+    if kind == "answered":
+        return _ANSWER_MEETS if channel is Channel.HOTLINE else None
+    if kind == "closed" or (kind == "visited" and verdict is not Verdict.UNSATISFIED):
+        return None
+    return frozenset()

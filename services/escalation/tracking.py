@@ -1,20 +1,26 @@
-"""Database side of the escalation service: start clocks for routed cases and take ladder steps."""
+"""Database side of the escalation service: start clocks for routed cases, move them with people's
+steps (签收, 答复, 挂起, 延期, 回访) and take ladder steps when they fall due."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.escalation.rules import DEFAULT_LADDER, deadlines_for, next_step_at, steps_due
+from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar
+from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
+from hotline.services.escalation.rules import DEFAULT_LADDER, clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.events import (
     CaseActed,
+    CaseAlert,
     CaseEscalated,
     CaseEvent,
     CaseRouted,
@@ -28,78 +34,117 @@ from hotline.shared.outbox import enqueue
 
 OUTBOX_SOURCE = "escalation"
 _STEP_NAMESPACE = uuid.UUID("0b8f5a52-2f5e-4c1d-8d0e-5d3e3c6a9b21")
+log = logging.getLogger(__name__)
 
 
-def tracked_event(case: CaseRouted, *, clock: Clock, response_hours: float) -> tuple[CaseTracked, list[DeadlineRow]]:
-    specs = deadlines_for(
-        channel=case.channel,
-        severity=case.severity,
-        received_at=case.received_at,
-        response_hours=response_hours,
-    )
-    rows = [
-        DeadlineRow(
-            case_id=case.case_id,
-            name=spec.name,
-            label=spec.label,
-            channel=case.channel.value,
-            unit_code=case.unit_code,
-            received_at=case.received_at,
-            starts_at=spec.starts_at,
-            due_at=spec.due_at,
-            state="open",
-            step=0,
-            next_step_at=next_step_at(spec.starts_at, spec.due_at, 0),
-            source_event_id=case.event_id,
+@dataclass(frozen=True)
+class ClockRules:
+    policies: Policies
+    calendar: WorkCalendar
+
+
+def load_clock_rules() -> ClockRules:
+    return ClockRules(policies=load_policies(), calendar=default_calendar())
+
+
+def clocks_for_case(
+    case: CaseRouted, *, clock: Clock, rules: ClockRules
+) -> tuple[CaseTracked, list[DeadlineRow], list[CaseAlert]]:
+    """The case's clocks; a clock that needs calendar data nobody has entered yet raises an alert
+    instead of being guessed."""
+    rows: list[DeadlineRow] = []
+    alerts: list[CaseAlert] = []
+    now = clock.now()
+    for policy in rules.policies.clocks_for(channel=case.channel.value, severity=case.severity.value):
+        try:
+            deadline = compute_deadline(policy, case.received_at, rules.calendar)
+        except CalendarGapError as exc:
+            alerts.append(
+                CaseAlert(
+                    event_id=derived_event_id(case.event_id, f"calendar-gap:{policy.name}"),
+                    case_id=case.case_id,
+                    occurred_at=now,
+                    channel=case.channel,
+                    received_at=case.received_at,
+                    code="calendar_gap",
+                    message=f"「{policy.label}」无法计算：{exc}",
+                )
+            )
+            continue
+        rows.append(
+            DeadlineRow(
+                case_id=case.case_id,
+                name=deadline.name,
+                label=deadline.label,
+                unit_of_time=deadline.unit_of_time,
+                source=deadline.source,
+                channel=case.channel.value,
+                unit_code=case.unit_code,
+                received_at=case.received_at,
+                starts_at=deadline.starts_at,
+                due_at=deadline.due_at,
+                state="open",
+                step=0,
+                next_step_at=next_step_at(deadline.starts_at, deadline.due_at, 0),
+                paused_at=None,
+                paused_seconds=0,
+                extended_by=None,
+                source_event_id=case.event_id,
+            )
         )
-        for spec in specs
-    ]
-    event = CaseTracked(
+    tracked = CaseTracked(
         event_id=derived_event_id(case.event_id, "tracked"),
         case_id=case.case_id,
-        occurred_at=clock.now(),
+        occurred_at=now,
         channel=case.channel,
         received_at=case.received_at,
         unit_code=case.unit_code,
-        deadlines=[DeadlineInfo(name=s.name, label=s.label, starts_at=s.starts_at, due_at=s.due_at) for s in specs],
+        deadlines=[DeadlineInfo(name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at) for r in rows],
     )
-    return event, rows
+    return tracked, rows, alerts
 
 
-async def start_clocks(
-    session: AsyncSession, cases: Sequence[CaseRouted], *, clock: Clock, response_hours: float
-) -> None:
-    """Insert each case's deadlines and its `tracked` event; a redelivered case changes nothing."""
+async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, clock: Clock, rules: ClockRules) -> None:
+    """Insert each case's clocks and its `tracked` event; a redelivered case changes nothing, and a
+    re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
     events: list[tuple[str, CaseEvent]] = []
     rows: list[dict[str, object]] = []
     for case in cases:
-        event, deadline_rows = tracked_event(case, clock=clock, response_hours=response_hours)
-        events.append((subjects.CASE_TRACKED, event))
+        tracked, deadline_rows, alerts = clocks_for_case(case, clock=clock, rules=rules)
+        events.append((subjects.CASE_TRACKED, tracked))
+        events.extend((subjects.CASE_ALERT, alert) for alert in alerts)
         rows.extend(
             {column.name: getattr(row, column.name) for column in DeadlineRow.__table__.columns}
             for row in deadline_rows
+        )
+        await session.execute(
+            update(DeadlineRow)
+            .where(DeadlineRow.case_id == case.case_id, DeadlineRow.state.in_(("open", "overdue")))
+            .values(unit_code=case.unit_code)
+            .execution_options(synchronize_session=False)
         )
     if rows:
         await session.execute(insert_ignoring_duplicates(session, DeadlineRow), rows)
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
 
 
-def escalation_event_id(case_id: uuid.UUID, deadline: str, step_index: int) -> uuid.UUID:
-    return uuid.uuid5(_STEP_NAMESPACE, f"{case_id}:{deadline}:{step_index}")
+def escalation_event_id(case_id: uuid.UUID, deadline: str, step_index: int, due: datetime) -> uuid.UUID:
+    # The due time is part of the id: a clock restarted by 发回重办 climbs its ladder again.
+    return uuid.uuid5(_STEP_NAMESPACE, f"{case_id}:{deadline}:{step_index}:{due.isoformat()}")
 
 
 async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 500) -> int:
     """Take every ladder step that has fallen due; returns how many escalations were emitted.
 
-    The update is compare-and-set on the step counter, so two scanners (or a scan racing a restart)
-    never emit the same step twice; the event id is derived from (case, deadline, step) as well.
+    The scan reads only what is due (indexed `next_step_at`), and the update is compare-and-set on the
+    step counter, so two scanners (or a scan racing a restart) never emit the same step twice.
     """
     now = clock.now()
     due = (
         (
             await session.execute(
                 select(DeadlineRow)
-                .where(DeadlineRow.state == "open", DeadlineRow.next_step_at <= now)
+                .where(DeadlineRow.next_step_at <= now, DeadlineRow.state == "open", DeadlineRow.paused_at.is_(None))
                 .order_by(DeadlineRow.next_step_at)
                 .limit(limit)
             )
@@ -126,48 +171,97 @@ async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 50
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        for index, step in steps:
-            events.append(
-                (
-                    subjects.CASE_ESCALATED,
-                    CaseEscalated(
-                        event_id=escalation_event_id(row.case_id, row.name, index),
-                        case_id=row.case_id,
-                        occurred_at=now,
-                        channel=Channel(row.channel),
-                        received_at=row.received_at,
-                        unit_code=row.unit_code,
-                        deadline=row.name,
-                        step=step.step,
-                        due_at=row.due_at,
-                        notify=step.notify,
-                    ),
-                )
+        events.extend(
+            (
+                subjects.CASE_ESCALATED,
+                CaseEscalated(
+                    event_id=escalation_event_id(row.case_id, row.name, index, row.due_at),
+                    case_id=row.case_id,
+                    occurred_at=now,
+                    channel=Channel(row.channel),
+                    received_at=row.received_at,
+                    unit_code=row.unit_code,
+                    deadline=row.name,
+                    step=step.step,
+                    due_at=row.due_at,
+                    notify=step.notify,
+                ),
             )
+            for index, step in steps
+        )
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
     return len(events)
 
 
-async def apply_workflow(
-    session: AsyncSession, events: Sequence[CaseEvent], *, clock: Clock, response_hours: float
-) -> None:
-    """People's steps that move clocks: an answer meets them; 不满意 at 回访 restarts the response clock."""
+async def apply_workflow(session: AsyncSession, events: Sequence[CaseEvent], *, rules: ClockRules) -> None:
+    """People's steps that move clocks: answers meet them, 挂起 stops them, an approved extension
+    moves them, and 不满意 at 回访 restarts the response clock."""
     for event in events:
-        if not isinstance(event, CaseActed):
-            continue
-        if event.kind == "answered":
-            await session.execute(
-                update(DeadlineRow)
-                .where(DeadlineRow.case_id == event.case_id, DeadlineRow.state.in_(("open", "overdue")))
-                .values(state="met", next_step_at=None)
-                .execution_options(synchronize_session=False)
-            )
-        elif event.kind == "visited" and event.verdict is Verdict.UNSATISFIED:
-            restart = event.occurred_at
-            due = restart + timedelta(hours=response_hours)
-            await session.execute(
-                update(DeadlineRow)
-                .where(DeadlineRow.case_id == event.case_id, DeadlineRow.name == "respond")
-                .values(state="open", step=0, starts_at=restart, due_at=due, next_step_at=next_step_at(restart, due, 0))
-                .execution_options(synchronize_session=False)
-            )
+        if isinstance(event, CaseActed):
+            await _apply_step(session, event, rules)
+
+
+async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
+    case_clocks = DeadlineRow.case_id == event.case_id
+    met = clocks_met_by(event.kind, event.channel, event.verdict)
+    if met is None or met:
+        condition = case_clocks & DeadlineRow.state.in_(("open", "overdue"))
+        if met is not None:
+            condition = condition & DeadlineRow.name.in_(met)
+        await session.execute(
+            update(DeadlineRow)
+            .where(condition)
+            .values(state="met", next_step_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    if event.kind == "paused":
+        await session.execute(
+            update(DeadlineRow)
+            .where(case_clocks, DeadlineRow.state == "open", DeadlineRow.paused_at.is_(None))
+            .values(paused_at=event.occurred_at)
+            .execution_options(synchronize_session=False)
+        )
+    elif event.kind == "resumed":
+        for row in (
+            await session.execute(select(DeadlineRow).where(case_clocks, DeadlineRow.paused_at.is_not(None)))
+        ).scalars():
+            paused = event.occurred_at - row.paused_at if row.paused_at else None
+            if paused is None:
+                continue
+            row.starts_at += paused
+            row.due_at += paused
+            row.paused_seconds += int(paused.total_seconds())
+            row.paused_at = None
+            row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+    elif event.kind == "extension_decided" and event.approved and event.extension_days:
+        await _extend(session, event, rules)
+    elif event.kind == "visited" and event.verdict is Verdict.UNSATISFIED:
+        respond = await session.get(DeadlineRow, (event.case_id, "respond"))
+        if respond is not None:
+            policy = rules.policies.clock(channel=respond.channel, name="respond")
+            respond.starts_at = event.occurred_at
+            respond.due_at = due_at(policy, event.occurred_at, rules.calendar)
+            respond.state, respond.step = "open", 0
+            respond.next_step_at = next_step_at(respond.starts_at, respond.due_at, 0)
+
+
+async def _extend(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
+    """An approved extension moves the finishing clock (or the response clock where there is none)."""
+    rows = {
+        row.name: row
+        for row in (await session.execute(select(DeadlineRow).where(DeadlineRow.case_id == event.case_id))).scalars()
+    }
+    row = rows.get("finish") or rows.get("respond")
+    if row is None or row.extended_by:
+        return
+    policy = rules.policies.clock(channel=row.channel, name=row.name)
+    try:
+        new_due = extended_due_at(policy, row.due_at, rules.calendar, amount=event.extension_days)
+    except (ValueError, CalendarGapError) as exc:
+        log.warning("extension of %s/%s not applied: %s", event.case_id, row.name, exc)
+        return
+    row.due_at = new_due
+    row.extended_by = f"{event.extension_days}{policy.extension.unit if policy.extension else 'days'}"
+    if row.state == "overdue":
+        row.state = "open"
+    row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)

@@ -49,7 +49,7 @@ async def _token_for(database_url: str, username: str, clock: Clock) -> str:
             user = await session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
             if user is None:
                 raise LookupError(f"用户 {username} 不存在或已停用")
-            return await issue_token(session, user, clock=clock, label="cli")
+            return await issue_token(session, user, label="cli")
     finally:
         await engine.dispose()
 

@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -66,9 +66,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_token(session: AsyncSession, user: UserRow, *, clock: Clock, label: str = "api") -> str:
+def _wall_time() -> datetime:
+    # Tokens expire in real time, whatever HOTLINE_TIME_SCALE does to case time.
+    return datetime.now(UTC)
+
+
+async def issue_token(session: AsyncSession, user: UserRow, *, label: str = "api") -> str:
     token = "hl_" + secrets.token_urlsafe(32)
-    now = clock.now()
+    now = _wall_time()
     session.add(
         ApiTokenRow(
             token_hash=_token_hash(token),
@@ -88,9 +93,9 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user
 
 
-async def principal_for_token(session: AsyncSession, token: str, *, clock: Clock) -> Principal | None:
+async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:
     row = await session.get(ApiTokenRow, _token_hash(token))
-    if row is None or row.expires_at <= clock.now():
+    if row is None or row.expires_at <= _wall_time():
         return None
     user = await session.get(UserRow, row.user_id)
     if user is None or not user.active:
@@ -123,7 +128,7 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
                 401, detail="未登录：请在 Authorization 头中提供 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
             )
         async with runtime.read_sessions() as session:
-            principal = await principal_for_token(session, token, clock=runtime.clock)
+            principal = await principal_for_token(session, token)
         if principal is None:
             raise HTTPException(401, detail="令牌无效或已过期，请重新登录", headers={"WWW-Authenticate": "Bearer"})
         if roles and principal.role not in roles:

@@ -93,10 +93,15 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
             {
                 "name": d.name,
                 "label": d.label,
+                "unit_of_time": d.unit_of_time,
+                "starts_at": _time(d.starts_at),
                 "due_at": _time(d.due_at),
-                "state": d.state,
+                "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
+                "paused_seconds": d.paused_seconds,
+                "extended_by": d.extended_by,
                 "escalation_steps_taken": d.step,
+                "source": d.source,
             }
             for d in deadlines
         ],
@@ -134,14 +139,17 @@ async def statistics(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
             )
         )
     ).all()
-    respond = {
-        row.case_id: row
-        for row in (
-            await session.execute(
-                select(DeadlineRow.case_id, DeadlineRow.due_at, DeadlineRow.state).where(DeadlineRow.name == "respond")
+    # The clock a case is "due" by: its response clock, or for 信访 (which has none) its finishing one.
+    respond: dict[Any, Any] = {}
+    for row in (
+        await session.execute(
+            select(DeadlineRow.case_id, DeadlineRow.name, DeadlineRow.due_at, DeadlineRow.state).where(
+                DeadlineRow.name.in_(("respond", "finish"))
             )
-        ).all()
-    }
+        )
+    ).all():
+        if row.name == "respond" or row.case_id not in respond:
+            respond[row.case_id] = row
     groups: dict[str, dict[str, dict[str, int]]] = {
         "channel": defaultdict(_counter),
         "unit": defaultdict(_counter),

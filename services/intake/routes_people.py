@@ -38,7 +38,7 @@ async def login(body: Credentials, request: Request) -> dict[str, Any]:
         user = await authenticate(session, body.username, body.password)
         if user is None:
             raise HTTPException(401, detail="用户名或密码错误")
-        token = await issue_token(session, user, clock=runtime.clock, label="login")
+        token = await issue_token(session, user, label="login")
     return {
         "access_token": token,
         "token_type": "bearer",

@@ -23,6 +23,10 @@ def other_unit(admin: httpx.Client, unit: str) -> str:
     return next(u["code"] for u in admin.get("/api/v1/units").json()["items"] if u["code"] != unit)
 
 
+def respond_clock(case: dict[str, Any]) -> dict[str, Any]:
+    return next(d for d in case["deadlines"] if d["name"] == "respond")
+
+
 def task_of(client: httpx.Client, case_id: str) -> dict[str, Any] | None:
     return next((t for t in client.get("/api/v1/tasks").json()["items"] if t["case_id"] == case_id), None)
 
@@ -61,7 +65,7 @@ def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_syste
 
         def settled() -> dict[str, Any] | None:
             c: dict[str, Any] = staff.get(f"/api/v1/cases/{case_id}").json()
-            return c if c["status"] == "answered" and c["deadlines"][0]["state"] == "met" else None
+            return c if c["status"] == "answered" and respond_clock(c)["state"] == "met" else None
 
         case = wait_until(settled, what="the answer to reach the case and its clock")
         steps = [(e["kind"], e["event"].get("actor")) for e in case["history"] if e["kind"] in ("signed", "answered")]
@@ -81,7 +85,7 @@ def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_syste
         reopened = wait_until(
             lambda: (
                 (c := admin.get(f"/api/v1/cases/{case_id}").json())["status"] == "signed"
-                and c["deadlines"][0]["state"] == "open"
+                and respond_clock(c)["state"] == "open"
                 and c
             ),
             what="the case to be reopened",

@@ -1,23 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
-from hotline.services.escalation.rules import DEFAULT_LADDER, deadlines_for, next_step_at, steps_due
-from hotline.shared.events import Channel, EscalationStep, Severity
+from hotline.services.escalation.rules import DEFAULT_LADDER, clocks_met_by, next_step_at, steps_due
+from hotline.shared.events import Channel, EscalationStep, Verdict
 
 RECEIVED = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-
-
-def test_default_clock_is_48_hours_from_receipt() -> None:
-    [respond] = deadlines_for(channel=Channel.HOTLINE, severity=Severity.GENERAL, received_at=RECEIVED)
-    assert respond.name == "respond"
-    assert respond.due_at - RECEIVED == timedelta(hours=48)
-
-
-def test_major_media_mention_also_needs_authoritative_information_within_5_hours() -> None:
-    deadlines = deadlines_for(channel=Channel.MEDIA, severity=Severity.MAJOR, received_at=RECEIVED)
-    assert {d.name: d.due_at - RECEIVED for d in deadlines} == {
-        "respond": timedelta(hours=48),
-        "first_release": timedelta(hours=5),
-    }
 
 
 def test_ladder_steps_fall_at_75_90_and_100_percent() -> None:
@@ -43,3 +29,21 @@ def test_steps_already_taken_are_not_taken_again() -> None:
     due = RECEIVED + timedelta(hours=48)
     steps = steps_due(starts_at=RECEIVED, due_at=due, taken=2, now=due)
     assert [index for index, _ in steps] == [len(DEFAULT_LADDER) - 1]
+
+
+def test_signing_meets_only_the_sign_clock() -> None:
+    assert clocks_met_by("signed", Channel.HOTLINE) == {"sign"}
+
+
+def test_a_hotline_answer_meets_the_response_clock_but_not_the_finishing_one() -> None:
+    met = clocks_met_by("answered", Channel.HOTLINE)
+    assert met is not None and "respond" in met and "finish" not in met
+
+
+def test_a_petition_reply_finishes_it() -> None:
+    assert clocks_met_by("answered", Channel.PETITION) is None  # every clock
+
+
+def test_a_satisfied_visit_closes_every_clock_and_an_unsatisfied_one_none() -> None:
+    assert clocks_met_by("visited", Channel.HOTLINE, Verdict.SATISFIED) is None
+    assert clocks_met_by("visited", Channel.HOTLINE, Verdict.UNSATISFIED) == frozenset()

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hotline.services.escalation.tracking import start_clocks, take_due_steps
+from hotline.services.escalation.tracking import apply_workflow, load_clock_rules, start_clocks, take_due_steps
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import DeadlineRow, OutboxRow, transaction
-from hotline.shared.events import CaseEscalated, CaseRouted, Channel, Severity
+from hotline.shared.events import CaseActed, CaseEscalated, CaseRouted, Channel, Severity
 
-RECEIVED = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+RECEIVED = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # a Tuesday, 09:00 Beijing time
+RULES = load_clock_rules()
 
 
 def routed(severity: Severity = Severity.GENERAL, channel: Channel = Channel.HOTLINE) -> CaseRouted:
@@ -31,51 +32,132 @@ def routed(severity: Severity = Severity.GENERAL, channel: Channel = Channel.HOT
     )
 
 
-async def outbox_subjects(sessions: Any) -> list[str]:
+def acted(case: CaseRouted, kind: str, at: datetime, **fields: Any) -> CaseActed:
+    return CaseActed(
+        event_id=uuid.uuid4(),
+        case_id=case.case_id,
+        occurred_at=at,
+        channel=case.channel,
+        received_at=case.received_at,
+        kind=kind,  # type: ignore[arg-type]
+        task_id=uuid.uuid4(),
+        unit_code=case.unit_code,
+        actor="staff",
+        actor_role="unit",
+        **fields,
+    )
+
+
+async def clocks(sessions: Any, case: CaseRouted) -> dict[str, DeadlineRow]:
     async with sessions() as session:
-        return list((await session.execute(select(OutboxRow.subject).order_by(OutboxRow.id))).scalars())
+        rows = (await session.execute(select(DeadlineRow).where(DeadlineRow.case_id == case.case_id))).scalars()
+        return {row.name: row for row in rows}
 
 
-async def test_a_redelivered_routed_event_starts_its_clock_once(sessions: Any) -> None:
-    clock = FixedClock(RECEIVED)
+async def escalations(sessions: Any, deadline: str) -> list[str]:
+    async with sessions() as session:
+        payloads = (
+            await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.escalated"))
+        ).scalars()
+        events = [CaseEscalated.model_validate_json(p) for p in payloads]
+    return [e.step.value for e in events if e.deadline == deadline]
+
+
+async def test_a_hotline_transfer_runs_sign_respond_and_finish_clocks(sessions: Any) -> None:
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    rows = await clocks(sessions, case)
+    assert rows["sign"].due_at - RECEIVED == timedelta(hours=2)
+    assert rows["respond"].due_at - RECEIVED == timedelta(hours=48)
+    # 5 working days from Tuesday 2026-11-24, the start day not counted: ends 24:00 Tuesday 2026-12-01.
+    assert rows["finish"].due_at == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    assert rows["finish"].unit_of_time == "workdays"
+
+
+async def test_a_redelivered_routed_event_starts_its_clocks_once(sessions: Any) -> None:
     case = routed()
     for _ in range(3):
         async with transaction(sessions) as session:
-            await start_clocks(session, [case], clock=clock, response_hours=48)
+            await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(DeadlineRow)) == 1
-    assert await outbox_subjects(sessions) == ["case.v1.tracked"]
+        assert await session.scalar(select(func.count()).select_from(DeadlineRow)) == 3
+        tracked = await session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.subject == "case.v1.tracked")
+        )
+    assert tracked == 1
 
 
 async def test_each_ladder_step_is_emitted_exactly_once(sessions: Any) -> None:
     clock = FixedClock(RECEIVED)
-    case = routed()
+    case = routed(channel=Channel.MEDIA)
     async with transaction(sessions) as session:
-        await start_clocks(session, [case], clock=clock, response_hours=48)
-
+        await start_clocks(session, [case], clock=clock, rules=RULES)
     emitted = []
     for hours in (10, 36, 36, 44, 47, 48, 60, 100):
         clock._now = RECEIVED + timedelta(hours=hours)
         async with transaction(sessions) as session:
             emitted.append(await take_due_steps(session, clock=clock))
     assert emitted == [0, 1, 0, 1, 0, 1, 0, 0]
-
-    async with sessions() as session:
-        payloads = (
-            await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.escalated"))
-        ).scalars()
-        steps = [CaseEscalated.model_validate_json(p).step.value for p in payloads]
-        deadline = await session.get(DeadlineRow, (case.case_id, "respond"))
-    assert steps == ["提醒", "催办", "超期"]
-    assert deadline is not None and deadline.state == "overdue" and deadline.next_step_at is None
+    assert await escalations(sessions, "respond") == ["提醒", "催办", "超期"]
+    respond = (await clocks(sessions, case))["respond"]
+    assert respond.state == "overdue" and respond.next_step_at is None
 
 
 async def test_a_scan_after_downtime_catches_up_every_missed_step(sessions: Any) -> None:
     clock = FixedClock(RECEIVED)
     async with transaction(sessions) as session:
-        await start_clocks(session, [routed(), routed()], clock=clock, response_hours=48)
+        await start_clocks(
+            session, [routed(channel=Channel.MEDIA), routed(channel=Channel.MEDIA)], clock=clock, rules=RULES
+        )
     clock.advance(timedelta(days=5))
     async with transaction(sessions) as session:
         assert await take_due_steps(session, clock=clock) == 6
     async with transaction(sessions) as session:
         assert await take_due_steps(session, clock=clock) == 0
+
+
+async def test_signing_and_answering_meet_their_clocks(sessions: Any) -> None:
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+        await apply_workflow(session, [acted(case, "signed", RECEIVED + timedelta(hours=1))], rules=RULES)
+    states = {name: row.state for name, row in (await clocks(sessions, case)).items()}
+    assert states == {"sign": "met", "respond": "open", "finish": "open"}
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [acted(case, "answered", RECEIVED + timedelta(hours=20))], rules=RULES)
+    states = {name: row.state for name, row in (await clocks(sessions, case)).items()}
+    assert states == {"sign": "met", "respond": "met", "finish": "open"}
+
+
+async def test_a_pause_stops_the_clock_and_moves_it_on_by_its_length(sessions: Any) -> None:
+    clock = FixedClock(RECEIVED)
+    case = routed(channel=Channel.MEDIA)
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=clock, rules=RULES)
+        await apply_workflow(
+            session, [acted(case, "paused", RECEIVED + timedelta(hours=10), note="等待群众补充材料")], rules=RULES
+        )
+    clock._now = RECEIVED + timedelta(hours=100)
+    async with transaction(sessions) as session:
+        assert await take_due_steps(session, clock=clock) == 0  # paused: nothing escalates
+        await apply_workflow(session, [acted(case, "resumed", RECEIVED + timedelta(hours=34))], rules=RULES)
+    respond = (await clocks(sessions, case))["respond"]
+    assert respond.paused_seconds == 24 * 3600 and respond.paused_at is None
+    assert respond.due_at - RECEIVED == timedelta(hours=72)
+
+
+async def test_an_approved_extension_moves_the_finishing_clock(sessions: Any) -> None:
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    before = (await clocks(sessions, case))["finish"].due_at
+    async with transaction(sessions) as session:
+        await apply_workflow(
+            session,
+            [acted(case, "extension_decided", RECEIVED + timedelta(days=2), approved=True, extension_days=5)],
+            rules=RULES,
+        )
+    finish = (await clocks(sessions, case))["finish"]
+    assert finish.due_at == before + timedelta(days=7)  # five working days: one weekend in between
+    assert finish.extended_by is not None
