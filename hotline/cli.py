@@ -70,6 +70,12 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(n=args.n)
 
 
+def _bench_escalation(args: argparse.Namespace) -> int:
+    from hotline.bench_escalation import run_escalation_bench
+
+    return run_escalation_bench(open_cases=args.open, due=args.due, database_url=args.database_url)
+
+
 def _train(argv: list[str]) -> int:
     from hotline.services.classifier.train import main
 
@@ -114,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="measure pipeline throughput against bare nats-py")
     bench.add_argument("--n", type=int, default=2000, help="number of cases")
     bench.set_defaults(run=_bench)
+
+    bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")
+    bench_esc.add_argument("--open", type=int, default=100_000, help="open clocks in the table")
+    bench_esc.add_argument("--due", type=int, default=100, help="how many of them reach a ladder step now")
+    bench_esc.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    bench_esc.set_defaults(run=_bench_escalation)
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
 

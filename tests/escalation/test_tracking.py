@@ -161,3 +161,33 @@ async def test_an_approved_extension_moves_the_finishing_clock(sessions: Any) ->
     finish = (await clocks(sessions, case))["finish"]
     assert finish.due_at == before + timedelta(days=7)  # five working days: one weekend in between
     assert finish.extended_by is not None
+
+
+async def test_two_scanners_racing_never_emit_a_step_twice(database_url: str) -> None:
+    """Two escalation instances (two engines, as two processes would have) scan the same due clocks."""
+    import asyncio
+
+    from hotline.shared.db import create_engine, session_factory
+
+    engines = [create_engine(database_url) for _ in range(2)]
+    factories = [session_factory(engine) for engine in engines]
+    clock = FixedClock(RECEIVED)
+    cases = [routed(channel=Channel.MEDIA) for _ in range(40)]
+    async with transaction(factories[0]) as session:
+        await start_clocks(session, cases, clock=clock, rules=RULES)
+    clock.advance(timedelta(days=3))
+
+    async def scan(factory: Any) -> int:
+        total = 0
+        for _ in range(5):
+            async with transaction(factory) as session:
+                total += await take_due_steps(session, clock=clock, limit=15)
+        return total
+
+    try:
+        emitted = await asyncio.gather(scan(factories[0]), scan(factories[1]))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sum(emitted) == 40 * 3  # every step of every respond clock, once
+    assert len(await escalations(factories[0], "respond")) == 40 * 3
