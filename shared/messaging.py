@@ -148,6 +148,7 @@ async def declare_streams(js: Any) -> None:
     for name, stream_subjects in (
         (subjects.CASES_STREAM, subjects.CASES_SUBJECTS),
         (subjects.DEADLETTER_STREAM, subjects.DEADLETTER_SUBJECTS),
+        (subjects.NOTIFY_STREAM, subjects.NOTIFY_SUBJECTS),
     ):
         try:
             await js.stream_info(name)

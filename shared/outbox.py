@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from faststream.nats import NatsBroker
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,7 +20,6 @@ from hotline.shared.clock import Clock
 from hotline.shared.db import OutboxRow, insert_ignoring_duplicates, transaction
 from hotline.shared.events import CaseEvent
 from hotline.shared.messaging import MSG_ID_HEADER
-from hotline.shared.subjects import CASES_STREAM
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +46,6 @@ async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[
 
 # (subject, payload, message id) → published and acknowledged by JetStream, or raises.
 Publish = Callable[[str, bytes, str], Awaitable[Any]]
-
-
-def broker_publish(broker: NatsBroker) -> Publish:
-    async def publish(subject: str, payload: bytes, message_id: str) -> Any:
-        return await broker.publish(payload, subject, headers={MSG_ID_HEADER: message_id}, stream=CASES_STREAM)
-
-    return publish
 
 
 def jetstream_publish(js: Any) -> Publish:

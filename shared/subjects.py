@@ -27,6 +27,17 @@ def case_subject(kind: str) -> str:
 CASE_ANSWERED: Final = "case.v1.answered"
 CASE_VISITED: Final = "case.v1.visited"
 
+# Escalations addressed to people: each unit's inbox and leadership's (督办). Kept out of CASES so
+# the case log holds each step once.
+NOTIFY_STREAM: Final = "NOTIFY"
+NOTIFY_SUBJECTS: Final = ("notify.v1.>",)
+NOTIFY_LEADERSHIP: Final = "notify.v1.leadership"
+
+
+def notify_unit_subject(unit_code: str) -> str:
+    return f"notify.v1.unit.{unit_code}"
+
+
 DEADLETTER_STREAM: Final = "DEADLETTER"
 DEADLETTER_SUBJECTS: Final = ("deadletter.v1.>",)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import nats
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
+from nats.aio.client import Client as NatsClient
 
 from hotline.services.escalation.tracking import (
     OUTBOX_SOURCE,
@@ -26,8 +28,8 @@ from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
-from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
-from hotline.shared.outbox import OutboxRelay, broker_publish
+from hotline.shared.messaging import MSG_ID_HEADER, BatchProcessor, Delivery, create_broker
+from hotline.shared.outbox import OutboxRelay
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -41,7 +43,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
-    relay = OutboxRelay(publish=broker_publish(broker), sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
+    # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
+    # connected at start-up, rather than the broker's stream-bound publish.
+    connection: list[NatsClient] = []
+
+    async def publish(subject: str, payload: bytes, message_id: str) -> object:
+        return await connection[0].jetstream().publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+
+    relay = OutboxRelay(publish=publish, sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
     scheduler = AsyncIOScheduler()
 
     async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:
@@ -90,6 +99,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
 
     @app.after_startup
     async def start_background() -> None:
+        connection.append(
+            await nats.connect(settings.nats_url, name="hotline-escalation-relay", max_reconnect_attempts=-1)
+        )
         relay.start()
         scheduler.add_job(
             scan,
@@ -107,6 +119,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await relay.stop()
+        for nc in connection:
+            await nc.close()
         await engine.dispose()
 
     return app

@@ -27,6 +27,7 @@ from hotline.shared.events import (
     CaseTracked,
     Channel,
     DeadlineInfo,
+    EscalationStep,
     Verdict,
     derived_event_id,
 )
@@ -171,26 +172,40 @@ async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 50
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        events.extend(
-            (
-                subjects.CASE_ESCALATED,
-                CaseEscalated(
-                    event_id=escalation_event_id(row.case_id, row.name, index, row.due_at),
-                    case_id=row.case_id,
-                    occurred_at=now,
-                    channel=Channel(row.channel),
-                    received_at=row.received_at,
-                    unit_code=row.unit_code,
-                    deadline=row.name,
-                    step=step.step,
-                    due_at=row.due_at,
-                    notify=step.notify,
-                ),
+        escalated = [
+            CaseEscalated(
+                event_id=escalation_event_id(row.case_id, row.name, index, row.due_at),
+                case_id=row.case_id,
+                occurred_at=now,
+                channel=Channel(row.channel),
+                received_at=row.received_at,
+                unit_code=row.unit_code,
+                deadline=row.name,
+                step=step.step,
+                due_at=row.due_at,
+                notify=step.notify,
             )
             for index, step in steps
-        )
+        ]
+        for event in escalated:
+            events.append((subjects.CASE_ESCALATED, event))
+            events.extend(notifications(event))
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
-    return len(events)
+    return sum(subject == subjects.CASE_ESCALATED for subject, _ in events)
+
+
+def notifications(event: CaseEscalated) -> list[tuple[str, CaseEvent]]:
+    """The same step, addressed: every step to the unit, 超期 also to leadership for 督办."""
+    addressed: list[tuple[str, CaseEvent]] = [
+        (
+            subjects.notify_unit_subject(event.unit_code),
+            event.model_copy(update={"event_id": derived_event_id(event.event_id, "notify-unit")}),
+        )
+    ]
+    if event.step is EscalationStep.OVERDUE:
+        leadership = event.model_copy(update={"event_id": derived_event_id(event.event_id, "notify-leadership")})
+        addressed.append((subjects.NOTIFY_LEADERSHIP, leadership))
+    return addressed
 
 
 async def apply_workflow(session: AsyncSession, events: Sequence[CaseEvent], *, rules: ClockRules) -> None:

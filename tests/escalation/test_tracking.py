@@ -100,6 +100,11 @@ async def test_each_ladder_step_is_emitted_exactly_once(sessions: Any) -> None:
             emitted.append(await take_due_steps(session, clock=clock))
     assert emitted == [0, 1, 0, 1, 0, 1, 0, 0]
     assert await escalations(sessions, "respond") == ["提醒", "催办", "超期"]
+    async with sessions() as session:
+        addressed = (
+            await session.execute(select(OutboxRow.subject).where(OutboxRow.subject.like("notify.%")))
+        ).scalars()
+        assert sorted(addressed) == ["notify.v1.leadership"] + ["notify.v1.unit.zjj"] * 3
     respond = (await clocks(sessions, case))["respond"]
     assert respond.state == "overdue" and respond.next_step_at is None
 
