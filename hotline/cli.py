@@ -82,6 +82,12 @@ def _train(argv: list[str]) -> int:
     return main(argv)
 
 
+def _classify(argv: list[str]) -> int:
+    from hotline.services.classifier.cli import main
+
+    return main(argv)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
 
@@ -92,9 +98,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # `train` owns its arguments (the classifier package parses them).
+    # `train` and `classify` own their arguments (the classifier package parses them).
     if argv and argv[0] == "train":
         return _train(argv[1:])
+    if argv and argv[0] == "classify":
+        return _classify(argv[1:])
     parser = argparse.ArgumentParser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -128,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_esc.set_defaults(run=_bench_escalation)
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
+    commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hotline.services.classifier.severity import SeverityRules, assess_severity
-
 from hotline.services.classifier.model import TopicModel
+from hotline.services.classifier.severity import SeverityRules, assess_severity
 from hotline.services.router.places import extract_place
 from hotline.services.router.rules import County
 from hotline.shared.clock import Clock
