@@ -47,6 +47,10 @@ def deadletter_subject(source_subject: str) -> str:
     return f"deadletter.v1.{source_subject}"
 
 
+# Core request/reply: classify a text now (the console's suggestion while an operator types).
+CLASSIFY_REQUEST: Final = "hotline.v1.classify"
+
+
 def health_subject(service: str) -> str:
     """Core NATS request/reply subject on which a service answers health checks."""
     return f"hotline.v1.health.{service}"

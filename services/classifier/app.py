@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from faststream import FastStream
 
-from hotline.services.classifier.classify import classify_cases
+from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
 from hotline.services.router.rules import County, load_county
@@ -58,6 +59,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     processor = BatchProcessor(
         broker=broker, decode=CaseReceived.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
+
+    @broker.subscriber(subjects.CLASSIFY_REQUEST)
+    async def classify_request(body: dict[str, Any]) -> dict[str, Any]:
+        """Classify one text on request (no case, no event): the console's suggestion."""
+        parts = loaded[0]
+        text = str(body.get("text", ""))[:20000]
+        return await asyncio.to_thread(
+            suggest,
+            text,
+            channel=str(body.get("channel", "hotline")),
+            reach=body.get("reach"),
+            model=parts.model,
+            severity_rules=parts.severity_rules,
+            county=parts.county,
+        )
 
     add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
     app = FastStream(broker)

@@ -6,6 +6,7 @@ No I/O: the model, rules and county are passed in, so tests call this directly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, assess_severity
@@ -52,3 +53,28 @@ def classify_cases(
             )
         )
     return classified
+
+
+def suggest(
+    text: str,
+    *,
+    channel: str,
+    reach: int | None,
+    model: TopicModel,
+    severity_rules: SeverityRules,
+    county: County,
+) -> dict[str, Any]:
+    """Topic, severity and place of one text, as a plain dict (for request/reply)."""
+    [topic] = model.predict([text])
+    severity = assess_severity(text, channel=channel, reach=reach, rules=severity_rules)
+    place = extract_place(text, county)
+    return {
+        "topic": topic.topic,
+        "subtopic": topic.subtopic,
+        "confidence": round(topic.confidence, 4),
+        "needs_review": topic.needs_review,
+        "severity": severity.level,
+        "severity_reasons": list(severity.reasons),
+        "place": {"township": place.township, "village": place.village},
+        "model_version": model.version,
+    }

@@ -51,12 +51,15 @@ def status_after(event: CaseEvent) -> str | None:
 
 def state_changes(event: CaseEvent) -> dict[str, Any]:
     if isinstance(event, CaseClassified):
-        return {
+        changes = {
             "topic": event.topic,
             "subtopic": event.subtopic,
             "severity": event.severity.value,
             "needs_review": event.needs_review,
         }
+        if event.township:  # the operator's township, or the one found in the text
+            changes["township"] = event.township
+        return changes
     if isinstance(event, CaseRouted):
         return {"unit_code": event.unit_code, "unit_name": event.unit_name, "topic": event.topic}
     if isinstance(event, CaseActed):

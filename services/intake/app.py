@@ -20,6 +20,8 @@ from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.routes import router
 from hotline.services.intake.routes_people import router as people_router
+from hotline.services.intake.routes_reports import router as reports_router
+from hotline.services.intake.routes_review import router as review_router
 from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import chinese_error
@@ -76,9 +78,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
     )
+    # review_router first: its /cases/similar must win over /cases/{case_id}.
+    app.include_router(review_router)
     app.include_router(router)
     app.include_router(people_router)
     app.include_router(work_router)
+    app.include_router(reports_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

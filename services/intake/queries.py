@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -116,76 +115,3 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
         ],
     )
     return detail
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    return round(100 * numerator / denominator, 2) if denominator else None
-
-
-async def statistics(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
-    """Counts and rates as the period reports print them (DOMAIN.md "Metrics leadership reads").
-
-    答复率 = answered / due, where a case is due once answered or once its response deadline passed.
-    """
-    cases = (
-        await session.execute(
-            select(
-                CaseRow.id,
-                CaseRow.channel,
-                CaseRow.status,
-                CaseRow.outcome,
-                CaseRow.unit_name,
-                CaseRow.answered_at,
-            )
-        )
-    ).all()
-    # The clock a case is "due" by: its response clock, or for 信访 (which has none) its finishing one.
-    respond: dict[Any, Any] = {}
-    for row in (
-        await session.execute(
-            select(DeadlineRow.case_id, DeadlineRow.name, DeadlineRow.due_at, DeadlineRow.state).where(
-                DeadlineRow.name.in_(("respond", "finish"))
-            )
-        )
-    ).all():
-        if row.name == "respond" or row.case_id not in respond:
-            respond[row.case_id] = row
-    groups: dict[str, dict[str, dict[str, int]]] = {
-        "channel": defaultdict(_counter),
-        "unit": defaultdict(_counter),
-    }
-    overall = _counter()
-    for case in cases:
-        counts = [overall, groups["channel"][case.channel]]
-        if case.unit_name:
-            counts.append(groups["unit"][case.unit_name])
-        deadline = respond.get(case.id)
-        answered = case.answered_at is not None
-        due = answered or (deadline is not None and deadline.due_at <= now)
-        for c in counts:
-            c["received"] += 1
-            c["answered_on_spot"] += case.outcome == "answered_on_spot"
-            c["transferred"] += case.unit_name is not None
-            c["answered"] += answered
-            c["due"] += due
-            c["overdue"] += deadline is not None and not answered and deadline.due_at <= now
-            c["open"] += not answered
-    return {
-        "generated_at": _time(now),
-        "overall": _with_rates(overall),
-        "by_channel": {k: _with_rates(v) for k, v in sorted(groups["channel"].items())},
-        "by_unit": {k: _with_rates(v) for k, v in sorted(groups["unit"].items())},
-    }
-
-
-def _counter() -> dict[str, int]:
-    return dict.fromkeys(("received", "answered_on_spot", "transferred", "answered", "due", "overdue", "open"), 0)
-
-
-def _with_rates(counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        **counts,
-        "response_rate": _rate(counts["answered"], counts["due"]),  # 答复率
-        "on_spot_rate": _rate(counts["answered_on_spot"], counts["received"]),  # 当场解释率
-        "transfer_rate": _rate(counts["transferred"], counts["received"]),  # 转办率
-    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -20,11 +20,12 @@ from hotline.services.intake.cases import (
     store_case,
 )
 from hotline.services.intake.health import health_report
-from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, statistics
+from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary
 from hotline.services.intake.ratelimit import RateLimiter
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
+from hotline.services.intake.stats import statistics
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.messaging import MSG_ID_HEADER
 
@@ -143,10 +144,15 @@ async def list_cases(
 
 
 @router.get("/stats", summary="受理与答复统计")
-async def get_stats(request: Request, _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))]) -> dict[str, Any]:
+async def get_stats(
+    request: Request,
+    _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
+    start: Annotated[date | None, Query(alias="from", description="起始日期（含），北京时间")] = None,
+    end: Annotated[date | None, Query(alias="to", description="截止日期（含），北京时间")] = None,
+) -> dict[str, Any]:
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
-        return await statistics(session, now=runtime.clock.now())
+        return await statistics(session, now=runtime.clock.now(), start=start, end=end)
 
 
 @router.get("/feed", summary="实时事件流（Server-Sent Events）")

@@ -1,0 +1,70 @@
+"""The operator's and dispatcher's helpers, and leadership's reports, against the real system."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from tests.e2e.conftest import SystemFactory, client_for, wait_until
+from tests.e2e.test_pipeline import CALL, routed_case
+
+
+def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        suggestion = admin.post(
+            "/api/v1/suggest", json={"text": "我家孩子落户办不了，派出所说要补材料，跑了三趟", "township": "城厢镇"}
+        )
+        assert suggestion.status_code == 200, suggestion.text
+        body = suggestion.json()
+        assert (body["topic"], body["subtopic"]) == ("政法", "户籍证件") and body["unit"]["name"] == "县公安局"
+
+        first = admin.post("/api/v1/calls", json=CALL).json()
+        wait_until(lambda: routed_case(admin, first["id"]), what="routing")
+        similar = admin.get("/api/v1/cases/similar", params={"text": "经兜村路灯坏了，晚上很黑"}).json()["items"]
+        assert similar and similar[0]["id"] == first["id"]
+
+        # Text the model cannot read goes to the 人工分拣 queue; a dispatcher decides and it is routed.
+        unclear = admin.post("/api/v1/calls", json={**CALL, "content": "？？？……", "township": None}).json()
+        queued = wait_until(
+            lambda: [c for c in admin.get("/api/v1/review").json()["items"] if c["id"] == unclear["id"]],
+            what="the case in the sorting queue",
+        )
+        assert queued[0]["needs_review"] is True
+        decided = admin.post(
+            f"/api/v1/cases/{unclear['id']}/classify", json={"topic": "城乡建设", "subtopic": "市政服务"}
+        )
+        assert decided.status_code == 200, decided.text
+
+        def rerouted() -> dict[str, Any] | None:
+            case: dict[str, Any] = admin.get(f"/api/v1/cases/{unclear['id']}").json()
+            return case if not case["needs_review"] and case["unit"] not in (None, "rxb") else None
+
+        case = wait_until(rerouted, what="the decided case to reach its unit")
+        assert case["topic"] == "城乡建设"
+        assert not [c for c in admin.get("/api/v1/review").json()["items"] if c["id"] == unclear["id"]]
+
+
+def test_report_and_exports_carry_the_same_numbers_as_the_stats(start_system: SystemFactory) -> None:
+    from openpyxl import load_workbook
+
+    system = start_system()
+    with client_for(system) as admin:
+        admin.post("/api/v1/calls", json={**CALL, "outcome": "answered_on_spot"})
+        last = admin.post("/api/v1/calls", json=CALL).json()
+        wait_until(lambda: routed_case(admin, last["id"]), what="routing")
+        stats = admin.get("/api/v1/stats").json()
+        hotline = stats["by_channel"]["hotline"]
+        report = admin.get("/api/v1/reports/period", params={"format": "md"})
+        assert report.status_code == 200
+        assert f"共接听热线电话{hotline['received']}个，当场解释{hotline['answered_on_spot']}项" in report.text
+        assert f"转交有关单位办理{hotline['transferred']}项" in report.text
+
+        csv = admin.get("/api/v1/exports/cases.csv")
+        assert csv.status_code == 200 and csv.content.startswith("\ufeff查询码".encode())
+        assert last["query_code"] in csv.text and "13859612345" not in csv.text  # no personal data
+        workbook = load_workbook(io.BytesIO(admin.get("/api/v1/exports/stats.xlsx").content))
+        rows = list(workbook.active.iter_rows(values_only=True))
+        assert rows[1][:3] == ("全部", "合计", stats["overall"]["received"])
+        docx = admin.get("/api/v1/reports/period", params={"format": "docx"})
+        assert docx.status_code == 200 and docx.content[:2] == b"PK"
