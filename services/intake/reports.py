@@ -53,8 +53,9 @@ def social_concerns_sentence(stats: dict[str, Any]) -> str:
     return (
         f"共接听热线电话{hotline['received']}个，当场解释{hotline['answered_on_spot']}项，"
         f"转交有关单位办理{hotline['transferred']}项；"
-        f"共受理群众信访{petition['received']}件，答复率{_pct(petition['response_rate'])}；"
-        f"共回应舆情{media['answered']}次。"
+        f"共受理群众信访{petition['received']}件，"
+        + (f"答复率{_pct(petition['response_rate'])}；" if petition["response_rate"] is not None else "尚无到期件；")
+        + f"共回应舆情{media['answered']}次。"
     )
 
 
