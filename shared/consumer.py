@@ -31,7 +31,7 @@ IDLE_WAIT_S = 5.0
 @dataclass(frozen=True, slots=True)
 class ConsumerSpec:
     stream: str
-    subject: str
+    subject: str | tuple[str, ...]  # one filter subject, or several (nats-server 2.10+)
     durable: str
     handle: BatchHandler
 
@@ -55,9 +55,14 @@ class PullConsumer:
         self._handling = False
 
     async def start(self) -> None:
-        subscription = await self.js.pull_subscribe(
-            self.spec.subject, durable=self.spec.durable, stream=self.spec.stream, config=self.config
-        )
+        if isinstance(self.spec.subject, str):
+            subscription = await self.js.pull_subscribe(
+                self.spec.subject, durable=self.spec.durable, stream=self.spec.stream, config=self.config
+            )
+        else:
+            self.config.filter_subjects = list(self.spec.subject)
+            await self.js.add_consumer(self.spec.stream, config=self.config)
+            subscription = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
         self._task = asyncio.create_task(self._run(subscription), name=f"consumer-{self.spec.durable}")
 
     async def stop(self, timeout_s: float = 10.0) -> None:

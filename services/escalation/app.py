@@ -93,7 +93,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         SERVICE,
         [
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
-            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
+            ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
     )
 
