@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     # How often the escalation service scans for deadlines reaching a ladder step (real seconds).
     escalation_scan_s: float = Field(default=1.0, gt=0, validation_alias="HOTLINE_ESCALATION_SCAN")
+    # A county's own model (`hotline train --data FILE --out DIR`); default: the model shipped in the
+    # package. The classifier notices a new version in the directory and switches without downtime.
+    model_dir: Path | None = Field(default=None, validation_alias="HOTLINE_MODEL_DIR")
+    model_check_s: float = Field(default=30.0, gt=0, validation_alias="HOTLINE_MODEL_CHECK")
     # Classifier confidence below which a case goes to the 人工分拣 queue.
     review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from faststream import FastStream
 
+from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
@@ -28,6 +32,7 @@ from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "classifier"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,10 +92,43 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     @app.on_startup
     async def load_model() -> None:
         parts = Loaded(
-            model=model if model is not None else await asyncio.to_thread(TopicModel.load),
+            model=model if model is not None else await asyncio.to_thread(TopicModel.load, settings.model_dir),
             severity_rules=load_severity_rules(),
             county=load_county(),
         )
         loaded.append(parts)
 
+    watcher: list[asyncio.Task[None]] = []
+
+    async def watch_model() -> None:
+        """Switch to a retrained model as soon as its version appears (no restart, no lost batch)."""
+        while True:
+            await asyncio.sleep(settings.model_check_s)
+            try:
+                version = await asyncio.to_thread(artefact_version, settings.model_dir)
+                if version and version != loaded[0].model.version:
+                    fresh = await asyncio.to_thread(TopicModel.load, settings.model_dir)
+                    loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county)
+                    log.info("classifier: switched to model %s", fresh.version)
+            except Exception:
+                log.exception("classifier: could not load the new model; keeping %s", loaded[0].model.version)
+
+    @app.after_startup
+    async def start_watching() -> None:
+        if model is None:
+            watcher.append(asyncio.create_task(watch_model(), name="model-watcher"))
+
+    @app.on_shutdown
+    async def stop_watching() -> None:
+        for task in watcher:
+            task.cancel()
+
     return app
+
+
+def artefact_version(model_dir: Path | None) -> str | None:
+    meta = (model_dir or ARTIFACTS_DIR) / META_NAME
+    if not meta.exists():
+        return None
+    version = json.loads(meta.read_text(encoding="utf-8")).get("version")
+    return str(version) if version else None
