@@ -11,7 +11,7 @@ from typing import Any
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, assess_severity
 from hotline.services.router.places import extract_place
-from hotline.services.router.rules import County
+from hotline.services.router.rules import County, find_unit
 from hotline.shared.clock import Clock
 from hotline.shared.events import CaseClassified, CaseReceived, Severity, derived_event_id
 
@@ -49,10 +49,19 @@ def classify_cases(
                 village=place.village,
                 outcome=case.outcome,
                 is_accusation=case.is_accusation,
-                accused_unit=case.accused_unit,
+                accused_unit=accused_unit(case, text, county),
             )
         )
     return classified
+
+
+def accused_unit(case: CaseReceived, text: str, county: County) -> str | None:
+    """The unit a 检举/控告 accuses: as the petitioner named it, or else the unit named in the text,
+    so that routing can keep the case away from it (信访工作条例 第三十条)."""
+    if not case.is_accusation or case.accused_unit:
+        return case.accused_unit
+    found = find_unit(text, county)
+    return found.name if found else None
 
 
 def suggest(
