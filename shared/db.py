@@ -94,6 +94,8 @@ class CaseRow(Base):
     # Who logged it (operators see what they logged) and the public answer shown to the citizen.
     created_by: Mapped[str | None] = mapped_column(String(64), index=True)
     public_answer: Mapped[str | None] = mapped_column(Text)
+    # 重复来电/重复信访: later contacts about the same matter, linked here instead of opening new cases.
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseEventRow(Base):

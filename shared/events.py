@@ -153,6 +153,16 @@ class CaseAlert(CaseEvent):
     message: str
 
 
+class CaseRepeated(CaseEvent):
+    """The same matter came in again (same phone, or near-identical text about the same place)."""
+
+    kind: Literal["repeated"] = "repeated"
+    repeat_count: int
+    matched_by: Literal["phone", "text"]
+    similarity: float | None = None
+    content: str
+
+
 class Verdict(StrEnum):
     SATISFIED = "满意"
     BASICALLY_SATISFIED = "基本满意"
@@ -186,7 +196,9 @@ class CaseActed(CaseEvent):
     verdict: Verdict | None = None
 
 
-AnyCaseEvent = CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed | CaseAlert
+AnyCaseEvent = (
+    CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed | CaseAlert | CaseRepeated
+)
 
 # Decodes any case event by its `kind` (for consumers of `case.v1.>`).
 ANY_CASE_EVENT: TypeAdapter[AnyCaseEvent] = TypeAdapter(AnyCaseEvent)

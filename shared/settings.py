@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # package. The classifier notices a new version in the directory and switches without downtime.
     model_dir: Path | None = Field(default=None, validation_alias="HOTLINE_MODEL_DIR")
     model_check_s: float = Field(default=30.0, gt=0, validation_alias="HOTLINE_MODEL_CHECK")
+    # A call or petition about an open case within this many days is linked to it as 重复来电/重复信访.
+    repeat_window_days: float = Field(default=30, ge=0, validation_alias="HOTLINE_REPEAT_WINDOW_DAYS")
     # Classifier confidence below which a case goes to the 人工分拣 queue.
     review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
 

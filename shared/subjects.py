@@ -16,6 +16,7 @@ CASE_ROUTED: Final = "case.v1.routed"
 CASE_TRACKED: Final = "case.v1.tracked"
 CASE_ESCALATED: Final = "case.v1.escalated"
 CASE_ALERT: Final = "case.v1.alert"
+CASE_REPEATED: Final = "case.v1.repeated"
 CASE_ALL: Final = "case.v1.>"
 
 

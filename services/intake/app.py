@@ -49,6 +49,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await declare_streams(js)
         sessions = session_factory(engine)
         runtime = Runtime(
+            settings=settings,
             clock=clock,
             engine=engine,
             read_engine=read_engine,

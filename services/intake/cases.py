@@ -7,14 +7,16 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
+from hotline.services.intake.similar import most_similar
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
 from hotline.shared.db import CaseRow, transaction
-from hotline.shared.events import CallOutcome, CaseReceived, Channel
+from hotline.shared.events import CallOutcome, CaseReceived, CaseRepeated, Channel
 from hotline.shared.outbox import enqueue
 
 OUTBOX_SOURCE = "intake"
@@ -147,3 +149,64 @@ async def store_case(
             continue
         return case
     raise RuntimeError("could not allocate a unique query code")
+
+
+# Near-identical text about the same place (character-bigram Dice coefficient).
+REPEAT_SIMILARITY = 0.8
+_CLOSED = ("answered", "closed")
+
+
+async def find_repeat(
+    session: AsyncSession, row: dict[str, Any], *, window: timedelta, now: datetime
+) -> tuple[CaseRow, str, float | None] | None:
+    """An open case of the same channel this contact repeats: same phone, or the same matter told
+    about the same township in near-identical words."""
+    recent = select(CaseRow).where(
+        CaseRow.channel == row["channel"], CaseRow.received_at >= now - window, CaseRow.status.not_in(_CLOSED)
+    )
+    if row.get("phone"):
+        same_phone = await session.scalar(
+            recent.where(CaseRow.phone == row["phone"]).order_by(CaseRow.received_at.desc()).limit(1)
+        )
+        if same_phone is not None:
+            return same_phone, "phone", None
+    if row.get("township"):
+        candidates = (
+            (await session.execute(recent.where(CaseRow.township == row["township"]).limit(500))).scalars().all()
+        )
+        ranked = most_similar(row["content"], [(c, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
+        if ranked:
+            return ranked[0][0], "text", ranked[0][1]
+    return None
+
+
+async def store_or_link(
+    sessions: async_sessionmaker[AsyncSession],
+    row: dict[str, Any],
+    event: CaseReceived,
+    clock: Clock,
+    *,
+    repeat_window: timedelta,
+) -> tuple[CaseRow, bool]:
+    """Store a new case, or link a repeat to its open case (returns the case and whether it was new)."""
+    if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
+        async with transaction(sessions) as session:
+            found = await find_repeat(session, row, window=repeat_window, now=clock.now())
+            if found is not None:
+                case, matched_by, similarity = found
+                case.repeat_count += 1
+                case.updated_at = clock.now()
+                repeated = CaseRepeated(
+                    event_id=uuid.uuid4(),
+                    case_id=case.id,
+                    occurred_at=clock.now(),
+                    channel=Channel(case.channel),
+                    received_at=case.received_at,
+                    repeat_count=case.repeat_count,
+                    matched_by=matched_by,
+                    similarity=similarity,
+                    content=row["content"],
+                )
+                await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_REPEATED, repeated)], clock=clock)
+                return case, False
+    return await store_case(sessions, row, event, clock), True

@@ -58,6 +58,7 @@ def case_summary(case: CaseRow) -> dict[str, Any]:
         "subtopic": case.subtopic,
         "severity": case.severity,
         "needs_review": case.needs_review,
+        "repeat_count": case.repeat_count,
         "unit": case.unit_code,
         "unit_name": case.unit_name,
         "outcome": case.outcome,

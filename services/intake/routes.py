@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -17,7 +17,7 @@ from hotline.services.intake.cases import (
     case_from_call,
     case_from_mention,
     case_from_petition,
-    store_case,
+    store_or_link,
 )
 from hotline.services.intake.health import health_report
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary
@@ -43,13 +43,13 @@ def _runtime(request: Request) -> Runtime:
 async def _create(request: Request, row: dict[str, Any], event: Any, principal: Principal | None) -> JSONResponse:
     runtime = _runtime(request)
     row["created_by"] = principal.username if principal else None
-    case = await store_case(runtime.sessions, row, event, runtime.clock)
+    window = timedelta(days=runtime.settings.repeat_window_days)
+    case, new = await store_or_link(runtime.sessions, row, event, runtime.clock, repeat_window=window)
     runtime.relay.wake()
-    return JSONResponse(
-        status_code=201,
-        content={"id": str(case.id), "query_code": case.query_code, "status": case.status},
-        headers={"Location": f"/api/v1/cases/{case.id}"},
-    )
+    body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
+    if not new:  # 重复来电: linked to the open case, no new task
+        body.update(repeat_of=str(case.id), repeat_count=case.repeat_count)
+    return JSONResponse(status_code=201, content=body, headers={"Location": f"/api/v1/cases/{case.id}"})
 
 
 def _invalid(exc: InvalidCase) -> HTTPException:

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.shared.clock import Clock
 from hotline.shared.outbox import OutboxRelay
+from hotline.shared.settings import Settings
 
 
 @dataclass
 class Runtime:
+    settings: Settings
     clock: Clock
     engine: AsyncEngine
     read_engine: AsyncEngine

@@ -25,7 +25,8 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         assert similar and similar[0]["id"] == first["id"]
 
         # Text the model cannot read goes to the 人工分拣 queue; a dispatcher decides and it is routed.
-        unclear = admin.post("/api/v1/calls", json={**CALL, "content": "？？？……", "township": None}).json()
+        unclear_call = {**CALL, "phone": "13700001111", "content": "？？？……", "township": None}
+        unclear = admin.post("/api/v1/calls", json=unclear_call).json()
         queued = wait_until(
             lambda: [c for c in admin.get("/api/v1/review").json()["items"] if c["id"] == unclear["id"]],
             what="the case in the sorting queue",

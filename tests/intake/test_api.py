@@ -137,3 +137,20 @@ def test_live_feed_page_serves_every_asset_locally(anonymous: TestClient) -> Non
         assert response.status_code == 200
         assert "http://" not in response.text and "https://" not in response.text
     assert "https://" not in page.text and "http://" not in page.text
+
+
+def test_a_repeat_call_is_linked_to_the_open_case_not_opened_anew(client: TestClient) -> None:
+    first = client.post("/api/v1/calls", json=CALL).json()
+    again = client.post("/api/v1/calls", json={**CALL, "content": "上次反映的排水沟还没人来疏通，再次反映。"})
+    assert again.status_code == 201
+    assert again.json()["repeat_of"] == first["id"] and again.json()["repeat_count"] == 1
+    # Another caller, the same matter in near-identical words, the same township: also a repeat.
+    neighbour = client.post(
+        "/api/v1/calls", json={**CALL, "phone": "13900001111", "content": "村道排水沟堵塞，请尽快疏通！"}
+    )
+    assert neighbour.json().get("repeat_of") == first["id"]
+    case = client.get(f"/api/v1/cases/{first['id']}").json()
+    assert case["repeat_count"] == 2
+    # A different township is a different matter.
+    elsewhere = client.post("/api/v1/calls", json={**CALL, "phone": "13900002222", "township": "湖头镇"}).json()
+    assert "repeat_of" not in elsewhere and elsewhere["id"] != first["id"]
