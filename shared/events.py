@@ -119,6 +119,7 @@ class CaseRouted(CaseEvent):
     unit_name: str
     co_units: list[str] = Field(default_factory=list)
     reason: str
+    routing_version: int | None = None  # 派单目录 version; None = the table shipped with the system
 
 
 class DeadlineInfo(BaseModel):

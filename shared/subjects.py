@@ -56,6 +56,10 @@ def deadletter_subject(source_subject: str) -> str:
 CLASSIFY_REQUEST: Final = "hotline.v1.classify"
 
 
+# Core notification: an admin saved a new 派单目录 version; routers reload it.
+ROUTING_UPDATED: Final = "hotline.v1.routing.updated"
+
+
 def health_subject(service: str) -> str:
     """Core NATS request/reply subject on which a service answers health checks."""
     return f"hotline.v1.health.{service}"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
-from hotline.services.router.rules import load_county
+from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.shared.db import UserRow, transaction
 
 router = APIRouter(prefix="/api/v1")
@@ -59,8 +59,8 @@ async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, A
 
 
 @router.get("/units", summary="承办单位")
-async def units(_: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
-    county = load_county()
+async def units(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+    county = (await catalogue_in_force(request.app.state.runtime)).county
     return {
         "county": county.name,
         "items": [{"code": u.code, "name": u.name, "kind": u.kind} for u in county.units.values()],
@@ -71,7 +71,7 @@ async def units(_: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
 async def create_user(
     body: NewUser, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
-    county = load_county()
+    county = (await catalogue_in_force(request.app.state.runtime)).county
     if body.role is Role.UNIT and body.unit not in county.units:
         raise HTTPException(
             422, detail=[{"field": "unit", "message": "承办单位人员必须指定有效的单位编码（见 /api/v1/units）"}]

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.queries import case_summary
+from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
-from hotline.services.router.rules import load_county, route
+from hotline.services.router.rules import route
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.events import CaseClassified, CaseRouted, Channel, Severity
@@ -65,7 +66,7 @@ async def suggest(
     except Exception:
         raise HTTPException(503, detail="分类服务暂不可用，请稍后再试") from None
     result: dict[str, Any] = json.loads(reply.data)
-    county = load_county()
+    county = (await catalogue_in_force(request.app.state.runtime)).county
     township = body.township or result["place"]["township"]
     decision = route(
         topic="人工分拣" if result["needs_review"] else result["topic"],
@@ -126,7 +127,7 @@ async def classify_manually(
     """Record a person's topic (it becomes a `classified` event, so routing, clocks and the feed
     follow as for the model's, and the choice can feed retraining)."""
     runtime = _runtime(request)
-    county = load_county()
+    county = (await catalogue_in_force(request.app.state.runtime)).county
     if body.unit is not None and body.unit not in county.units:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
     try:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from hotline.services.intake.access import can_see, task_units
 from hotline.services.intake.auth import Principal, Role, log_access, require
 from hotline.services.intake.queries import mask_name, mask_phone
+from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
-from hotline.services.router.rules import load_county
 from hotline.shared import subjects
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
@@ -297,7 +297,7 @@ async def dispatch(
     principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    county = load_county()
+    county = (await catalogue_in_force(request.app.state.runtime)).county
     unit = county.units.get(body.unit)
     if unit is None:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 from faststream import FastStream
 
+from hotline.services.router.catalogue import Catalogue, current, packaged
 from hotline.services.router.routing import needs_routing, route_case
-from hotline.services.router.rules import County, load_county
+from hotline.services.router.rules import County
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
+from hotline.shared.db import create_engine, session_factory
 from hotline.shared.events import CaseClassified, CaseRouted
 from hotline.shared.messaging import (
     CASES_STREAM,
@@ -24,16 +27,34 @@ from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "router"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, county: County | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
-    table = county or load_county()
     broker = create_broker(settings, service=SERVICE)
     publisher = broker.publisher(subjects.CASE_ROUTED, stream=CASES_STREAM, schema=CaseRouted)
+    engine = create_engine(settings.resolved_database_url(), writes=False)
+    sessions = session_factory(engine)
+    # The table in force; replaced as a whole when an admin saves a new version.
+    in_force: list[Catalogue] = [Catalogue(None, county, "") if county else packaged()]
+
+    async def reload() -> None:
+        if county is not None:
+            return
+        async with sessions() as session:
+            fresh = await current(session)
+        if fresh.version != in_force[0].version:
+            in_force[0] = fresh
+            log.info("router: 派单目录 version %s in force", fresh.version)
 
     async def process(deliveries: Sequence[Delivery[CaseClassified]]) -> None:
-        routed = [route_case(d.event, county=table, clock=clock) for d in deliveries if needs_routing(d.event)]
+        catalogue = in_force[0]
+        routed = [
+            route_case(d.event, county=catalogue.county, clock=clock, version=catalogue.version)
+            for d in deliveries
+            if needs_routing(d.event)
+        ]
         await asyncio.gather(
             *(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in routed)
         )
@@ -42,8 +63,25 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
         broker=broker, decode=CaseClassified.model_validate_json, consumer=SERVICE, process=process, settings=settings
     )
 
-    add_health_responder(broker, SERVICE, lambda: {"county": table.name, "units": len(table.units)})
+    @broker.subscriber(subjects.ROUTING_UPDATED)
+    async def routing_updated() -> None:
+        await reload()
+
+    add_health_responder(
+        broker,
+        SERVICE,
+        lambda: {"county": in_force[0].county.name, "routing_version": in_force[0].version},
+    )
     app = FastStream(broker)
+
+    @app.on_startup
+    async def load_table() -> None:
+        await reload()
+
+    @app.on_shutdown
+    async def close() -> None:
+        await engine.dispose()
+
     attach_consumers(
         app,
         settings,

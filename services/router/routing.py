@@ -14,7 +14,7 @@ def needs_routing(case: CaseClassified) -> bool:
     return case.outcome is not CallOutcome.ANSWERED_ON_SPOT
 
 
-def route_case(case: CaseClassified, *, county: County, clock: Clock) -> CaseRouted:
+def route_case(case: CaseClassified, *, county: County, clock: Clock, version: int | None = None) -> CaseRouted:
     topic = MANUAL_SORTING_TOPIC if case.needs_review else case.topic
     decision = route(
         topic=topic,
@@ -36,4 +36,5 @@ def route_case(case: CaseClassified, *, county: County, clock: Clock) -> CaseRou
         unit_name=decision.unit_name,
         co_units=list(decision.co_units),
         reason=decision.reason,
+        routing_version=version,
     )

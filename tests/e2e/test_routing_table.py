@@ -1,0 +1,43 @@
+"""The 派单目录 edited by an admin: validated, versioned, in force for the next case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import SystemFactory, client_for, wait_until
+from tests.e2e.test_pipeline import CALL, routed_case
+
+
+def routed_event(case: dict[str, Any]) -> dict[str, Any]:
+    return next(e["event"] for e in reversed(case["history"]) if e["kind"] == "routed")
+
+
+def test_an_edited_routing_table_is_versioned_and_used_at_once(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        table = admin.get("/api/v1/routing-table").json()
+        assert table["version"] is None and table["units"] >= 20  # the table shipped with the system
+
+        bad = admin.put("/api/v1/routing-table", json={"content": 'name = "x"\n[units'})
+        assert bad.status_code == 422 and "派单目录无效" in bad.json()["detail"][0]["message"]
+
+        renamed = table["content"].replace('name = "县城管局"', 'name = "县城市管理局"')
+        assert renamed != table["content"]
+        saved = admin.put("/api/v1/routing-table", json={"content": renamed, "comment": "城管局更名"})
+        assert saved.status_code == 200, saved.text
+        version = saved.json()["version"]
+        assert admin.get("/api/v1/routing-table").json()["version"] == version
+
+        def routed_with_new_table() -> dict[str, Any] | None:
+            case_id = admin.post("/api/v1/calls", json={**CALL, "phone": f"1380000{len(seen):04d}"}).json()["id"]
+            seen.append(case_id)
+            case = wait_until(lambda: routed_case(admin, case_id), what="routing")
+            return case if routed_event(case)["routing_version"] == version else None
+
+        seen: list[str] = []
+        case = wait_until(routed_with_new_table, timeout_s=20, what="a case routed with the new version")
+        assert routed_event(case)["routing_version"] == version
+        if case["unit"] == "cgj":
+            assert case["unit_name"] == "县城市管理局"
+        versions = admin.get("/api/v1/routing-table/versions").json()["items"]
+        assert versions[0]["version"] == version and versions[0]["comment"] == "城管局更名"
