@@ -234,6 +234,18 @@ class RoutingTableRow(Base):
     created_at: Mapped[datetime]
 
 
+class CalendarTableRow(Base):
+    """Working-day overrides an admin maintains for years `chinese_calendar` does not know yet (JSON:
+    {"covered_years": [2027], "overrides": {"2027-01-01": false, ...}}); the newest version is in force."""
+
+    __tablename__ = "calendar_tables"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content: Mapped[dict[str, Any]]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class AccessLogRow(Base):
     """Denied accesses and reads of full personal data: who, what, when, why."""
 

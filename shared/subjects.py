@@ -60,6 +60,10 @@ CLASSIFY_REQUEST: Final = "hotline.v1.classify"
 ROUTING_UPDATED: Final = "hotline.v1.routing.updated"
 
 
+# Core notification: an admin saved new working-day overrides; the escalation service reloads them.
+CALENDAR_UPDATED: Final = "hotline.v1.calendar.updated"
+
+
 def health_subject(service: str) -> str:
     """Core NATS request/reply subject on which a service answers health checks."""
     return f"hotline.v1.health.{service}"

@@ -19,6 +19,7 @@ from hotline.services.escalation.tracking import (
     OUTBOX_SOURCE,
     ClockRules,
     apply_workflow,
+    calendar_in_force,
     load_clock_rules,
     start_clocks,
     take_due_steps,
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRules | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
-    clock_rules = rules or load_clock_rules()
+    # Replaced as a whole when an admin saves new working-day overrides.
+    clock_rules = [rules or load_clock_rules()]
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
@@ -55,12 +57,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
 
     async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:
         async with transaction(sessions) as session:
-            await start_clocks(session, [d.event for d in deliveries], clock=clock, rules=clock_rules)
+            await start_clocks(session, [d.event for d in deliveries], clock=clock, rules=clock_rules[0])
         relay.wake()
 
     async def process_workflow(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
-            await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules)
+            await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules[0])
 
     workflow = BatchProcessor(
         broker=broker,
@@ -85,6 +87,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             log.info("escalation scan: %d step(s) taken", emitted)
             relay.wake()
 
+    async def reload_calendar() -> None:
+        if rules is not None:
+            return
+        async with sessions() as session:
+            calendar = await calendar_in_force(session)
+        clock_rules[0] = ClockRules(policies=clock_rules[0].policies, calendar=calendar)
+
+    @broker.subscriber(subjects.CALENDAR_UPDATED)
+    async def calendar_updated() -> None:
+        await reload_calendar()
+        log.info("escalation: working-day overrides reloaded")
+
     add_health_responder(broker, SERVICE, lambda: {"scheduler_running": scheduler.running})
     app = FastStream(broker)
     attach_consumers(
@@ -96,6 +110,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
     )
+
+    @app.on_startup
+    async def load_calendar() -> None:
+        await reload_calendar()
 
     @app.after_startup
     async def start_background() -> None:

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar
+from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
 from hotline.services.escalation.rules import DEFAULT_LADDER, clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
-from hotline.shared.db import DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.db import CalendarTableRow, DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.events import (
     CaseActed,
     CaseAlert,
@@ -46,6 +46,12 @@ class ClockRules:
 
 def load_clock_rules() -> ClockRules:
     return ClockRules(policies=load_policies(), calendar=default_calendar())
+
+
+async def calendar_in_force(session: AsyncSession) -> WorkCalendar:
+    """chinese_calendar plus the newest override table an admin saved (if any)."""
+    row = await session.scalar(select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1))
+    return parse_overrides(row.content) if row is not None else default_calendar()
 
 
 def clocks_for_case(

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.routes import router
+from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
 from hotline.services.intake.routes_people import router as people_router
 from hotline.services.intake.routes_reports import router as reports_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(work_router)
     app.include_router(reports_router)
     app.include_router(catalogue_router)
+    app.include_router(calendar_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

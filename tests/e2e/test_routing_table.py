@@ -41,3 +41,14 @@ def test_an_edited_routing_table_is_versioned_and_used_at_once(start_system: Sys
             assert case["unit_name"] == "县城市管理局"
         versions = admin.get("/api/v1/routing-table/versions").json()["items"]
         assert versions[0]["version"] == version and versions[0]["comment"] == "城管局更名"
+
+
+def test_admins_keep_the_working_day_overrides(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        assert admin.get("/api/v1/calendar").json()["version"] is None
+        bad = admin.put("/api/v1/calendar", json={"covered_years": [2027], "overrides": {"2027-13-01": False}})
+        assert bad.status_code == 422 and "工作日调整表无效" in bad.json()["detail"][0]["message"]
+        saved = admin.put("/api/v1/calendar", json={"covered_years": [2027], "overrides": {"2027-01-01": False}})
+        assert saved.status_code == 200 and saved.json()["version"] == 1
+        assert admin.get("/api/v1/calendar").json()["overrides"] == {"2027-01-01": False}

@@ -196,3 +196,38 @@ async def test_two_scanners_racing_never_emit_a_step_twice(database_url: str) ->
             await engine.dispose()
     assert sum(emitted) == 40 * 3  # every step of every respond clock, once
     assert len(await escalations(factories[0], "respond")) == 40 * 3
+
+
+async def test_a_clock_reaching_a_year_without_calendar_data_raises_an_alert_until_an_admin_fills_it(
+    sessions: Any,
+) -> None:
+    from hotline.services.escalation.tracking import ClockRules, calendar_in_force
+    from hotline.shared.db import CalendarTableRow
+
+    late_december = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 5 working days later is in 2027
+    case = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
+    async with transaction(sessions) as session:
+        rules = ClockRules(RULES.policies, await calendar_in_force(session))
+        await start_clocks(session, [case], clock=FixedClock(late_december), rules=rules)
+    assert set(await clocks(sessions, case)) == {"sign", "respond"}  # no silent Monday-Friday guess
+    async with sessions() as session:
+        alerts = (
+            await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.alert"))
+        ).scalars()
+        assert any("2027" in alert for alert in alerts)
+
+    async with transaction(sessions) as session:
+        session.add(
+            CalendarTableRow(
+                content={"covered_years": [2027], "overrides": {"2027-01-01": False}},
+                created_by="admin",
+                created_at=late_december,
+            )
+        )
+    other = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
+    async with transaction(sessions) as session:
+        rules = ClockRules(RULES.policies, await calendar_in_force(session))
+        await start_clocks(session, [other], clock=FixedClock(late_december), rules=rules)
+    finish = (await clocks(sessions, other))["finish"]
+    # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan is a holiday (override); Mon 4, Tue 5 Jan → ends 24:00 Tue 5 Jan.
+    assert finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
