@@ -1,69 +1,80 @@
-// Live feed page: every asset is served locally (government intranets have no internet).
-"use strict";
-const KINDS = { received: "受理", classified: "分类", routed: "转办", tracked: "开始计时", escalated: "督办" };
-const CHANNELS = { hotline: "热线", petition: "信访", media: "舆情" };
-const rows = document.getElementById("events");
+// The live event stream (Server-Sent Events from /api/v1/feed) shown on the leadership dashboard.
+// It replays the last events, then follows new ones; after a disconnect it resumes after the last
+// sequence number it saw, so no event is shown twice or lost.
+import { api, tokenUrl } from "./api.js";
+import { CHANNELS, fmtTime, h } from "./dom.js";
+import { KIND_LABELS } from "./labels.js";
+
+const MAX_ROWS = 200;
+const REPLAY = 200; // events replayed on opening (not the whole history: it may hold millions)
+const RETRY_MS = 2000;
 
 function describe(item) {
-  const e = item.event;
+  const e = item.event || {};
   switch (item.kind) {
-    case "received": return (e.title ? e.title + "：" : "") + e.content.slice(0, 60);
+    case "received": return (e.title ? e.title + "：" : "") + (e.content || "").slice(0, 60);
     case "classified": return `${e.topic}${e.subtopic ? "/" + e.subtopic : ""} · ${e.severity}` +
-      (e.needs_review ? " · 待人工分拣" : "") + (e.severity_reasons.length ? `（${e.severity_reasons.join("；")}）` : "");
-    case "routed": return `${e.unit_name}：${e.reason}`;
-    case "tracked": return e.deadlines.map(d => `${d.label}，截止 ${new Date(d.due_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}`).join("；");
-    case "escalated": return `${e.step} → ${e.notify}`;
-    default: return "";
+      (e.needs_review ? " · 待人工分拣" : "") + (e.severity_reasons?.length ? `（${e.severity_reasons.join("；")}）` : "");
+    case "routed": return `${e.unit_name}：${e.reason || ""}`;
+    case "tracked": return (e.deadlines || []).map((d) => `${d.label}，截止 ${fmtTime(d.due_at)}`).join("；");
+    case "escalated": return `${e.step} → ${e.notify || ""}`;
+    case "visited": return `回访评价：${e.verdict || ""}`;
+    case "repeated": return `第 ${e.repeat_count} 次反映：${(e.content || "").slice(0, 50)}`;
+    default: return [e.actor, e.note || e.message || ""].filter(Boolean).join("：");
   }
 }
 
-function add(item) {
-  const tr = document.createElement("tr");
-  if (item.kind === "escalated") tr.className = item.event.step === "超期" ? "overdue" : "escalated";
-  const cells = [new Date(item.at).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" }),
-    KINDS[item.kind] || item.kind, CHANNELS[item.event.channel] || "", describe(item)];
-  for (const text of cells) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
-  rows.prepend(tr);
-  while (rows.children.length > 300) rows.lastChild.remove();
+function row(item) {
+  const tr = h("tr", {},
+    h("td", {}, fmtTime(item.at, false)),
+    h("td", {}, KIND_LABELS[item.kind] || item.kind),
+    h("td", {}, CHANNELS[item.event?.channel] || ""),
+    h("td", {}, describe(item)));
+  if (item.kind === "escalated") tr.className = item.event?.step === "超期" ? "overdue" : "escalated";
+  if (item.kind === "alert") tr.className = "overdue";
+  return tr;
 }
 
-let token = sessionStorage.getItem("hotline-token");
-const authed = () => ({ headers: { Authorization: "Bearer " + token } });
-
-function connect() {
-  // EventSource cannot send headers, so the feed takes the token as a query parameter.
-  const source = new EventSource("/api/v1/feed?since=0&access_token=" + encodeURIComponent(token));
-  for (const kind of Object.keys(KINDS)) source.addEventListener(kind, ev => add(JSON.parse(ev.data)));
-  source.onopen = () => { document.getElementById("conn").textContent = "已连接"; };
-  source.onerror = () => { document.getElementById("conn").textContent = "连接中断，正在重连…"; };
-}
-
-const form = document.getElementById("login");
-form.addEventListener("submit", async ev => {
-  ev.preventDefault();
-  const body = JSON.stringify(Object.fromEntries(new FormData(form)));
-  const response = await fetch("/api/v1/auth/token", { method: "POST", headers: { "content-type": "application/json" }, body });
-  const result = await response.json();
-  if (!response.ok) { document.getElementById("login-error").textContent = result.detail || "登录失败"; return; }
-  token = result.access_token; sessionStorage.setItem("hotline-token", token);
-  form.hidden = true; start();
-});
-
-function start() { connect(); if (token) start(); else form.hidden = false; }
-
-async function refresh() {
+/** The sequence number to replay from: a little before the newest case's last event. */
+async function replayStart() {
   try {
-    const response = await fetch("/api/v1/stats", authed());
-    if (response.status === 401) { sessionStorage.removeItem("hotline-token"); form.hidden = false; return; }
-    const stats = (await response.json()).overall;
-    const set = (id, v) => { document.getElementById(id).textContent = v ?? "–"; };
-    set("s-received", stats.received); set("s-on-spot", stats.answered_on_spot);
-    set("s-transferred", stats.transferred); set("s-answered", stats.answered); set("s-overdue", stats.overdue);
-    set("s-rate", stats.response_rate == null ? "–" : stats.response_rate + "%");
-    const health = await fetch("/api/v1/health");
-    const body = await health.json();
-    const badge = document.getElementById("health");
-    badge.textContent = body.message; badge.className = "badge " + (health.ok ? "ok" : "bad");
-  } catch (err) { document.getElementById("health").textContent = "无法连接服务"; }
+    const newest = (await api("/cases?limit=1")).items[0];
+    if (!newest) return 0;
+    const seqs = (await api(`/cases/${newest.id}`)).history.map((e) => e.seq);
+    return Math.max(0, Math.max(...seqs) - REPLAY);
+  } catch {
+    return 0;
+  }
 }
-if (token) start(); else form.hidden = false;
+
+/** Follow the feed into `tbody`; `status` shows the connection; `onEvent(item)` runs per new event. */
+export function startFeed({ tbody, status, onEvent }) {
+  let lastSeq = -1;
+  let source = null;
+  let stopped = false;
+
+  function receive(message) {
+    const item = JSON.parse(message.data);
+    if (item.seq <= lastSeq) return;
+    lastSeq = item.seq;
+    tbody.prepend(row(item));
+    while (tbody.children.length > MAX_ROWS) tbody.lastChild.remove();
+    onEvent(item);
+  }
+
+  function connect(since) {
+    if (stopped) return;
+    source = new EventSource(tokenUrl("/feed", { since }));
+    for (const kind of Object.keys(KIND_LABELS)) source.addEventListener(kind, receive);
+    source.onopen = () => { status.textContent = "已连接"; status.className = "live"; };
+    source.onerror = () => {
+      status.textContent = "连接中断，正在重连…";
+      status.className = "broken";
+      source.close();
+      setTimeout(() => connect(Math.max(lastSeq, 0)), RETRY_MS);
+    };
+  }
+
+  replayStart().then((since) => { lastSeq = since; connect(since); });
+  return { stop() { stopped = true; source?.close(); } };
+}

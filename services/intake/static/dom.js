@@ -1,0 +1,58 @@
+// Small DOM and formatting helpers shared by the views.
+
+/** h("td", {class: "x"}, "text", child): an element; attributes starting with "on" become listeners. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+const TIME_ZONE = "Asia/Shanghai";
+
+export function fmtTime(iso, withDate = true) {
+  if (!iso) return "–";
+  const options = { timeZone: TIME_ZONE, hour12: false };
+  const date = new Date(iso);
+  return withDate ? date.toLocaleString("zh-CN", options) : date.toLocaleTimeString("zh-CN", options);
+}
+
+/** Today's date in Beijing, shifted by `days`, as YYYY-MM-DD. */
+export function beijingDate(days = 0) {
+  const moment = new Date(Date.now() + days * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE }).format(moment);
+}
+
+export function fmtRate(value) {
+  return value === null || value === undefined ? "–" : `${value}%`;
+}
+
+export function debounce(fn, waitMs) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), waitMs);
+  };
+}
+
+/** Show a message in a status element; kind is "ok", "error" or "info". */
+export function notice(el, text, kind = "info") {
+  el.textContent = text;
+  el.className = `notice ${kind}`;
+  el.hidden = !text;
+}
+
+export const CHANNELS = { hotline: "热线", petition: "信访", media: "舆情" };
+export const UNAVAILABLE = "暂不可用";
