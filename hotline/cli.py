@@ -9,18 +9,26 @@ from pathlib import Path
 
 
 def _up(args: argparse.Namespace) -> int:
+    import signal
+
     from hotline.supervisor import Supervisor
 
+    def request_stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM stops as cleanly as Ctrl-C, also while the system is still starting.
+    signal.signal(signal.SIGTERM, request_stop)
     if args.time_scale is not None:
         os.environ["HOTLINE_TIME_SCALE"] = str(args.time_scale)
     supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port)
     try:
         supervisor.start()
         health = supervisor.wait_healthy(timeout_s=args.wait)
-    except BaseException as exc:
+    except KeyboardInterrupt:
         supervisor.stop()
-        if isinstance(exc, KeyboardInterrupt):
-            return 130
+        return 0
+    except Exception as exc:
+        supervisor.stop()
         print(f"启动失败：{exc}", file=sys.stderr)
         return 1
     print(f"系统已就绪（{health.get('message')}）")

@@ -18,7 +18,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
@@ -163,10 +162,7 @@ class Supervisor:
                 self.spawn(child)
 
     def run_forever(self) -> None:
-        def request_stop(signum: int, _frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, request_stop)
+        """Watch the children until Ctrl-C (the caller maps SIGTERM to it too), then stop them all."""
         try:
             while True:
                 self.check_children()

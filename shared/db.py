@@ -150,6 +150,20 @@ class DeadlineRow(Base):
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
+class CaseTroubleRow(Base):
+    """How often a case bounced: returns, redos after 不满意, units it went through. Three of a kind
+    make it a 问题工单 for 提级督办."""
+
+    __tablename__ = "case_trouble"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    redos: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[list[Any]] = mapped_column(default=list)
+    seen_events: Mapped[list[Any]] = mapped_column(default=list)  # event ids counted (idempotency)
+    flagged_at: Mapped[datetime | None]
+
+
 class ProcessedMessageRow(Base):
     __tablename__ = "processed_messages"
 

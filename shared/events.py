@@ -62,6 +62,7 @@ class EscalationStep(StrEnum):
     REMIND = "提醒"
     URGE = "催办"
     OVERDUE = "超期"
+    PROBLEM = "问题工单"  # returned/redone or passed among units too often: 提级督办
 
 
 _EVENT_NAMESPACE = uuid.UUID("7d0c4f3e-0b7a-4c55-9a53-6f1f3c2b9e10")

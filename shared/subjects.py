@@ -26,9 +26,11 @@ def case_subject(kind: str) -> str:
 
 
 CASE_ANSWERED: Final = "case.v1.answered"
-# The people's steps that move clocks (what the escalation service listens to besides `routed`).
+# The people's steps that move clocks or count towards a 问题工单 (the escalation service's input
+# besides `routed`).
 CLOCK_STEPS: Final = tuple(
-    f"case.v1.{kind}" for kind in ("signed", "answered", "paused", "resumed", "extension_decided", "visited", "closed")
+    f"case.v1.{kind}"
+    for kind in ("signed", "answered", "paused", "resumed", "extension_decided", "visited", "closed", "returned")
 )
 CASE_VISITED: Final = "case.v1.visited"
 
@@ -73,7 +75,7 @@ def health_subject(service: str) -> str:
 CLASSIFIER_DURABLE: Final = "classifier-received-v1"
 ROUTER_DURABLE: Final = "router-classified-v1"
 ESCALATION_DURABLE: Final = "escalation-routed-v1"
-ESCALATION_WORKFLOW_DURABLE: Final = "escalation-clock-steps-v1"
+ESCALATION_WORKFLOW_DURABLE: Final = "escalation-clock-steps-v2"
 FEED_DURABLE: Final = "feed-all-v1"
 
 SERVICES: Final = ("classifier", "router", "escalation", "feed")

@@ -62,7 +62,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
 
     async def process_workflow(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
-            await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules[0])
+            await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules[0], clock=clock)
+        relay.wake()
 
     workflow = BatchProcessor(
         broker=broker,

@@ -17,7 +17,7 @@ from hotline.services.escalation.policies import Policies, compute_deadline, due
 from hotline.services.escalation.rules import DEFAULT_LADDER, clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
-from hotline.shared.db import CalendarTableRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.events import (
     CaseActed,
     CaseAlert,
@@ -111,6 +111,43 @@ def clocks_for_case(
     return tracked, rows, alerts
 
 
+TROUBLE_LIMIT = 3  # returns + redos, or units the case went through
+
+
+async def count_trouble(session: AsyncSession, event: CaseEvent, *, clock: Clock) -> list[tuple[str, CaseEvent]]:
+    """Count a bounce; the third makes the case a 问题工单 (once), escalated to leadership."""
+    row = await session.get(CaseTroubleRow, event.case_id)
+    if row is None:
+        row = CaseTroubleRow(case_id=event.case_id, returns=0, redos=0, units=[], seen_events=[], flagged_at=None)
+        session.add(row)
+    if str(event.event_id) in row.seen_events:
+        return []
+    row.seen_events = [*row.seen_events, str(event.event_id)]
+    unit_code = getattr(event, "unit_code", "")
+    if isinstance(event, CaseRouted) and event.unit_code not in row.units:
+        row.units = [*row.units, event.unit_code]
+    elif isinstance(event, CaseActed) and event.kind == "returned":
+        row.returns += 1
+    elif isinstance(event, CaseActed) and event.kind == "visited" and event.verdict is Verdict.UNSATISFIED:
+        row.redos += 1
+    if row.flagged_at is not None or (row.returns + row.redos < TROUBLE_LIMIT and len(row.units) < TROUBLE_LIMIT):
+        return []
+    row.flagged_at = clock.now()
+    problem = CaseEscalated(
+        event_id=derived_event_id(event.case_id, "problem-ticket"),
+        case_id=event.case_id,
+        occurred_at=clock.now(),
+        channel=event.channel,
+        received_at=event.received_at,
+        unit_code=unit_code,
+        deadline="case",
+        step=EscalationStep.PROBLEM,
+        due_at=clock.now(),
+        notify=f"县领导提级督办（退回{row.returns}次、重办{row.redos}次、经手{len(row.units)}个单位）",
+    )
+    return [(subjects.CASE_ESCALATED, problem), *notifications(problem)]
+
+
 async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, clock: Clock, rules: ClockRules) -> None:
     """Insert each case's clocks and its `tracked` event; a redelivered case changes nothing, and a
     re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
@@ -130,6 +167,7 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
             .values(unit_code=case.unit_code)
             .execution_options(synchronize_session=False)
         )
+        events.extend(await count_trouble(session, case, clock=clock))
     if rows:
         await session.execute(insert_ignoring_duplicates(session, DeadlineRow), rows)
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
@@ -214,12 +252,18 @@ def notifications(event: CaseEscalated) -> list[tuple[str, CaseEvent]]:
     return addressed
 
 
-async def apply_workflow(session: AsyncSession, events: Sequence[CaseEvent], *, rules: ClockRules) -> None:
+async def apply_workflow(
+    session: AsyncSession, events: Sequence[CaseEvent], *, rules: ClockRules, clock: Clock
+) -> None:
     """People's steps that move clocks: answers meet them, 挂起 stops them, an approved extension
-    moves them, and 不满意 at 回访 restarts the response clock."""
+    moves them, and 不满意 at 回访 restarts the response clock. Returns and redos count towards a 问题工单."""
+    escalations: list[tuple[str, CaseEvent]] = []
     for event in events:
         if isinstance(event, CaseActed):
             await _apply_step(session, event, rules)
+            if event.kind in ("returned", "visited"):
+                escalations.extend(await count_trouble(session, event, clock=clock))
+    await enqueue(session, source=OUTBOX_SOURCE, events=escalations, clock=clock)
 
 
 async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:

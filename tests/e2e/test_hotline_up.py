@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -50,16 +51,13 @@ def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert up.stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(up.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
-        wait_until(
-            lambda: (
-                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200
-                if _listening(port)
-                else False
-            ),
-            timeout_s=90,
-            what="hotline up to be healthy",
-        )
+        wait_until(lambda: any("按 Ctrl-C 停止" in line for line in lines), timeout_s=90, what="hotline up to be ready")
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200
         children = descendants(up.pid)
         assert len(children) == 6  # nats-server and five services
         up.send_signal(stop_signal)
@@ -68,15 +66,9 @@ def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop
     finally:
         if up.poll() is None:
             up.kill()
-        output = up.communicate(timeout=10)[0]
+        up.wait(timeout=10)
+        reader.join(timeout=5)
+    output = "".join(lines)
     if stop_signal == signal.SIGTERM:
         assert up.returncode == 0, output
         assert "系统已就绪" in output and "已停止" in output
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -126,11 +126,15 @@ async def test_signing_and_answering_meet_their_clocks(sessions: Any) -> None:
     case = routed()
     async with transaction(sessions) as session:
         await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
-        await apply_workflow(session, [acted(case, "signed", RECEIVED + timedelta(hours=1))], rules=RULES)
+        await apply_workflow(
+            session, [acted(case, "signed", RECEIVED + timedelta(hours=1))], rules=RULES, clock=FixedClock(RECEIVED)
+        )
     states = {name: row.state for name, row in (await clocks(sessions, case)).items()}
     assert states == {"sign": "met", "respond": "open", "finish": "open"}
     async with transaction(sessions) as session:
-        await apply_workflow(session, [acted(case, "answered", RECEIVED + timedelta(hours=20))], rules=RULES)
+        await apply_workflow(
+            session, [acted(case, "answered", RECEIVED + timedelta(hours=20))], rules=RULES, clock=FixedClock(RECEIVED)
+        )
     states = {name: row.state for name, row in (await clocks(sessions, case)).items()}
     assert states == {"sign": "met", "respond": "met", "finish": "open"}
 
@@ -141,12 +145,17 @@ async def test_a_pause_stops_the_clock_and_moves_it_on_by_its_length(sessions: A
     async with transaction(sessions) as session:
         await start_clocks(session, [case], clock=clock, rules=RULES)
         await apply_workflow(
-            session, [acted(case, "paused", RECEIVED + timedelta(hours=10), note="等待群众补充材料")], rules=RULES
+            session,
+            [acted(case, "paused", RECEIVED + timedelta(hours=10), note="等待群众补充材料")],
+            rules=RULES,
+            clock=clock,
         )
     clock._now = RECEIVED + timedelta(hours=100)
     async with transaction(sessions) as session:
         assert await take_due_steps(session, clock=clock) == 0  # paused: nothing escalates
-        await apply_workflow(session, [acted(case, "resumed", RECEIVED + timedelta(hours=34))], rules=RULES)
+        await apply_workflow(
+            session, [acted(case, "resumed", RECEIVED + timedelta(hours=34))], rules=RULES, clock=FixedClock(RECEIVED)
+        )
     respond = (await clocks(sessions, case))["respond"]
     assert respond.paused_seconds == 24 * 3600 and respond.paused_at is None
     assert respond.due_at - RECEIVED == timedelta(hours=72)
@@ -162,6 +171,7 @@ async def test_an_approved_extension_moves_the_finishing_clock(sessions: Any) ->
             session,
             [acted(case, "extension_decided", RECEIVED + timedelta(days=2), approved=True, extension_days=5)],
             rules=RULES,
+            clock=FixedClock(RECEIVED),
         )
     finish = (await clocks(sessions, case))["finish"]
     assert finish.due_at == before + timedelta(days=7)  # five working days: one weekend in between
@@ -231,3 +241,27 @@ async def test_a_clock_reaching_a_year_without_calendar_data_raises_an_alert_unt
     finish = (await clocks(sessions, other))["finish"]
     # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan is a holiday (override); Mon 4, Tue 5 Jan → ends 24:00 Tue 5 Jan.
     assert finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+
+
+async def test_a_case_bouncing_three_times_becomes_a_problem_ticket_once(sessions: Any) -> None:
+    from hotline.shared.events import Verdict
+
+    clock = FixedClock(RECEIVED)
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=clock, rules=RULES)
+    steps = [
+        acted(case, "returned", RECEIVED + timedelta(hours=1), note="不属于本单位"),
+        acted(case, "visited", RECEIVED + timedelta(days=1), verdict=Verdict.UNSATISFIED),
+        acted(case, "visited", RECEIVED + timedelta(days=2), verdict=Verdict.UNSATISFIED),
+        acted(case, "visited", RECEIVED + timedelta(days=3), verdict=Verdict.UNSATISFIED),
+    ]
+    for step in [*steps, steps[1]]:  # the last one is a redelivery: counted once
+        async with transaction(sessions) as session:
+            await apply_workflow(session, [step], rules=RULES, clock=clock)
+    async with sessions() as session:
+        payloads = (
+            await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.escalated"))
+        ).scalars()
+        problems = [e for e in map(CaseEscalated.model_validate_json, payloads) if e.step.value == "问题工单"]
+    assert len(problems) == 1 and "退回1次、重办2次" in problems[0].notify
