@@ -14,12 +14,13 @@ from sqlalchemy import select
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
+from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
 from hotline.services.router.rules import route
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, TaskRow, transaction
-from hotline.shared.events import CaseClassified, CaseRouted, Channel, Severity
+from hotline.shared.events import CaseClassified, Channel, Severity
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -165,17 +166,8 @@ async def classify_manually(
         await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_CLASSIFIED, event)], clock=runtime.clock)
         if body.unit is not None:
             unit = county.units[body.unit]
-            routed = CaseRouted(
-                event_id=uuid.uuid4(),
-                case_id=case.id,
-                occurred_at=now,
-                channel=Channel(case.channel),
-                received_at=case.received_at,
-                topic=body.topic,
-                severity=event.severity,
-                unit_code=unit.code,
-                unit_name=unit.name,
-                reason=f"人工分拣 {principal.username} 指定",
+            routed = routed_by_hand(
+                case, unit, now, reason=f"人工分拣 {principal.username} 指定", topic=body.topic, severity=event.severity
             )
             await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_ROUTED, routed)], clock=runtime.clock)
     runtime.relay.wake()

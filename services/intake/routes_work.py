@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import can_see, task_units
 from hotline.services.intake.auth import Principal, Role, log_access, require
@@ -15,6 +17,7 @@ from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
+from hotline.services.router.rules import Unit
 from hotline.shared import subjects
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
@@ -117,6 +120,47 @@ async def list_tasks(
     return {"items": [task_view(task, case) for task, case in rows]}
 
 
+def routed_by_hand(
+    case: CaseRow, unit: Unit, now: datetime, *, reason: str, topic: str | None = None, severity: Severity | None = None
+) -> CaseRouted:
+    """A person's routing decision (派单/改派, 人工分拣), as the router would have emitted it."""
+    return CaseRouted(
+        event_id=uuid.uuid4(),
+        case_id=case.id,
+        occurred_at=now,
+        channel=Channel(case.channel),
+        received_at=case.received_at,
+        topic=topic or case.topic or "人工分拣",
+        severity=severity or Severity(case.severity or Severity.GENERAL.value),
+        unit_code=unit.code,
+        unit_name=unit.name,
+        reason=reason,
+    )
+
+
+def acted(case: CaseRow, task: TaskRow, kind: str, principal: Principal, now: datetime, **fields: Any) -> CaseActed:
+    """The event recording a person's step on a task: who, what, when and why."""
+    return CaseActed(
+        event_id=uuid.uuid4(),
+        case_id=case.id,
+        occurred_at=now,
+        channel=Channel(case.channel),
+        received_at=case.received_at,
+        kind=kind,
+        task_id=task.id,
+        unit_code=task.unit_code,
+        actor=principal.username,
+        actor_role=principal.role.value,
+        **fields,
+    )
+
+
+async def record(session: AsyncSession, runtime: Runtime, event: CaseEvent, subject: str | None = None) -> None:
+    """Store an event for the outbox relay, in the caller's transaction."""
+    subject = subject or subjects.case_subject(str(getattr(event, "kind", "")))
+    await enqueue(session, source=OUTBOX_SOURCE, events=[(subject, event)], clock=runtime.clock)
+
+
 async def _acted(
     request: Request,
     principal: Principal,
@@ -155,22 +199,8 @@ async def _acted(
         for key, value in (changes or {}).items():
             setattr(task, key, value)
         task.updated_at = now
-        event = CaseActed(
-            event_id=uuid.uuid4(),
-            case_id=task.case_id,
-            occurred_at=now,
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            kind=EVENT_KIND[action],
-            task_id=task.id,
-            unit_code=task.unit_code,
-            actor=principal.username,
-            actor_role=principal.role.value,
-            note=note,
-            **(extra or {}),
-        )
-        await enqueue(
-            session, source=OUTBOX_SOURCE, events=[(subjects.case_subject(event.kind), event)], clock=runtime.clock
+        await record(
+            session, runtime, acted(case, task, EVENT_KIND[action], principal, now, note=note, **(extra or {}))
         )
         view = task_view(task, case)
     runtime.relay.wake()
@@ -266,24 +296,17 @@ async def decide_extension(
             "by": principal.username,
         }
         task.updated_at = now
-        event = CaseActed(
-            event_id=uuid.uuid4(),
-            case_id=task.case_id,
-            occurred_at=now,
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            kind="extension_decided",
-            task_id=task.id,
-            unit_code=task.unit_code,
-            actor=principal.username,
-            actor_role=principal.role.value,
+        decided = acted(
+            case,
+            task,
+            "extension_decided",
+            principal,
+            now,
             note=body.note,
             extension_days=pending["days"],
             approved=body.approved,
         )
-        await enqueue(
-            session, source=OUTBOX_SOURCE, events=[(subjects.case_subject(event.kind), event)], clock=runtime.clock
-        )
+        await record(session, runtime, decided)
         view = task_view(task, case)
     runtime.relay.wake()
     return view
@@ -306,18 +329,7 @@ async def dispatch(
         if case is None:
             raise HTTPException(404, detail="案件不存在")
         now = runtime.clock.now()
-        event = CaseRouted(
-            event_id=uuid.uuid4(),
-            case_id=case.id,
-            occurred_at=now,
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            topic=case.topic or "人工分拣",
-            severity=Severity(case.severity or Severity.GENERAL.value),
-            unit_code=unit.code,
-            unit_name=unit.name,
-            reason=f"派单员 {principal.username} 指定：{body.reason}",
-        )
+        event = routed_by_hand(case, unit, now, reason=f"派单员 {principal.username} 指定：{body.reason}")
         events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
         await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=runtime.clock)
     runtime.relay.wake()
@@ -347,21 +359,9 @@ async def visit(
         # 不满意 sends the case back to the unit (发回重办); otherwise the task is closed (办结).
         task.state = "signed" if body.verdict is Verdict.UNSATISFIED else "closed"
         task.updated_at = now
-        event = CaseActed(
-            event_id=uuid.uuid4(),
-            case_id=case.id,
-            occurred_at=now,
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            kind="visited",
-            task_id=task.id,
-            unit_code=task.unit_code,
-            actor=principal.username,
-            actor_role=principal.role.value,
-            note=body.note,
-            verdict=body.verdict,
+        await record(
+            session, runtime, acted(case, task, "visited", principal, now, note=body.note, verdict=body.verdict)
         )
-        await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_VISITED, event)], clock=runtime.clock)
         view = task_view(task, case)
     runtime.relay.wake()
     return view
