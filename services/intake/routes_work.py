@@ -272,6 +272,13 @@ async def resume(
     return await _acted(request, principal, task_id, "resume", note=body.note, changes={"pause_reason": None})
 
 
+@router.post("/tasks/{task_id}/close", summary="办结")
+async def close(
+    task_id: str, body: StepBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
+) -> dict[str, Any]:
+    return await _acted(request, principal, task_id, "close", note=body.note)
+
+
 @router.post("/tasks/{task_id}/extension", summary="审批延期申请（派单员、领导）")
 async def decide_extension(
     task_id: str,

@@ -18,6 +18,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "extend": (frozenset({"signed", "paused"}), ""),  # state unchanged; a dispatcher decides
     "pause": (frozenset({"signed"}), "paused"),
     "resume": (frozenset({"paused"}), "signed"),
+    "close": (frozenset({"answered"}), "closed"),  # 办结
 }
 EVENT_KIND = {
     "sign": "signed",
@@ -26,6 +27,7 @@ EVENT_KIND = {
     "extend": "extension_requested",
     "pause": "paused",
     "resume": "resumed",
+    "close": "closed",
 }
 STATE_LABELS = {
     "pending": "待签收",
