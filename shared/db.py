@@ -96,6 +96,8 @@ class CaseRow(Base):
     public_answer: Mapped[str | None] = mapped_column(Text)
     # 重复来电/重复信访: later contacts about the same matter, linked here instead of opening new cases.
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The citizen's latest 回访 verdict (满意/基本满意/不满意), projected from `visited` events.
+    verdict: Mapped[str | None] = mapped_column(String(8))
 
 
 class CaseEventRow(Base):

@@ -74,6 +74,7 @@ def acted_changes(event: CaseActed) -> dict[str, Any]:
     if event.kind == "answered":
         changes.update(answered_at=event.occurred_at, public_answer=event.note)
     if event.kind == "visited":
+        changes["verdict"] = event.verdict.value if event.verdict else None
         if event.verdict is Verdict.UNSATISFIED:  # 发回重办: open again, to be answered anew
             changes.update(status="signed", answered_at=None)
         else:
