@@ -7,7 +7,7 @@ Up to three blocks, each L2-normalised and weighted:
   for a whole batch costs a few array operations instead of a Python loop per n-gram;
 * the same character n-grams of the first ``title_tokens`` tokens only (the title, roughly: most
   training rows have no separate subject field, so the head of the token list stands in for it);
-* word unigrams (the jieba tokens themselves), off by default.
+* word unigrams (the jieba tokens themselves); off unless ``word_weight > 0``.
 
 The vocabulary is stored as a sorted key array (characters) and a sorted word list, which keeps
 the artefact small and the mapping exact (no hashing collisions).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -210,16 +211,12 @@ class FeatureSpace:
             head = self._char_block([d[: self.title_tokens] for d in docs])
             blocks.append(head * np.float32(self.title_weight))
         if self.word_weight > 0:
-            index = self.word_index
-            wr: list[int] = []
-            wc: list[int] = []
-            for i, d in enumerate(docs):
-                for t in d:
-                    j = index.get(t)
-                    if j is not None:
-                        wr.append(i)
-                        wc.append(j)
-            xw = _tfidf(np.array(wr, np.int64), np.array(wc, np.int64), len(docs), self.word_idf)
+            flat = list(chain.from_iterable(docs))
+            wc = np.fromiter(map(self.word_index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+            lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+            wr = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
+            hit = wc >= 0
+            xw = _tfidf(wr[hit], wc[hit], len(docs), self.word_idf)
             blocks.append(xw * np.float32(self.word_weight))
         if len(blocks) == 1:
             return blocks[0]
