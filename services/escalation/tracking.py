@@ -153,6 +153,15 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
     re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
     events: list[tuple[str, CaseEvent]] = []
     rows: list[dict[str, object]] = []
+    # Most routed events are a case's first; only a re-dispatch needs the per-case work below.
+    known = set(
+        (
+            await session.execute(
+                select(DeadlineRow.case_id).where(DeadlineRow.case_id.in_([c.case_id for c in cases])).distinct()
+            )
+        ).scalars()
+    )
+    first_routings = []
     for case in cases:
         tracked, deadline_rows, alerts = clocks_for_case(case, clock=clock, rules=rules)
         events.append((subjects.CASE_TRACKED, tracked))
@@ -161,15 +170,29 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
             {column.name: getattr(row, column.name) for column in DeadlineRow.__table__.columns}
             for row in deadline_rows
         )
-        await session.execute(
-            update(DeadlineRow)
-            .where(DeadlineRow.case_id == case.case_id, DeadlineRow.state.in_(("open", "overdue")))
-            .values(unit_code=case.unit_code)
-            .execution_options(synchronize_session=False)
-        )
-        events.extend(await count_trouble(session, case, clock=clock))
+        if case.case_id in known:
+            await session.execute(
+                update(DeadlineRow)
+                .where(DeadlineRow.case_id == case.case_id, DeadlineRow.state.in_(("open", "overdue")))
+                .values(unit_code=case.unit_code)
+                .execution_options(synchronize_session=False)
+            )
+            events.extend(await count_trouble(session, case, clock=clock))
+        else:
+            first_routings.append(
+                {
+                    "case_id": case.case_id,
+                    "returns": 0,
+                    "redos": 0,
+                    "units": [case.unit_code],
+                    "seen_events": [str(case.event_id)],
+                    "flagged_at": None,
+                }
+            )
     if rows:
         await session.execute(insert_ignoring_duplicates(session, DeadlineRow), rows)
+    if first_routings:
+        await session.execute(insert_ignoring_duplicates(session, CaseTroubleRow), first_routings)
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
 
 
