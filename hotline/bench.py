@@ -37,26 +37,9 @@ SAMPLE_TEXTS = (
 )
 
 
-async def _pipeline(url: str, n: int) -> dict[str, Any]:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    await declare_streams(js)
-    await wait_for_services(url, PIPELINE)
-    sent: dict[str, float] = {}
-    latencies: list[float] = []
-    done = asyncio.Event()
-
-    async def on_tracked(msg: Any) -> None:
-        case_id = json.loads(msg.data)["case_id"]
-        start = sent.pop(case_id, None)
-        if start is not None:
-            latencies.append(time.perf_counter() - start)
-            if len(latencies) == n:
-                done.set()
-
-    await nc.subscribe(subjects.CASE_TRACKED, cb=on_tracked)
+def _events(n: int) -> list[CaseReceived]:
     now = datetime.now(UTC)
-    events = [
+    return [
         CaseReceived(
             event_id=uuid.uuid4(),
             case_id=uuid.uuid4(),
@@ -68,6 +51,29 @@ async def _pipeline(url: str, n: int) -> dict[str, Any]:
         )
         for i in range(n)
     ]
+
+
+async def _pipeline(url: str, n: int) -> dict[str, Any]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    await wait_for_services(url, PIPELINE)
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def on_tracked(msg: Any) -> None:
+        case_id = json.loads(msg.data)["case_id"]
+        start = sent.pop(case_id, None)
+        if start is not None:
+            latencies.append(time.perf_counter() - start)
+            arrived.set()
+            if len(latencies) == n:
+                done.set()
+
+    await nc.subscribe(subjects.CASE_TRACKED, cb=on_tracked)
+    events = _events(n)
     started = time.perf_counter()
     for window in range(0, n, 200):
         chunk = events[window : window + 200]
@@ -85,9 +91,21 @@ async def _pipeline(url: str, n: int) -> dict[str, Any]:
         )
     await asyncio.wait_for(done.wait(), timeout=max(120, n / 20))
     elapsed = time.perf_counter() - started
+    burst = sorted(latencies)
+    # Then one case at a time on the idle pipeline: the latency a single call sees.
+    idle: list[float] = []
+    for event in _events(20):
+        latencies.clear()
+        arrived.clear()
+        sent[str(event.case_id)] = time.perf_counter()
+        payload = event.model_dump_json().encode()
+        await js.publish(subjects.CASE_RECEIVED, payload, headers={MSG_ID_HEADER: str(event.event_id)})
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+        idle.append(latencies[0])
     await nc.close()
-    latencies.sort()
+    latencies = burst
     return {
+        "idle_p50_ms": round(statistics.median(idle) * 1000, 1),
         "cases_per_s": round(n / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
@@ -138,6 +156,7 @@ def run_bench(*, n: int = 2000) -> int:
         "pipeline_cases_per_s": pipeline["cases_per_s"],
         "p50_ms": pipeline["p50_ms"],
         "p99_ms": pipeline["p99_ms"],
+        "idle_p50_ms": pipeline["idle_p50_ms"],
         "bare_nats_py_consume_ack_publish_msgs_per_s": baseline["msgs_per_s"],
         "ratio": round(pipeline["cases_per_s"] / baseline["msgs_per_s"], 3),
         "database": "sqlite",

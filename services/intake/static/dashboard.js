@@ -126,6 +126,12 @@ export async function init() {
     button.addEventListener("click", () => setPeriod(...QUICK[button.dataset.period]()));
   }
   periodSupported = await hasParam("GET", "/stats", "from");
+  // This month by default: it refreshes in a fraction of a second even with 100,000 cases on file
+  // (all time takes ~1.5 s there); 全部 is one click away.
+  const [from, to] = QUICK.month();
+  Object.assign(period, { from, to });
+  $("#period-form").from.value = from;
+  $("#period-form").to.value = to;
   renderDownloads();
   await refresh();
   startFeed({ tbody: $("#events"), status: $("#conn"), onEvent: scheduleRefresh });
