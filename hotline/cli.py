@@ -117,6 +117,12 @@ def _bench_escalation(args: argparse.Namespace) -> int:
     return run_escalation_bench(open_cases=args.open, due=args.due, database_url=args.database_url)
 
 
+def _bench_stats(args: argparse.Namespace) -> int:
+    from hotline.bench_stats import run_stats_bench
+
+    return run_stats_bench(cases=args.cases, database_url=args.database_url)
+
+
 def _train(argv: list[str]) -> int:
     from hotline.services.classifier.train import main
 
@@ -184,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     bench_esc.add_argument("--due", type=int, default=100, help="how many of them reach a ladder step now")
     bench_esc.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
     bench_esc.set_defaults(run=_bench_escalation)
+
+    bench_stats = commands.add_parser("bench-stats", help="time the statistics with many cases on file")
+    bench_stats.add_argument("--cases", type=int, default=100_000)
+    bench_stats.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    bench_stats.set_defaults(run=_bench_stats)
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
