@@ -3,8 +3,14 @@ which clocks. The clocks themselves come from `policies.py` + `clocks.toml`."""
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
 
 from hotline.shared.events import Channel, EscalationStep, Verdict
 
@@ -16,22 +22,45 @@ class LadderStep:
     notify: str
 
 
-# 75% 提醒 the unit, 90% 催办 its head, 100% 超期 and 督办 by leadership (DOMAIN.md, configurable).
-DEFAULT_LADDER: tuple[LadderStep, ...] = (
-    LadderStep(0.75, EscalationStep.REMIND, "承办单位"),
-    LadderStep(0.90, EscalationStep.URGE, "承办单位负责人"),
-    LadderStep(1.00, EscalationStep.OVERDUE, "县领导督办"),
-)
+Ladder = tuple[LadderStep, ...]
+LADDER_PATH = Path(__file__).with_name("ladder.toml")
+
+
+def parse_ladder(data: Mapping[str, Any]) -> Ladder:
+    """Validate a ladder table (see ladder.toml); ValueError says what is wrong."""
+    entries = data.get("step")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("no [[step]] entries")
+    ladder = []
+    for index, entry in enumerate(entries, 1):
+        try:
+            fraction = float(entry["fraction"])
+            step = EscalationStep(entry["step"])
+            notify = str(entry["notify"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"step #{index}: needs fraction, step (提醒/催办/超期) and notify: {exc}") from exc
+        if not 0 < fraction <= 1:
+            raise ValueError(f"step #{index}: fraction must be in (0, 1], got {fraction}")
+        ladder.append(LadderStep(fraction, step, notify))
+    if any(b.fraction <= a.fraction for a, b in pairwise(ladder)):
+        raise ValueError("steps must be in rising order of fraction")
+    if ladder[-1].step is not EscalationStep.OVERDUE or ladder[-1].fraction != 1.0:
+        raise ValueError("the last step must be 超期 at fraction 1.0")
+    return tuple(ladder)
+
+
+@cache
+def configured_ladder(path: Path = LADDER_PATH) -> Ladder:
+    return parse_ladder(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 def step_time(starts_at: datetime, due_at: datetime, step: LadderStep) -> datetime:
     return starts_at + (due_at - starts_at) * step.fraction
 
 
-def next_step_at(
-    starts_at: datetime, due_at: datetime, taken: int, ladder: tuple[LadderStep, ...] = DEFAULT_LADDER
-) -> datetime | None:
+def next_step_at(starts_at: datetime, due_at: datetime, taken: int, ladder: Ladder | None = None) -> datetime | None:
     """When the step after the `taken` first ones falls due; None once the ladder is exhausted."""
+    ladder = ladder or configured_ladder()
     if taken >= len(ladder):
         return None
     return step_time(starts_at, due_at, ladder[taken])
@@ -43,12 +72,13 @@ def steps_due(
     due_at: datetime,
     taken: int,
     now: datetime,
-    ladder: tuple[LadderStep, ...] = DEFAULT_LADDER,
+    ladder: Ladder | None = None,
 ) -> list[tuple[int, LadderStep]]:
     """The ladder steps that have fallen due by `now` and are not yet taken, in order.
 
     A scan that was late (service down) takes every missed step, so 超期 is never skipped.
     """
+    ladder = ladder or configured_ladder()
     return [
         (index, step)
         for index, step in enumerate(ladder)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
-from hotline.services.escalation.rules import DEFAULT_LADDER, clocks_met_by, next_step_at, steps_due
+from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
@@ -226,7 +226,7 @@ async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 50
         if not steps:
             continue
         last_index = steps[-1][0]
-        overdue = last_index == len(DEFAULT_LADDER) - 1
+        overdue = steps[-1][1].step is EscalationStep.OVERDUE
         claimed = await session.execute(
             update(DeadlineRow)
             .where(DeadlineRow.case_id == row.case_id, DeadlineRow.name == row.name, DeadlineRow.step == row.step)
