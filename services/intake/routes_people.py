@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
 from hotline.services.intake.routes_catalogue import catalogue_in_force
-from hotline.shared.db import UserRow, transaction
+from hotline.shared.clock import beijing
+from hotline.shared.db import AccessLogRow, UserRow, transaction
 
 router = APIRouter(prefix="/api/v1")
 
@@ -101,3 +102,25 @@ async def list_users(request: Request, _: Annotated[Principal, Depends(require(R
     async with request.app.state.runtime.read_sessions() as session:
         rows = (await session.execute(select(UserRow).order_by(UserRow.id))).scalars().all()
     return {"items": [{"username": u.username, "role": u.role, "unit": u.unit_code, "active": u.active} for u in rows]}
+
+
+@router.get("/access-log", summary="访问记录：拒绝的访问与完整个人信息的查看（管理员）")
+async def access_log(
+    request: Request,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    async with request.app.state.runtime.read_sessions() as session:
+        rows = (await session.execute(select(AccessLogRow).order_by(AccessLogRow.id.desc()).limit(limit))).scalars()
+        return {
+            "items": [
+                {
+                    "at": beijing(row.at).isoformat(),
+                    "username": row.username,
+                    "action": row.action,
+                    "target": row.target,
+                    "reason": row.reason,
+                }
+                for row in rows
+            ]
+        }

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar
 from hotline.shared.db import TaskRow
 
-# 退回 within 2 working days (山东 2020); counted in hours here until the working-day calendar is wired in.
-RETURN_WINDOW = timedelta(days=2)
+# 退回 within 2 working days of assignment (山东 2020).
+RETURN_WORKDAYS = 2
 MAX_EXTENSION_DAYS = 30
 
 ACTIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -43,6 +44,14 @@ class WorkflowError(ValueError):
     """A step that is not allowed now; the message says why, in Chinese."""
 
 
+def return_deadline(assigned_at: datetime, calendar: WorkCalendar | None = None) -> datetime:
+    """End of the 2nd working day after assignment; 48 hours where the calendar has no data yet."""
+    try:
+        return (calendar or default_calendar()).add_workdays(assigned_at, RETURN_WORKDAYS)
+    except CalendarGapError:
+        return assigned_at + timedelta(hours=24 * RETURN_WORKDAYS)
+
+
 def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bool) -> str:
     """The state the task moves to, or WorkflowError."""
     allowed_from, target = ACTIONS[action]
@@ -52,6 +61,6 @@ def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bo
     if action == "return":
         if returned_before:
             raise WorkflowError("该案件已退回过一次，派单中心指定承办单位后不能再次退回")
-        if now - task.assigned_at > RETURN_WINDOW:
-            raise WorkflowError("已超过退回期限（派单后2个工作日内）")
+        if now > return_deadline(task.assigned_at):
+            raise WorkflowError(f"已超过退回期限（派单后{RETURN_WORKDAYS}个工作日内）")
     return target or task.state

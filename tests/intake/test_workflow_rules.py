@@ -1,0 +1,51 @@
+"""The task steps as plain rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from hotline.services.intake.workflow import WorkflowError, check_step, return_deadline
+from hotline.shared.db import TaskRow
+
+# Wednesday 2026-09-30, 10:00 Beijing: two working days later, across 国庆, is Friday 2026-10-09.
+ASSIGNED = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+
+
+def task(state: str) -> TaskRow:
+    return TaskRow(id=uuid.uuid4(), case_id=uuid.uuid4(), unit_code="zjj", state=state, assigned_at=ASSIGNED)
+
+
+def test_the_return_window_is_two_working_days_skipping_holidays() -> None:
+    assert return_deadline(ASSIGNED) == datetime(2026, 10, 9, 16, 0, tzinfo=UTC)  # 24:00 Beijing, 9 October
+    during_holiday = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
+    assert check_step("return", task("pending"), now=during_holiday, returned_before=False) == "returned"
+    with pytest.raises(WorkflowError, match="退回期限"):
+        check_step("return", task("pending"), now=datetime(2026, 10, 10, 2, 0, tzinfo=UTC), returned_before=False)
+
+
+def test_a_case_is_returned_once() -> None:
+    with pytest.raises(WorkflowError, match="不能再次退回"):
+        check_step("return", task("pending"), now=ASSIGNED, returned_before=True)
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "after"),
+    [
+        ("sign", "pending", "signed"),
+        ("answer", "signed", "answered"),
+        ("pause", "signed", "paused"),
+        ("resume", "paused", "signed"),
+        ("close", "answered", "closed"),
+    ],
+)
+def test_steps_follow_each_other(action: str, state: str, after: str) -> None:
+    assert check_step(action, task(state), now=ASSIGNED, returned_before=False) == after
+
+
+@pytest.mark.parametrize(("action", "state"), [("answer", "pending"), ("sign", "answered"), ("close", "signed")])
+def test_a_step_out_of_order_is_refused_in_chinese(action: str, state: str) -> None:
+    with pytest.raises(WorkflowError, match="不能执行该操作"):
+        check_step(action, task(state), now=ASSIGNED, returned_before=False)
