@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.shared.clock import Clock
@@ -22,6 +24,9 @@ from hotline.shared.events import CaseEvent
 from hotline.shared.messaging import MSG_ID_HEADER
 
 log = logging.getLogger(__name__)
+# Published rows are kept a week for investigations, then deleted (checked hourly).
+KEEP_PUBLISHED = timedelta(days=7)
+PRUNE_EVERY_S = 3600.0
 
 
 async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[str, CaseEvent]], clock: Clock) -> None:
@@ -74,6 +79,7 @@ class OutboxRelay:
         self.clock = clock
         self.batch_size = batch_size
         self.idle_poll_s = idle_poll_s
+        self._next_prune = 0.0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -101,10 +107,28 @@ class OutboxRelay:
                 log.exception("outbox relay %s: publishing failed; retrying", self.source)
                 published = 0
                 await asyncio.sleep(self.idle_poll_s)
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                try:
+                    await self.prune_published()
+                except Exception:
+                    log.exception("outbox relay %s: pruning failed; trying again later", self.source)
             if published < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.idle_poll_s)
                 self._wakeup.clear()
+
+    async def prune_published(self, keep: timedelta = KEEP_PUBLISHED) -> int:
+        """Delete rows published longer ago than `keep` (JetStream and the event log have them)."""
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.source == self.source,
+                    OutboxRow.published_at.is_not(None),
+                    OutboxRow.published_at < self.clock.now() - keep,
+                )
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""

@@ -1,0 +1,51 @@
+"""The outbox relay against a real database and a recording publisher."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.shared.clock import FixedClock
+from hotline.shared.db import OutboxRow, transaction
+from hotline.shared.events import CaseReceived, Channel
+from hotline.shared.outbox import OutboxRelay, enqueue
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def received() -> CaseReceived:
+    return CaseReceived(
+        event_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        channel=Channel.HOTLINE,
+        received_at=NOW,
+        content="x",
+    )
+
+
+async def test_rows_are_published_once_with_their_event_id_then_pruned_after_a_week(sessions: Any) -> None:
+    clock = FixedClock(NOW)
+    sent: list[tuple[str, str]] = []
+
+    async def publish(subject: str, payload: bytes, message_id: str) -> None:
+        sent.append((subject, message_id))
+
+    relay = OutboxRelay(publish=publish, sessions=sessions, source="intake", clock=clock)
+    events = [received() for _ in range(3)]
+    async with transaction(sessions) as session:
+        await enqueue(session, source="intake", events=[("case.v1.received", e) for e in events], clock=clock)
+        await enqueue(session, source="intake", events=[("case.v1.received", events[0])], clock=clock)  # again
+    assert await relay.publish_pending() == 3
+    assert await relay.publish_pending() == 0
+    assert sorted(message_id for _, message_id in sent) == sorted(str(e.event_id) for e in events)
+
+    clock.advance(timedelta(days=6))
+    assert await relay.prune_published() == 0
+    clock.advance(timedelta(days=2))
+    assert await relay.prune_published() == 3
+    async with sessions() as session:
+        assert (await session.execute(select(OutboxRow))).first() is None
