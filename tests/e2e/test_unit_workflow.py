@@ -148,3 +148,51 @@ def test_every_endpoint_but_health_lookup_and_web_petitions_needs_a_login(start_
         )
         assert web.status_code == 201
         assert anonymous.post("/api/v1/auth/token", json={"username": "admin", "password": "wrong"}).status_code == 401
+
+
+def test_each_role_does_its_part_extension_pause_and_operator_scope(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        add_user(admin, "op-a", "operator")
+        add_user(admin, "op-b", "operator")
+        add_user(admin, "dispatcher1", "dispatcher")
+        add_user(admin, "leader1", "leader")
+    with client_for(system, username="op-a", password=PASSWORD) as operator:
+        case_id = operator.post("/api/v1/calls", json=CALL).json()["id"]
+        unit = wait_until(lambda: routed_case(operator, case_id), what="routing")["unit"]
+        assert operator.get("/api/v1/stats").status_code == 403
+    with client_for(system, username="op-b", password=PASSWORD) as other_operator:
+        assert other_operator.get(f"/api/v1/cases/{case_id}").status_code == 404  # sees only what they logged
+        assert other_operator.get("/api/v1/cases").json()["items"] == []
+    with client_for(system) as admin:
+        add_user(admin, "staff2", "unit", unit)
+    with client_for(system, username="staff2", password=PASSWORD) as staff:
+        task = wait_until(lambda: task_of(staff, case_id), what="the task")
+        assert staff.post(f"/api/v1/tasks/{task['id']}/sign").status_code == 200
+        paused = staff.post(f"/api/v1/tasks/{task['id']}/pause", json={"reason": "等待来电人补充现场照片"})
+        assert paused.json()["state"] == "paused"
+        wait_until(
+            lambda: any(d["state"] == "paused" for d in staff.get(f"/api/v1/cases/{case_id}").json()["deadlines"]),
+            what="the clocks to stop",
+        )
+        assert staff.post(f"/api/v1/tasks/{task['id']}/resume", json={}).json()["state"] == "signed"
+        asked = staff.post(f"/api/v1/tasks/{task['id']}/extend", json={"days": 5, "reason": "需协调多个部门现场核查"})
+        assert asked.status_code == 200 and asked.json()["extension_request"]["days"] == 5
+        assert staff.post(f"/api/v1/tasks/{task['id']}/extension", json={"approved": True}).status_code == 403
+    with client_for(system, username="dispatcher1", password=PASSWORD) as dispatcher:
+        before = {d["name"]: d["due_at"] for d in dispatcher.get(f"/api/v1/cases/{case_id}").json()["deadlines"]}
+        decided = dispatcher.post(f"/api/v1/tasks/{task['id']}/extension", json={"approved": True, "note": "同意"})
+        assert decided.status_code == 200 and decided.json()["extension_request"]["decision"] == "approved"
+
+        def extended() -> dict[str, Any] | None:
+            case: dict[str, Any] = dispatcher.get(f"/api/v1/cases/{case_id}").json()
+            finish = next(d for d in case["deadlines"] if d["name"] == "finish")
+            return case if finish["due_at"] != before["finish"] and finish["extended_by"] else None
+
+        case = wait_until(extended, what="the finishing clock to move")
+        kinds = [e["kind"] for e in case["history"]]
+        assert {"signed", "paused", "resumed", "extension_requested", "extension_decided"} <= set(kinds)
+    with client_for(system, username="leader1", password=PASSWORD) as leader:
+        assert leader.get("/api/v1/stats").status_code == 200
+        assert leader.get(f"/api/v1/cases/{case_id}").status_code == 200
+        assert leader.post("/api/v1/calls", json=CALL).status_code == 403
