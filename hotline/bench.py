@@ -37,7 +37,8 @@ SAMPLE_TEXTS = (
 )
 
 
-def _events(n: int) -> list[CaseReceived]:
+def sample_received_events(n: int) -> list[CaseReceived]:
+    """`n` realistic transferred calls as `received` events (bench and reliability tests)."""
     now = datetime.now(UTC)
     return [
         CaseReceived(
@@ -73,7 +74,7 @@ async def _pipeline(url: str, n: int) -> dict[str, Any]:
                 done.set()
 
     await nc.subscribe(subjects.CASE_TRACKED, cb=on_tracked)
-    events = _events(n)
+    events = sample_received_events(n)
     started = time.perf_counter()
     for window in range(0, n, 200):
         chunk = events[window : window + 200]
@@ -94,7 +95,7 @@ async def _pipeline(url: str, n: int) -> dict[str, Any]:
     burst = sorted(latencies)
     # Then one case at a time on the idle pipeline: the latency a single call sees.
     idle: list[float] = []
-    for event in _events(20):
+    for event in sample_received_events(20):
         latencies.clear()
         arrived.clear()
         sent[str(event.case_id)] = time.perf_counter()

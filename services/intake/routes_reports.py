@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -32,6 +32,12 @@ def _download(content: bytes, filename: str, extension: str) -> Response:
     return Response(content, media_type=MEDIA[extension], headers={"Content-Disposition": disposition})
 
 
+async def _period_stats(request: Request, start: date | None, end: date | None) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    async with runtime.read_sessions() as session:
+        return await statistics(session, now=runtime.clock.now(), start=start, end=end)
+
+
 def _name(prefix: str, start: date | None, end: date | None) -> str:
     return f"{prefix}_{start or '开始'}_{end or '至今'}"
 
@@ -44,9 +50,7 @@ async def period_report(
     end: To = None,
     format: Literal["md", "xlsx", "docx"] = "md",
 ) -> Response:
-    runtime = request.app.state.runtime
-    async with runtime.read_sessions() as session:
-        stats = await statistics(session, now=runtime.clock.now(), start=start, end=end)
+    stats = await _period_stats(request, start, end)
     if format == "md":
         return PlainTextResponse(markdown_report(stats), media_type="text/markdown; charset=utf-8")
     content = xlsx_report(stats) if format == "xlsx" else docx_report(stats)
@@ -82,9 +86,6 @@ async def export_stats(
     start: From = None,
     end: To = None,
 ) -> Response:
-    runtime = request.app.state.runtime
-    async with runtime.read_sessions() as session:
-        stats = await statistics(session, now=runtime.clock.now(), start=start, end=end)
-    rows = stats_rows(stats)
+    rows = stats_rows(await _period_stats(request, start, end))
     content = to_csv(None, rows) if extension == "csv" else to_xlsx(None, rows, title="统计")
     return _download(content, _name("统计", start, end), extension)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import uuid
-from datetime import UTC, datetime
 
 import nats
 from sqlalchemy import func, select
 
+from hotline.bench import sample_received_events
 from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, DeadlineRow, create_engine, session_factory
-from hotline.shared.events import CallOutcome, CaseReceived, Channel
 from hotline.shared.messaging import MSG_ID_HEADER
 from hotline.supervisor import wait_for_services
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
@@ -27,19 +25,7 @@ def publish_received(url: str, n: int) -> list[str]:
     async def run() -> list[str]:
         nc = await nats.connect(url)
         js = nc.jetstream()
-        now = datetime.now(UTC)
-        events = [
-            CaseReceived(
-                event_id=uuid.uuid4(),
-                case_id=uuid.uuid4(),
-                occurred_at=now,
-                channel=Channel.HOTLINE,
-                received_at=now,
-                content=TEXTS[i % len(TEXTS)],
-                outcome=CallOutcome.TRANSFER,
-            )
-            for i in range(n)
-        ]
+        events = sample_received_events(n)
         for start in range(0, n, 250):
             await asyncio.gather(
                 *(
