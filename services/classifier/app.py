@@ -92,7 +92,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     @app.on_startup
     async def load_model() -> None:
         parts = Loaded(
-            model=model if model is not None else await asyncio.to_thread(TopicModel.load, settings.model_dir),
+            model=model if model is not None else await asyncio.to_thread(load_model_from, settings),
             severity_rules=load_severity_rules(),
             county=load_county(),
         )
@@ -107,7 +107,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             try:
                 version = await asyncio.to_thread(artefact_version, settings.model_dir)
                 if version and version != loaded[0].model.version:
-                    fresh = await asyncio.to_thread(TopicModel.load, settings.model_dir)
+                    fresh = await asyncio.to_thread(load_model_from, settings)
                     loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county)
                     log.info("classifier: switched to model %s", fresh.version)
             except Exception:
@@ -124,6 +124,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             task.cancel()
 
     return app
+
+
+def load_model_from(settings: Settings) -> TopicModel:
+    """The model of HOTLINE_MODEL_DIR (or the packaged one) with HOTLINE_REVIEW_THRESHOLD applied."""
+    return TopicModel.load(settings.model_dir, threshold=settings.review_threshold)
 
 
 def artefact_version(model_dir: Path | None) -> str | None:

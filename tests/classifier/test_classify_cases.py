@@ -53,3 +53,12 @@ def test_place_severity_and_topic_travel_together(model: TopicModel) -> None:
     )
     assert classified.township == "湖头镇"
     assert classified.severity.value in ("较大", "重大", "特别重大") and classified.severity_reasons
+
+
+def test_the_review_threshold_setting_reaches_the_model() -> None:
+    from hotline.services.classifier.app import load_model_from
+    from hotline.shared.settings import Settings
+
+    strict = load_model_from(Settings(HOTLINE_REVIEW_THRESHOLD=1.0))
+    [prediction] = strict.predict(["小区门口的路灯坏了，晚上很黑"])
+    assert strict.threshold == 1.0 and prediction.needs_review  # nothing is certain enough
