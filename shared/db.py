@@ -1,10 +1,11 @@
 """Database tables and sessions (SQLAlchemy 2, async).
 
 One database, one migration history; each table is written by one service:
-- intake: `cases` (insert), `outbox` rows with source "intake", `dead_letters`
-- feed: `case_events`, and the projected state columns of `cases`
-- escalation: `deadlines`, outbox rows with source "escalation"
-- every consumer: `processed_messages` (idempotency)
+- intake: `cases` (insert, repeats), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
+  `routing_tables`, `calendar_tables`, outbox rows with source "intake"
+- feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
+- escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
+Consumers stay idempotent through unique keys on event ids, in the same transaction as the effect.
 """
 
 from __future__ import annotations
@@ -164,14 +165,6 @@ class CaseTroubleRow(Base):
     units: Mapped[list[Any]] = mapped_column(default=list)
     seen_events: Mapped[list[Any]] = mapped_column(default=list)  # event ids counted (idempotency)
     flagged_at: Mapped[datetime | None]
-
-
-class ProcessedMessageRow(Base):
-    __tablename__ = "processed_messages"
-
-    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime]
 
 
 class DeadLetterRow(Base):

@@ -25,7 +25,6 @@ def case_subject(kind: str) -> str:
     return f"case.v1.{kind}"
 
 
-CASE_ANSWERED: Final = "case.v1.answered"
 # The people's steps that move clocks or count towards a 问题工单 (the escalation service's input
 # besides `routed`).
 CLOCK_STEPS: Final = tuple(
