@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,12 +29,17 @@ def parse_catalogue(content: str) -> County:
         raise ValueError(f"TOML 格式错误：{exc}") from exc
 
 
+@cache
 def packaged() -> Catalogue:
     return Catalogue(None, load_county(), DEFAULT_COUNTY_PATH.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=4)
+def _parsed(version: int, content: str) -> Catalogue:
+    # Keyed by the text itself: each saved version is parsed once, whatever database it came from.
+    return Catalogue(version, parse_catalogue(content), content)
+
+
 async def current(session: AsyncSession) -> Catalogue:
     row = await session.scalar(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()).limit(1))
-    if row is None:
-        return packaged()
-    return Catalogue(row.version, parse_catalogue(row.content), row.content)
+    return packaged() if row is None else _parsed(row.version, row.content)
