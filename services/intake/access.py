@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, TypeVar
 
+from fastapi import HTTPException
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.auth import SEES_ALL, Principal, Role
 from hotline.shared.db import CaseRow, TaskRow
+
+Row = TypeVar("Row", CaseRow, TaskRow)
 
 
 def can_see(principal: Principal, case: CaseRow, task_units: set[str]) -> bool:
@@ -35,3 +39,17 @@ def visible_cases(principal: Principal, statement: Select[Any]) -> Select[Any]:
         own = select(TaskRow.case_id).where(TaskRow.unit_code == principal.unit_code)
         return statement.where(or_(CaseRow.id.in_(own), CaseRow.unit_code == principal.unit_code))
     return statement.where(CaseRow.created_by == principal.username)
+
+
+_NOT_FOUND: dict[type[Any], str] = {CaseRow: "案件不存在", TaskRow: "任务不存在"}
+
+
+async def get_or_404(session: AsyncSession, model: type[Row], key: str) -> Row:
+    """The case or task with this id, or a 404 that says which was not found."""
+    try:
+        found = await session.get(model, uuid.UUID(key))
+    except ValueError:
+        found = None
+    if found is None:
+        raise HTTPException(404, detail=_NOT_FOUND[model])
+    return found

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.clock import Clock
-from hotline.shared.db import AccessLogRow, ApiTokenRow, UserRow
+from hotline.shared.db import AccessLogRow, ApiTokenRow, UserRow, transaction
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -109,6 +110,19 @@ async def log_access(
     session.add(AccessLogRow(at=clock.now(), username=who, action=action, target=target, reason=reason))
 
 
+async def deny(
+    runtime: Any, principal: Principal, *, target: str, detail: str, status: int = 404, reason: str | None = None
+) -> NoReturn:
+    """Log a refused access, then refuse. The log line gets its own transaction: call this outside
+    any open one, whose rollback would take the line with it."""
+    async with transaction(runtime.sessions) as session:
+        await log_access(
+            session, clock=runtime.clock, who=principal.username, action="denied", target=target, reason=reason
+        )
+    log.warning("denied %s (%s) on %s", principal.username, principal.role, target)
+    raise HTTPException(status, detail=detail)
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -132,13 +146,8 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         if principal is None:
             raise HTTPException(401, detail="令牌无效或已过期，请重新登录", headers={"WWW-Authenticate": "Bearer"})
         if roles and principal.role not in roles:
-            async with runtime.sessions() as session, session.begin():
-                await log_access(
-                    session, clock=runtime.clock, who=principal.username, action="denied", target=request.url.path
-                )
-            log.warning("denied %s (%s) on %s", principal.username, principal.role, request.url.path)
             allowed = "、".join(ROLE_LABELS[r] for r in roles)
-            raise HTTPException(403, detail=f"无权访问：需要 {allowed} 角色")
+            await deny(runtime, principal, target=request.url.path, status=403, detail=f"无权访问：需要 {allowed} 角色")
         return principal
 
     return dependency

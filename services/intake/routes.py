@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select, update
 
 from hotline.services.intake.access import can_see, task_units, visible_cases
-from hotline.services.intake.auth import Principal, Role, bearer_token, log_access, require
+from hotline.services.intake.auth import Principal, Role, bearer_token, deny, require
 from hotline.services.intake.cases import (
     InvalidCase,
     case_from_call,
@@ -107,10 +107,7 @@ async def get_case(
         detail = await case_detail(session, parsed, now=runtime.clock.now()) if visible else None
     if case is None or detail is None:
         if case is not None:  # exists but is not this caller's: say 404, log the attempt
-            async with transaction(runtime.sessions) as session:
-                await log_access(
-                    session, clock=runtime.clock, who=principal.username, action="denied", target=f"case {case_id}"
-                )
+            await deny(runtime, principal, target=f"case {case_id}", detail="案件不存在")
         raise HTTPException(404, detail="案件不存在")
     detail.update(masked_contact(case, principal))
     return detail

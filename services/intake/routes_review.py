@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from hotline.services.intake.access import get_or_404
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
@@ -131,14 +132,8 @@ async def classify_manually(
     county = (await catalogue_in_force(request.app.state.runtime)).county
     if body.unit is not None and body.unit not in county.units:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
-    try:
-        parsed = uuid.UUID(case_id)
-    except ValueError:
-        raise HTTPException(404, detail="案件不存在") from None
     async with transaction(runtime.sessions) as session:
-        case = await session.get(CaseRow, parsed)
-        if case is None:
-            raise HTTPException(404, detail="案件不存在")
+        case = await get_or_404(session, CaseRow, case_id)
         now = runtime.clock.now()
         event = CaseClassified(
             event_id=uuid.uuid4(),

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.intake.access import can_see, task_units
-from hotline.services.intake.auth import Principal, Role, log_access, require
+from hotline.services.intake.access import can_see, get_or_404, task_units
+from hotline.services.intake.auth import Principal, Role, deny, log_access, require
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
@@ -172,20 +172,12 @@ async def _acted(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    try:
-        parsed = uuid.UUID(task_id)
-    except ValueError:
-        raise HTTPException(404, detail="任务不存在") from None
+    async with runtime.read_sessions() as session:
+        found = await get_or_404(session, TaskRow, task_id)
+    if principal.role not in (Role.DISPATCHER, Role.ADMIN) and found.unit_code != principal.unit_code:
+        await deny(runtime, principal, target=f"task {task_id}", detail="任务不存在")
     async with transaction(runtime.sessions) as session:
-        task = await session.get(TaskRow, parsed)
-        own = task is not None and (
-            principal.role in (Role.DISPATCHER, Role.ADMIN) or task.unit_code == principal.unit_code
-        )
-        if task is None or not own:
-            await log_access(
-                session, clock=runtime.clock, who=principal.username, action="denied", target=f"task {task_id}"
-            )
-            raise HTTPException(404, detail="任务不存在")
+        task = await get_or_404(session, TaskRow, task_id)
         case = await session.get(CaseRow, task.case_id)
         assert case is not None
         returned_before = bool(
@@ -288,9 +280,7 @@ async def decide_extension(
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     async with transaction(runtime.sessions) as session:
-        task = await session.get(TaskRow, uuid.UUID(task_id)) if _is_uuid(task_id) else None
-        if task is None:
-            raise HTTPException(404, detail="任务不存在")
+        task = await get_or_404(session, TaskRow, task_id)
         pending = task.extension_request
         if not pending or pending.get("decision") is not None:
             raise HTTPException(409, detail="该任务没有待审批的延期申请")
@@ -332,9 +322,7 @@ async def dispatch(
     if unit is None:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
     async with transaction(runtime.sessions) as session:
-        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
-        if case is None:
-            raise HTTPException(404, detail="案件不存在")
+        case = await get_or_404(session, CaseRow, case_id)
         now = runtime.clock.now()
         event = routed_by_hand(case, unit, now, reason=f"派单员 {principal.username} 指定：{body.reason}")
         events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
@@ -352,9 +340,7 @@ async def visit(
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     async with transaction(runtime.sessions) as session:
-        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
-        if case is None:
-            raise HTTPException(404, detail="案件不存在")
+        case = await get_or_404(session, CaseRow, case_id)
         task = await session.scalar(
             select(TaskRow)
             .where(TaskRow.case_id == case.id, TaskRow.state == "answered")
@@ -382,25 +368,21 @@ async def contact(
     reason: Annotated[str, Query(min_length=2, max_length=500, description="查看理由")],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
+    async with runtime.read_sessions() as session:
+        case = await get_or_404(session, CaseRow, case_id)
+        visible = can_see(principal, case, await task_units(session, case))
+    if not visible:
+        await deny(runtime, principal, target=f"case {case_id}", detail="案件不存在")
+    if principal.role is Role.UNIT and (case.details or {}).get("wants_secrecy"):
+        await deny(
+            runtime,
+            principal,
+            target=f"contact {case_id}",
+            reason=reason,
+            status=403,
+            detail="来电人要求保密，承办单位不能查看其姓名和电话",
+        )
     async with transaction(runtime.sessions) as session:
-        case = await session.get(CaseRow, uuid.UUID(case_id)) if _is_uuid(case_id) else None
-        units = await task_units(session, case) if case else set()
-        if case is None or not can_see(principal, case, units):
-            await log_access(
-                session, clock=runtime.clock, who=principal.username, action="denied", target=f"case {case_id}"
-            )
-            raise HTTPException(404, detail="案件不存在")
-        secret = bool((case.details or {}).get("wants_secrecy"))
-        if secret and principal.role is Role.UNIT:
-            await log_access(
-                session,
-                clock=runtime.clock,
-                who=principal.username,
-                action="denied",
-                target=f"contact {case_id}",
-                reason=reason,
-            )
-            raise HTTPException(403, detail="来电人要求保密，承办单位不能查看其姓名和电话")
         await log_access(
             session,
             clock=runtime.clock,
@@ -410,14 +392,6 @@ async def contact(
             reason=reason,
         )
         return {"name": case.person_name, "phone": case.phone}
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def masked_contact(case: CaseRow, principal: Principal) -> dict[str, str | None]:

@@ -80,6 +80,7 @@ def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_syste
         denied = [e for e in admin.get("/api/v1/access-log").json()["items"] if e["action"] == "denied"]
         assert {e["username"] for e in denied} >= {"stranger"}
         assert any(case_id in e["target"] for e in denied)
+        assert any(e["target"] == f"task {task['id']}" for e in denied)  # the stranger's attempt to sign
         stats = admin.get("/api/v1/stats").json()["overall"]
         assert stats["answered"] == 1 and stats["response_rate"] == 100.0
         # 回访: 不满意 sends it back to the unit and reopens the clock.
