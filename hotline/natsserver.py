@@ -57,8 +57,8 @@ def wait_for_port(port: int, *, timeout_s: float, host: str = "127.0.0.1") -> bo
 class EmbeddedNats:
     """Starts nats-server on 127.0.0.1 with its JetStream store under `store_dir`.
 
-    `sync_always` makes the server fsync every write (what crash tests want; STACK.md: the lazy default
-    can lose acknowledged writes on a machine crash).
+    `sync_always` makes the server fsync every write (what crash tests want; Jepsen 2025 on NATS 2.12.1: the lazy
+    default can lose acknowledged writes on a machine crash).
     """
 
     def __init__(

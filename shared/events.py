@@ -58,6 +58,22 @@ class Severity(StrEnum):
     GRAVE = "特别重大"
 
 
+class EmergencyLine(StrEnum):
+    """The emergency lines a 紧急诉求 is handed to through the 联动 mechanism (国办发〔2022〕12号)."""
+
+    POLICE = "110"
+    FIRE = "119"
+    AMBULANCE = "120"
+    TRAFFIC = "122"
+
+
+class DecidedBy(StrEnum):
+    """Who made a classification or routing decision: the rules and model, or a person (人工分拣, 改派)."""
+
+    SYSTEM = "system"
+    PERSON = "person"
+
+
 class EscalationStep(StrEnum):
     REMIND = "提醒"
     URGE = "催办"
@@ -94,6 +110,10 @@ class CaseReceived(CaseEvent):
     accused_unit: str | None = None
     platform: Platform | None = None
     reach: int | None = None
+    # Signals for severity that only intake can see: earlier complaints linked to this one (重复来电),
+    # and for media the growth of reach between successive reports of the same URL (per hour).
+    repeat_count: int = Field(default=0, ge=0)
+    reach_per_hour: float | None = Field(default=None, ge=0)
 
 
 class CaseClassified(CaseEvent):
@@ -110,6 +130,12 @@ class CaseClassified(CaseEvent):
     outcome: CallOutcome | None = None
     is_accusation: bool = False
     accused_unit: str | None = None
+    # 紧急诉求: a threat to life or safety, judged apart from topic and severity, with the words that
+    # decided it and the lines (110/119/120/122) to hand it to.
+    urgent: bool = False
+    urgent_reasons: list[str] = Field(default_factory=list)
+    urgent_lines: list[EmergencyLine] = Field(default_factory=list)
+    decided_by: DecidedBy = DecidedBy.SYSTEM
 
 
 class CaseRouted(CaseEvent):
@@ -121,6 +147,9 @@ class CaseRouted(CaseEvent):
     co_units: list[str] = Field(default_factory=list)
     reason: str
     routing_version: int | None = None  # 派单目录 version; None = the table shipped with the system
+    urgent: bool = False
+    urgent_lines: list[EmergencyLine] = Field(default_factory=list)
+    decided_by: DecidedBy = DecidedBy.SYSTEM
 
 
 class DeadlineInfo(BaseModel):

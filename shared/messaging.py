@@ -30,7 +30,7 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 
 
 def create_broker(settings: Settings, *, service: str) -> NatsBroker:
-    # Per-message logging costs ~40 µs a message (STACK.md); services log per batch instead.
+    # Per-message logging costs ~40 µs a message; services log per batch instead.
     return NatsBroker(
         settings.nats_url,
         name=f"hotline-{service}",

@@ -16,10 +16,10 @@ from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
-from hotline.services.router.rules import County, load_county
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
+from hotline.shared.domain.county import County, load_county
 from hotline.shared.events import CaseClassified, CaseReceived
 from hotline.shared.messaging import (
     CASES_STREAM,

@@ -10,9 +10,9 @@ from typing import Any
 
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, assess_severity
-from hotline.services.router.places import extract_place
-from hotline.services.router.rules import County, find_unit
 from hotline.shared.clock import Clock
+from hotline.shared.domain.county import County, find_unit
+from hotline.shared.domain.places import extract_place
 from hotline.shared.events import CaseClassified, CaseReceived, Severity, derived_event_id
 
 

@@ -12,8 +12,8 @@ from typing import Any, TextIO
 
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import assess_severity, load_severity_rules
-from hotline.services.router.places import extract_place
-from hotline.services.router.rules import load_county
+from hotline.shared.domain.county import load_county
+from hotline.shared.domain.places import extract_place
 
 CHUNK = 2000
 

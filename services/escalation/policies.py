@@ -1,4 +1,4 @@
-"""Deadline policies per channel, severity and category, read from `clocks.toml` (DOMAIN.md "Clocks").
+"""Deadline policies per channel, severity and category, read from `clocks.toml`.
 
 The numbers live in a TOML file a supervisor can read and change; this module validates the file, picks
 the clocks that apply to a case and computes their due times with `WorkCalendar`. Everything here is
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, cast
 
-from hotline.services.escalation.calendar import WorkCalendar
+from hotline.shared.domain.calendar import WorkCalendar
 from hotline.shared.events import Channel, Severity
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Escalation rules (pure functions; DOMAIN.md "Clocks"): the ladder, and which steps of people stop
+"""Escalation rules (pure functions; 山东 2020, 潍坊 2021 热线 rules): the ladder, and which steps of people stop
 which clocks. The clocks themselves come from `policies.py` + `clocks.toml`."""
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
 from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.shared.events import (
     CaseActed,
     CaseAlert,

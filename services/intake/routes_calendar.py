@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from hotline.services.escalation.calendar import parse_overrides
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.runtime import Runtime
 from hotline.shared.db import CalendarTableRow, transaction
+from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.subjects import CALENDAR_UPDATED
 
 router = APIRouter(prefix="/api/v1")

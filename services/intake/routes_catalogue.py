@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.runtime import Runtime
-from hotline.services.router.catalogue import Catalogue, current, parse_catalogue
+from hotline.shared.catalogue import Catalogue, current, parse_catalogue
 from hotline.shared.clock import beijing
 from hotline.shared.db import RoutingTableRow, transaction
 from hotline.shared.subjects import ROUTING_UPDATED

@@ -18,9 +18,9 @@ from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
-from hotline.services.router.rules import route
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, TaskRow, transaction
+from hotline.shared.domain.county import route
 from hotline.shared.events import CaseClassified, Channel, Severity
 from hotline.shared.outbox import enqueue
 

@@ -17,10 +17,10 @@ from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
-from hotline.services.router.rules import Unit
 from hotline.shared import subjects
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
+from hotline.shared.domain.county import Unit
 from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, Severity, Verdict
 from hotline.shared.outbox import enqueue
 

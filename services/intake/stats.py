@@ -1,4 +1,4 @@
-"""The figures leadership reads (DOMAIN.md "Metrics leadership reads"), for any period, counted by the
+"""The figures leadership reads (答复率, 按时答复率, 办结率 …), for any period, counted by the
 database (GROUP BY), so the dashboard stays fast with 100,000 cases. The API, the report and the
 exports all call `statistics`, so they print exactly the same numbers.
 

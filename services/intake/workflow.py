@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar
 from hotline.shared.db import TaskRow
+from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar
 
 # 退回 within 2 working days of assignment (山东 2020).
 RETURN_WORKDAYS = 2

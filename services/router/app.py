@@ -8,13 +8,13 @@ from collections.abc import Sequence
 
 from faststream import FastStream
 
-from hotline.services.router.catalogue import Catalogue, current, packaged
 from hotline.services.router.routing import needs_routing, route_case
-from hotline.services.router.rules import County
 from hotline.shared import subjects
+from hotline.shared.catalogue import Catalogue, current, packaged
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
+from hotline.shared.domain.county import County
 from hotline.shared.events import CaseClassified, CaseRouted
 from hotline.shared.messaging import (
     CASES_STREAM,

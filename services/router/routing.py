@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.services.router.rules import County, route
 from hotline.shared.clock import Clock
+from hotline.shared.domain.county import County, route
 from hotline.shared.events import CallOutcome, CaseClassified, CaseRouted, derived_event_id
 
 MANUAL_SORTING_TOPIC = "人工分拣"

@@ -11,8 +11,8 @@ from hotline.services.classifier.classify import classify_cases
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.router.routing import route_case
-from hotline.services.router.rules import load_county
 from hotline.shared.clock import FixedClock
+from hotline.shared.domain.county import load_county
 from hotline.shared.events import CaseReceived, Channel
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Working-day arithmetic (DOMAIN.md "Clocks"; 民法典 第二百零一-二百零三条).
+"""Working-day arithmetic (民法典 第二百零一-二百零三条).
 
 The 2026 holiday facts asserted here are the State Council's arrangement as shipped in chinese_calendar:
 春节 2026-02-15..23 with 调休 working Saturdays 2026-02-14 and 2026-02-28; 中秋 2026-09-25..27;
@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.shared.clock import SHANGHAI
+from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 
 CAL = default_calendar()
 

@@ -1,4 +1,4 @@
-"""Deadline policies from clocks.toml and the deadlines they give a case (DOMAIN.md "Clocks")."""
+"""Deadline policies from clocks.toml and the deadlines they give a case (信访工作条例, 民法典)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hotline.services.escalation.calendar import CalendarGapError, WorkCalendar, default_calendar
 from hotline.services.escalation.policies import (
     DEFAULT_POLICY_PATH,
     ClockPolicy,
@@ -18,6 +17,7 @@ from hotline.services.escalation.policies import (
     load_policies,
 )
 from hotline.shared.clock import SHANGHAI
+from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar
 from hotline.shared.events import Channel, Severity
 
 CAL = default_calendar()
@@ -158,7 +158,7 @@ def test_hotline_transfer_on_the_eve_of_national_day(severity: str) -> None:
     assert deadlines("hotline", severity, received) == {
         "sign": bj(2026, 9, 30, 12),
         "respond": bj(2026, 10, 2, 10),  # wall clock, through the holiday
-        "finish": end_of(2026, 10, 13),  # DOMAIN.md check: 2026-09-30 + 5 工作日
+        "finish": end_of(2026, 10, 13),  # 2026-09-30 + 5 工作日
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hotline.services.router.rules import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
+from hotline.shared.domain.county import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
 
 FIRST_LEVEL_TOPICS = (
     *("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "政法"),

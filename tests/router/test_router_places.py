@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from hotline.services.router.places import Place, extract_place
-from hotline.services.router.rules import County, load_county
+from hotline.shared.domain.county import County, load_county
+from hotline.shared.domain.places import Place, extract_place
 
 
 @pytest.fixture(scope="module")

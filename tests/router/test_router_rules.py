@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.services.router.rules import County, find_township, find_unit, load_county, route
+from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from functools import cache, lru_cache
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.router.rules import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
 from hotline.shared.db import RoutingTableRow
+from hotline.shared.domain.county import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
 
 
 @dataclass(frozen=True, slots=True)

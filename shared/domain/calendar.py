@@ -1,4 +1,4 @@
-"""Working-day and legal-period arithmetic in Beijing time (DOMAIN.md "Clocks").
+"""Working-day and legal-period arithmetic in Beijing time (民法典 第二百零一-二百零三条).
 
 The rules come from 民法典 (2020):
 

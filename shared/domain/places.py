@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hotline.services.router.rules import County
+from hotline.shared.domain.county import County
 
 # A bare short form ("城厢") is a place only when followed by words like these; otherwise "湖头" in
 # "湖头鱼丸" or "龙门" in "龙门架" would count as places.
