@@ -56,6 +56,9 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_UNKNOWN_USER_HASH = hash_password("no user has this password: " + secrets.token_hex(16))
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
@@ -89,9 +92,9 @@ async def issue_token(session: AsyncSession, user: UserRow, *, label: str = "api
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> UserRow | None:
     user = await session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
-    if user is None or not verify_password(user.password_hash, password):
-        return None
-    return user
+    # An unknown user costs the same hash as a known one, so timing does not tell which names exist.
+    valid = verify_password(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    return user if user is not None and valid else None
 
 
 async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:

@@ -35,10 +35,17 @@ class NewUser(BaseModel):
 @router.post("/auth/token", summary="登录，获取令牌")
 async def login(body: Credentials, request: Request) -> dict[str, Any]:
     runtime = request.app.state.runtime
+    guard = runtime.login_guard
+    address = request.client.host if request.client else "?"
+    wait = guard.retry_after(body.username, address)
+    if wait:
+        raise HTTPException(429, detail=f"登录失败次数过多，请{wait}秒后再试", headers={"Retry-After": str(wait)})
     async with transaction(runtime.sessions) as session:
         user = await authenticate(session, body.username, body.password)
         if user is None:
+            guard.failed(body.username, address)
             raise HTTPException(401, detail="用户名或密码错误")
+        guard.succeeded(body.username)
         token = await issue_token(session, user, label="login")
     return {
         "access_token": token,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.live import FeedBroadcaster
+from hotline.services.intake.login_guard import LoginGuard
 from hotline.shared.clock import Clock
 from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import Settings
@@ -26,3 +27,4 @@ class Runtime:
     js: JetStreamContext
     relay: OutboxRelay
     feed: FeedBroadcaster
+    login_guard: LoginGuard = field(default_factory=LoginGuard)
