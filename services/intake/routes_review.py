@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from hotline.services.intake.access import get_or_404
+from hotline.services.intake.access import get_or_404, visible_cases
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
@@ -83,16 +83,14 @@ async def suggest(
 @router.get("/cases/similar", summary="相似的历史案件")
 async def similar(
     request: Request,
-    _: Annotated[Principal, Depends(require(*DESK_ROLES))],
+    principal: Annotated[Principal, Depends(require(*DESK_ROLES))],
     text: Annotated[str, Query(min_length=2, max_length=5000)],
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> dict[str, Any]:
+    # The same visibility as GET /cases/{id}: an operator finds only the cases they logged.
+    statement = visible_cases(principal, select(CaseRow)).order_by(CaseRow.received_at.desc()).limit(SIMILAR_WINDOW)
     async with _runtime(request).read_sessions() as session:
-        recent = (
-            (await session.execute(select(CaseRow).order_by(CaseRow.received_at.desc()).limit(SIMILAR_WINDOW)))
-            .scalars()
-            .all()
-        )
+        recent = (await session.execute(statement)).scalars().all()
     ranked = most_similar(text, [(case, case.content) for case in recent], limit=limit)
     return {
         "items": [
