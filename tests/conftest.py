@@ -83,3 +83,22 @@ async def sessions(database_url: str) -> AsyncIterator[object]:
         yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+_REAL_PARTS = {"nats_server", "database_url", "sessions", "start_system"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tier markers by what a test needs (a `pytestmark` in a conftest marks nothing):
+    `e2e` (service processes), `browser` (headless chromium), `integration` (a real nats-server or
+    database), `unit` (pure code). `-m unit` runs in seconds."""
+    for item in items:
+        parts = item.path.parts
+        if "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
+        elif "console" in parts:
+            item.add_marker(pytest.mark.browser)
+        elif _REAL_PARTS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,8 @@ def model() -> TopicModel:
     return TopicModel.load()
 
 
-def test_load_is_fast_and_versioned() -> None:
-    t0 = time.perf_counter()
+def test_load_is_versioned() -> None:
     m = TopicModel.load()
-    assert time.perf_counter() - t0 < 2.0
     assert m.version.startswith("topic-")
     assert len(m.classes) == 7
     meta = json.loads((artefact.ARTIFACTS_DIR / artefact.META_NAME).read_text(encoding="utf-8"))
@@ -93,12 +90,12 @@ def test_subtopic_and_review_flag(model: TopicModel) -> None:
     assert all(p.needs_review for p in strict.predict([t for _, t in TRAINED_CASES]))
 
 
-def test_batch_of_1000_is_fast(model: TopicModel) -> None:
+def test_batch_of_1000_matches_one_by_one(model: TopicModel) -> None:
+    # Speed is measured by `hotline classify --bench`, not asserted here (a busy machine is no benchmark).
     texts = [t + f" 编号{i}" for i in range(1000 // len(TRAINED_CASES) + 1) for _, t in TRAINED_CASES][:1000]
-    t0 = time.perf_counter()
     preds = model.predict(texts)
     assert len(preds) == 1000
-    assert time.perf_counter() - t0 < 5.0
+    assert [p.topic for p in preds[:20]] == [model.predict([t])[0].topic for t in texts[:20]]
     assert model.predict([]) == []
 
 

