@@ -13,8 +13,10 @@ from pathlib import Path
 import nats
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.live import FeedBroadcaster
@@ -78,7 +80,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         title="热线与舆情响应系统 API",
         version="1",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from a CDN; see api_docs below
+        redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     # review_router first: its /cases/similar must win over /cases/{case_id}.
@@ -96,6 +99,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         return JSONResponse(
             status_code=422,
             content={"message": "；".join(e["message"] for e in errors), "detail": errors},
+        )
+
+    app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="热线与舆情响应系统 API 文档",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
         )
 
     if STATIC.is_dir():
