@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -41,10 +42,14 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database_url(data_dir: str) -> str:
+def _database_url(data_dir: str, *, must_exist: bool = True) -> str:
     from hotline.shared.settings import Settings
 
-    return Settings(HOTLINE_DATA_DIR=data_dir).resolved_database_url()
+    url = Settings(HOTLINE_DATA_DIR=data_dir).resolved_database_url()
+    _, _, path = url.partition(":///")
+    if must_exist and url.startswith("sqlite") and not Path(path).exists():
+        raise LookupError(f"找不到系统数据库 {path}：请在运行 `hotline up` 的目录中执行，或用 --data-dir 指定数据目录")
+    return url
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -56,7 +61,7 @@ def _demo(args: argparse.Namespace) -> int:
         try:
             token = token_for(_database_url(args.data_dir), ADMIN_USERNAME)
         except Exception as exc:
-            print(f"无法取得令牌（{exc}）：请用 --token 指定，或在运行 hotline up 的目录中执行", file=sys.stderr)
+            print(f"无法取得令牌：{explain(exc)}；也可用 --token 指定", file=sys.stderr)
             return 1
     return run_demo(args.url, token=token, wait_s=args.wait)
 
@@ -74,7 +79,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         token = _local_token(args.data_dir)
     except Exception as exc:
-        print(f"无法取得令牌（{exc}）：请设置 HOTLINE_TOKEN", file=sys.stderr)
+        print(f"无法取得令牌：{explain(exc)}；也可设置 HOTLINE_TOKEN", file=sys.stderr)
         return 1
     response = httpx.get(
         f"{args.url}/api/v1/reports/period",
@@ -138,19 +143,58 @@ def _classify(argv: list[str]) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
 
-    upgrade(_database_url(args.data_dir))
-    print("migrated", _database_url(args.data_dir))
+    url = _database_url(args.data_dir, must_exist=False)
+    upgrade(url)
+    print(f"数据库已迁移到最新版本：{url}")
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"参数错误：{message}（用 `{self.prog} --help` 查看用法）\n")
+
+
+def explain(exc: BaseException) -> str:
+    """One Chinese line (with a hint) for a command that failed: never a traceback."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, OperationalError | ProgrammingError) and (
+        "no such table" in text or "does not exist" in text or "unable to open" in text
+    ):
+        return "找不到系统数据库（或尚未初始化）：请在运行 `hotline up` 的目录中执行，或用 --data-dir 指定数据目录"
+    if isinstance(exc, OperationalError):
+        return f"数据库不可用：{text}（检查 DATABASE_URL 或 --data-dir）"
+    if type(exc).__module__.startswith(("httpx", "httpcore")) or (
+        isinstance(exc, ConnectionError | OSError) and not isinstance(exc, FileNotFoundError)
+    ):
+        return f"连接失败：{text}（系统是否已用 `hotline up` 启动？）"
+    if isinstance(exc, FileNotFoundError):
+        return f"找不到文件：{exc.filename or text}"
+    if isinstance(exc, LookupError | ValueError):
+        return f"{text}"
+    return f"执行失败：{type(exc).__name__}: {text}（设置 HOTLINE_DEBUG=1 可查看详细信息）"
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _dispatch(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("HOTLINE_DEBUG"):
+            raise
+        print(explain(exc), file=sys.stderr)
+        return 1
+
+
+def _dispatch(argv: list[str]) -> int:
     # `train` and `classify` own their arguments (the classifier package parses them).
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
-    parser = argparse.ArgumentParser(prog="hotline", description="热线与舆情响应系统")
+    parser = _Parser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="start nats-server, the database and every service")

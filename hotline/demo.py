@@ -114,7 +114,11 @@ def _post_all(client: httpx.Client) -> list[tuple[str, str, str]]:
 
 
 def _settled(case: dict[str, Any]) -> bool:
-    return (case["status"] == "answered" and case["topic"] is not None) or bool(case.get("deadlines"))
+    """Classified, and either closed on the spot or routed to a unit with its clocks (a petition's
+    registration clock starts at receipt, so clocks alone do not mean the case has gone through)."""
+    if case.get("topic") is None:
+        return False
+    return case["status"] == "answered" or (bool(case.get("unit_name")) and bool(case.get("deadlines")))
 
 
 def run_demo(url: str, *, token: str, wait_s: float = 30.0) -> int:
