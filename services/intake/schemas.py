@@ -95,13 +95,24 @@ _ENUM_CHOICES = {
 }
 
 
+_NOT_AN_OBJECT = ("model_type", "model_attributes_type", "dict_type")
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def chinese_error(error: dict[str, Any]) -> dict[str, str]:
     """One pydantic error → {field, message} with a message an operator can act on."""
-    location = [str(part) for part in error.get("loc", ()) if part != "body"]
-    field = ".".join(location) or "body"
-    label = FIELD_LABELS.get(location[0], location[0]) if location else "请求体"
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind == "json_invalid":  # its location is a character offset, not a field
+        return {"field": "body", "message": "请求体不是有效的 JSON，请检查引号、逗号和括号"}
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    if not location and kind in _NOT_AN_OBJECT:
+        return {"field": "body", "message": "请求体应为 JSON 对象（{...}），不能是数组、字符串或数字"}
+    field = ".".join(location) or "body"
+    label = FIELD_LABELS.get(location[0], location[0]) if location else "请求体"
     if kind == "missing":
         reason = "为必填项，请填写"
     elif kind == "extra_forbidden":
@@ -124,10 +135,22 @@ def chinese_error(error: dict[str, Any]) -> dict[str, str]:
         reason = "应为 true 或 false"
     elif kind in ("greater_than_equal", "less_than_equal"):
         reason = f"超出允许范围（{ctx.get('ge', ctx.get('le'))}）"
-    elif kind in ("string_type", "model_type", "dict_type"):
+    elif kind in ("greater_than", "less_than"):
+        reason = f"超出允许范围（{ctx.get('gt', ctx.get('lt'))}）"
+    elif kind in ("float_parsing", "float_type"):
+        reason = "应为数字"
+    elif kind in ("list_type", "too_short", "too_long"):
+        reason = "应为列表，且条目数在允许范围内"
+    elif kind == "string_pattern_mismatch":
+        reason = "格式不正确"
+    elif kind in ("uuid_parsing", "uuid_type"):
+        reason = "应为有效的编号（UUID）"
+    elif kind == "literal_error":
+        reason = f"取值无效，应为 {ctx.get('expected', '')}"
+    elif kind in ("string_type", *_NOT_AN_OBJECT):
         reason = "类型不正确"
-    elif kind == "json_invalid":
-        reason = "请求体不是有效的 JSON"
+    elif kind == "value_error" and _has_chinese(str(ctx.get("error", ""))):
+        reason = str(ctx.get("error"))  # our validators raise Chinese messages
     else:
-        reason = f"无效（{error.get('msg', kind)}）"
+        reason = f"取值无效（{kind or '未知错误'}）"
     return {"field": field, "message": f"{label}（{field}）{reason}"}
