@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -47,6 +49,13 @@ async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[
         for subject, event in events
     ]
     await session.execute(insert_ignoring_duplicates(session, OutboxRow), rows)
+
+
+def _case_key(payload: str) -> str:
+    try:
+        return str(json.loads(payload).get("case_id", ""))
+    except ValueError:
+        return ""
 
 
 # (subject, payload, message id) → published and acknowledged by JetStream, or raises.
@@ -143,9 +152,17 @@ class OutboxRelay:
             ).all()
         if not rows:
             return 0
-        # Concurrent publishes: ordering across cases does not matter, and each case's events come
-        # from different stages, so they are never in one batch together.
-        await asyncio.gather(*(self.publish(row.subject, row.payload.encode(), row.message_id) for row in rows))
+        # Cases are published concurrently, each case's events in the order they were stored (a 受理
+        # and its 转接, or a step and its 回访, can share a batch and must not overtake each other).
+        chains: defaultdict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            chains[_case_key(row.payload)].append(row)
+
+        async def publish_in_order(chain: list[Any]) -> None:
+            for row in chain:
+                await self.publish(row.subject, row.payload.encode(), row.message_id)
+
+        await asyncio.gather(*(publish_in_order(chain) for chain in chains.values()))
         async with transaction(self.sessions) as session:
             await session.execute(
                 update(OutboxRow)

@@ -154,3 +154,53 @@ def test_a_repeat_call_is_linked_to_the_open_case_not_opened_anew(client: TestCl
     # A different township is a different matter.
     elsewhere = client.post("/api/v1/calls", json={**CALL, "phone": "13900002222", "township": "湖头镇"}).json()
     assert "repeat_of" not in elsewhere and elsewhere["id"] != first["id"]
+
+
+def test_login_locks_out_after_repeated_failures(anonymous: TestClient) -> None:
+    for _ in range(5):
+        wrong = anonymous.post("/api/v1/auth/token", json={"username": "admin", "password": "guess"})
+        assert wrong.status_code == 401
+    locked = anonymous.post("/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    body = locked.json()
+    assert "秒后再试" in str(body.get("message") or body.get("detail"))
+
+
+def test_operator_finds_only_own_cases_among_similar(client: TestClient) -> None:
+    client.post("/api/v1/users", json={"username": "op-a", "password": "op-a-pass-1", "role": "operator"})
+    client.post("/api/v1/users", json={"username": "op-b", "password": "op-b-pass-1", "role": "operator"})
+    as_a = login(client, "op-a", "op-a-pass-1")
+    as_b = login(client, "op-b", "op-b-pass-1")
+    created = client.post("/api/v1/calls", json=CALL, headers=as_a)
+    assert created.status_code == 201, created.text
+    query = {"text": CALL["content"]}
+    mine = client.get("/api/v1/cases/similar", params=query, headers=as_a).json()["items"]
+    theirs = client.get("/api/v1/cases/similar", params=query, headers=as_b).json()["items"]
+    assert [item["id"] for item in mine] == [created.json()["id"]]
+    assert theirs == []
+
+
+def test_api_docs_are_served_offline(anonymous: TestClient) -> None:
+    page = anonymous.get("/api/docs")
+    assert page.status_code == 200
+    assert "/api/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert anonymous.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert anonymous.get("/api/docs/assets/swagger-ui.css").status_code == 200
+    assert anonymous.get("/redoc").status_code == 404  # FastAPI's ReDoc page would load from a CDN
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[1, 2]", "请求体应为 JSON 对象"),
+        ("not json", "请求体不是有效的 JSON"),
+        ('"text"', "请求体应为 JSON 对象"),
+    ],
+)
+def test_bodies_that_are_not_objects_get_chinese_messages(client: TestClient, body: str, expected: str) -> None:
+    response = client.post("/api/v1/calls", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["message"].startswith(expected)
+    assert not any("a" <= ch.lower() <= "z" for ch in response.json()["message"].split("（")[0])

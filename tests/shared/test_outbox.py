@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import OutboxRow, transaction
-from hotline.shared.events import CaseReceived, Channel
+from hotline.shared.events import CaseReceived, CaseRepeated, Channel
 from hotline.shared.outbox import OutboxRelay, enqueue
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -49,3 +50,52 @@ async def test_rows_are_published_once_with_their_event_id_then_pruned_after_a_w
     assert await relay.prune_published() == 3
     async with sessions() as session:
         assert (await session.execute(select(OutboxRow))).first() is None
+
+
+async def test_one_cases_events_are_published_in_order_while_cases_run_concurrently(sessions: Any) -> None:
+    clock = FixedClock(NOW)
+    sent: list[str] = []
+    in_flight = 0
+    most_in_flight = 0
+
+    async def publish(subject: str, payload: bytes, message_id: str) -> None:
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        # The first event of each case is the slowest to be acknowledged: it must still go first.
+        for _ in range(3 if subject.endswith("received") else 0):
+            await asyncio.sleep(0)
+        sent.append(message_id)
+        in_flight -= 1
+
+    first, second = received(), received()
+    follow_ups = [
+        CaseRepeated(
+            event_id=uuid.uuid4(),
+            case_id=case.case_id,
+            occurred_at=NOW,
+            channel=Channel.HOTLINE,
+            received_at=NOW,
+            repeat_count=1,
+            matched_by="phone",
+            content="again",
+        )
+        for case in (first, second)
+    ]
+    async with transaction(sessions) as session:
+        await enqueue(
+            session,
+            source="intake",
+            events=[
+                ("case.v1.received", first),
+                ("case.v1.received", second),
+                ("case.v1.repeated", follow_ups[0]),
+                ("case.v1.repeated", follow_ups[1]),
+            ],
+            clock=clock,
+        )
+    relay = OutboxRelay(publish=publish, sessions=sessions, source="intake", clock=clock)
+    assert await relay.publish_pending() == 4
+    for case_start, follow_up in zip((first, second), follow_ups, strict=True):
+        assert sent.index(str(case_start.event_id)) < sent.index(str(follow_up.event_id))
+    assert most_in_flight == 2  # the two cases went out side by side
