@@ -15,7 +15,7 @@ from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, DeadlineRow, create_engine, session_factory
 from hotline.shared.messaging import MSG_ID_HEADER
 from hotline.supervisor import wait_for_services
-from tests.e2e.conftest import SystemFactory, client_for, wait_until
+from tests.e2e.conftest import SystemFactory, client_for, wait_for_progress, wait_until
 
 N = 3000
 TEXTS = ("小区路灯坏了很久没人修", "工地拖欠农民工工资", "学校周边交通拥堵", "餐馆油烟扰民")
@@ -84,8 +84,8 @@ def test_killing_the_classifier_mid_stream_loses_and_doubles_nothing(
     assert in_flight < N, "the classifier finished before it could be killed; raise N"
     system.start_service("classifier")
 
-    wait_until(
-        lambda: min(db_counts(database_url)) >= N, timeout_s=90, what="every case tracked and every event projected"
+    wait_for_progress(
+        lambda: min(db_counts(database_url)), target=N, what="every case tracked and every event projected"
     )
     tracked_cases, classified_events, classified_cases = db_counts(database_url)
     assert (tracked_cases, classified_events, classified_cases) == (N, N, N)
