@@ -111,7 +111,8 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
                 "due_at": _time(d.due_at),
                 "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
-                "remaining_minutes": round((d.due_at - now).total_seconds() / 60),
+                # Minute-level clocks (紧急诉求) need more than a tenth of an hour to count down.
+                "remaining_seconds": round((d.due_at - now).total_seconds()),
                 "paused_seconds": d.paused_seconds,
                 "extended_by": d.extended_by,
                 "escalation_steps_taken": d.step,

@@ -16,7 +16,7 @@ export const LINES = [
 export const URGENT_WAIT_MS = 120;
 const MIN_CHARS = 6;
 
-/** The banner of one form. `ask(text)` may be left out when the caller feeds suggestions itself. */
+/** The banner of one form: fed by show(suggestion), or by watch() where no suggestion panel asks. */
 export function createUrgentBanner(form, { channel, textField = "content" } = {}) {
   const box = h("div", { class: "urgent-banner wide", role: "alert", hidden: true, "data-urgent": "" });
   form.prepend(box);
