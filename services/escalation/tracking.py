@@ -151,6 +151,23 @@ def urgent_notices(case: CaseRouted, tracked: CaseTracked) -> list[tuple[str, Ca
     ]
 
 
+async def _is_redispatch(session: AsyncSession, case: CaseRouted) -> bool:
+    """Not the routing that started the clocks (a redelivered first routing tells nobody again)."""
+    started_by = await session.scalar(
+        select(DeadlineRow.source_event_id).where(DeadlineRow.case_id == case.case_id).limit(1)
+    )
+    return started_by is not None and started_by != case.event_id
+
+
+def urgent_redispatch_notice(case: CaseRouted, tracked: CaseTracked) -> list[tuple[str, CaseEvent]]:
+    """A 紧急诉求 passed to another unit: the new unit is told at once too (once per routing)."""
+    notices = urgent_notices(case, tracked)
+    if not notices:
+        return []
+    subject, notice = notices[-1]  # the unit's copy
+    return [(subject, notice.model_copy(update={"event_id": derived_event_id(case.event_id, "notify-urgent-unit")}))]
+
+
 TROUBLE_LIMIT = 3  # returns + redos, or units the case went through
 
 
@@ -218,6 +235,8 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
                 .execution_options(synchronize_session=False)
             )
             events.extend(await count_trouble(session, case, clock=clock))
+            if case.urgent and await _is_redispatch(session, case):
+                events.extend(urgent_redispatch_notice(case, tracked))
         else:
             events.extend(urgent_notices(case, tracked))
             first_routings.append(

@@ -137,14 +137,20 @@ async def test_a_tracked_urgent_case_tells_the_feed_leadership_and_the_unit_once
 
     messages = await outbox(sessions)
     urgent = [(s, CaseUrgent.model_validate_json(p)) for s, p in messages if '"kind":"urgent"' in p]
+    # The feed and leadership once; each unit that gets the case (here re-dispatched to 公安局) once.
     assert sorted(s for s, _ in urgent) == sorted(
-        [subjects.CASE_URGENT, subjects.NOTIFY_URGENT, subjects.notify_unit_subject("wjj")]
+        [
+            subjects.CASE_URGENT,
+            subjects.NOTIFY_URGENT,
+            subjects.notify_unit_subject("wjj"),
+            subjects.notify_unit_subject("gaj"),
+        ]
     )
     notice = urgent[0][1]
     assert notice.urgent_lines == [EmergencyLine.AMBULANCE, EmergencyLine.POLICE]
     assert notice.sign_due_at == RECEIVED + timedelta(minutes=10)
     assert notice.respond_due_at == RECEIVED + timedelta(hours=1)
-    assert len({e.event_id for _, e in urgent}) == 3
+    assert len({e.event_id for _, e in urgent}) == 4
 
     async with sessions() as session:
         rows = {r.name: r for r in (await session.execute(select(DeadlineRow))).scalars()}
