@@ -13,6 +13,7 @@ const OUTCOME_LABELS = { answered_on_spot: "当场解释", transfer: "转办" };
 let form;
 let assistant;
 let banner;
+let onSpotConfirmed = false;
 
 function pickOutcome(value) {
   const radio = form.querySelector(`input[name=outcome][value=${value}]`);
@@ -39,6 +40,14 @@ async function save(ev) {
   if (!values.content) missing.push("来电内容");
   if (!values.outcome) missing.push("处理方式（Alt+J 当场解释 / Alt+Z 转办）");
   if (missing.length) { notice(status, `请填写：${missing.join("、")}`, "error"); return; }
+  // A 紧急诉求 needs a unit to follow it up in minutes; closing it on the spot is allowed, but only
+  // on a second Ctrl+Enter, in case the judgement was wrong.
+  if (banner.isUrgent() && values.outcome === "answered_on_spot" && !onSpotConfirmed) {
+    onSpotConfirmed = true;
+    notice(status, "紧急诉求一般应转办（Alt+Z）由承办单位跟进；确认当场解释请再次保存。", "error");
+    return;
+  }
+  onSpotConfirmed = false;
   const saveButton = $("#call-save");
   saveButton.disabled = true;
   try {

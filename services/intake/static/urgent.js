@@ -88,6 +88,8 @@ export function createUrgentBanner(form, { channel, textField = "content" } = {}
 
   return {
     edited,
+    /** Whether the current text reads as a 紧急诉求 or a 转接 was recorded for it. */
+    isUrgent() { return Boolean(state.suggestion?.urgent || state.recorded.length); },
     /** The classifier's suggestion for the current text (from suggest.js, or asked here). */
     show(suggestion) { state.suggestion = suggestion; render(); },
     /** Ask the classifier (petitions and mentions, which have no suggestion panel). */
