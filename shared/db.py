@@ -1,7 +1,7 @@
 """Database tables and sessions (SQLAlchemy 2, async).
 
 One database, one migration history; each table is written by one service:
-- intake: `cases` (insert, repeats), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
+- intake: `cases` (insert, repeats, 转接 records), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
   `routing_tables`, `calendar_tables`, outbox rows with source "intake"
 - feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
@@ -99,6 +99,12 @@ class CaseRow(Base):
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     # The citizen's latest 回访 verdict (满意/基本满意/不满意), projected from `visited` events.
     verdict: Mapped[str | None] = mapped_column(String(8))
+    # 紧急诉求 (projected from `classified`; never cleared once set) and the 转接 records intake writes:
+    # [{line, at, by, role, note}], one per emergency line.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgent_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    urgent_lines: Mapped[list[Any]] = mapped_column(default=list)
+    handovers: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class CaseEventRow(Base):

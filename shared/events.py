@@ -194,6 +194,29 @@ class CaseRepeated(CaseEvent):
     content: str
 
 
+class CaseUrgent(CaseEvent):
+    """A routed 紧急诉求: told at once to leadership and the unit, beside the minute-level clocks."""
+
+    kind: Literal["urgent"] = "urgent"
+    unit_code: str
+    unit_name: str
+    topic: str
+    severity: Severity
+    urgent_lines: list[EmergencyLine] = Field(default_factory=list)
+    sign_due_at: UtcDatetime | None = None
+    respond_due_at: UtcDatetime | None = None
+
+
+class CaseHandedOver(CaseEvent):
+    """A 转接 to an emergency line (联动): which line, who handed it over and when (`occurred_at`)."""
+
+    kind: Literal["handed_over"] = "handed_over"
+    line: EmergencyLine
+    actor: str
+    actor_role: str
+    note: str | None = None
+
+
 class Verdict(StrEnum):
     SATISFIED = "满意"
     BASICALLY_SATISFIED = "基本满意"
@@ -228,7 +251,16 @@ class CaseActed(CaseEvent):
 
 
 AnyCaseEvent = (
-    CaseReceived | CaseClassified | CaseRouted | CaseTracked | CaseEscalated | CaseActed | CaseAlert | CaseRepeated
+    CaseReceived
+    | CaseClassified
+    | CaseRouted
+    | CaseTracked
+    | CaseEscalated
+    | CaseActed
+    | CaseAlert
+    | CaseRepeated
+    | CaseUrgent
+    | CaseHandedOver
 )
 
 # Decodes any case event by its `kind` (for consumers of `case.v1.>`).

@@ -17,6 +17,8 @@ CASE_TRACKED: Final = "case.v1.tracked"
 CASE_ESCALATED: Final = "case.v1.escalated"
 CASE_ALERT: Final = "case.v1.alert"
 CASE_REPEATED: Final = "case.v1.repeated"
+CASE_URGENT: Final = "case.v1.urgent"  # a routed 紧急诉求 (on the feed)
+CASE_HANDED_OVER: Final = "case.v1.handed_over"  # 转接 to 110/119/120/122 recorded
 CASE_ALL: Final = "case.v1.>"
 
 
@@ -38,6 +40,8 @@ CASE_VISITED: Final = "case.v1.visited"
 NOTIFY_STREAM: Final = "NOTIFY"
 NOTIFY_SUBJECTS: Final = ("notify.v1.>",)
 NOTIFY_LEADERSHIP: Final = "notify.v1.leadership"
+# 紧急诉求: leadership and the unit are told at once, not at the first ladder step.
+NOTIFY_URGENT: Final = "notify.v1.urgent"
 
 
 def notify_unit_subject(unit_code: str) -> str:

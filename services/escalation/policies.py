@@ -36,8 +36,8 @@ __all__ = [
     "load_policies",
 ]
 
-Unit = Literal["hours", "days", "workdays"]
-UNITS: tuple[Unit, ...] = ("hours", "days", "workdays")
+Unit = Literal["minutes", "hours", "days", "workdays"]
+UNITS: tuple[Unit, ...] = ("minutes", "hours", "days", "workdays")
 # What starts a clock. Only the case-opening ones are put on a new case by `compute_deadlines`; the others
 # (复查/复核) are started by the workflow when the reply or the request is recorded.
 STARTS_ON: tuple[str, ...] = (
@@ -51,7 +51,7 @@ STARTS_ON: tuple[str, ...] = (
 CASE_OPENING: frozenset[str] = frozenset({"received", "accepted"})
 DEFAULT_POLICY_PATH = Path(__file__).with_name("clocks.toml")
 
-_UNIT_LABELS: dict[str, str] = {"hours": "小时", "days": "日", "workdays": "工作日"}
+_UNIT_LABELS: dict[str, str] = {"minutes": "分钟", "hours": "小时", "days": "日", "workdays": "工作日"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SEVERITIES = frozenset(s.value for s in Severity)
 _CHANNELS = frozenset(c.value for c in Channel)
@@ -59,7 +59,19 @@ _CHANNELS = frozenset(c.value for c in Channel)
 _REQUIRED_GENERAL = {Channel.HOTLINE.value: "respond", Channel.MEDIA.value: "respond"}
 
 _CLOCK_KEYS = frozenset(
-    {"channel", "name", "label", "amount", "unit", "source", "starts_on", "severities", "categories", "extension"}
+    {
+        "channel",
+        "name",
+        "label",
+        "amount",
+        "unit",
+        "source",
+        "starts_on",
+        "severities",
+        "categories",
+        "urgent",
+        "extension",
+    }
 )
 _EXTENSION_KEYS = frozenset({"amount", "unit", "times", "source"})
 
@@ -87,20 +99,23 @@ class ClockPolicy:
 
 @dataclass(frozen=True, slots=True)
 class ClockRule:
-    """A policy and the cases it applies to; empty `severities` / `categories` mean all of them."""
+    """A policy and the cases it applies to; empty `severities` / `categories` mean all of them, and
+    an `urgent` rule applies only to 紧急诉求."""
 
     channel: str
     policy: ClockPolicy
     severities: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    urgent: bool = False
 
     @property
-    def specificity(self) -> tuple[bool, bool]:
-        # A category rule is a deliberate local exception (e.g. 投诉举报 15 工作日), so it beats a severity rule.
-        return (bool(self.categories), bool(self.severities))
+    def specificity(self) -> tuple[bool, bool, bool]:
+        # A threat to life outranks everything (minutes, not hours); a category rule is a deliberate
+        # local exception (e.g. 投诉举报 15 工作日), so it beats a severity rule.
+        return (self.urgent, bool(self.categories), bool(self.severities))
 
-    def matches(self, *, channel: str, severity: str, category: str | None) -> bool:
-        if channel != self.channel:
+    def matches(self, *, channel: str, severity: str, category: str | None, urgent: bool = False) -> bool:
+        if channel != self.channel or (self.urgent and not urgent):
             return False
         if self.severities and severity not in self.severities:
             return False
@@ -118,10 +133,12 @@ class Policies:
         severity: str,
         category: str | None = None,
         starts_on: frozenset[str] = CASE_OPENING,
+        urgent: bool = False,
     ) -> tuple[ClockPolicy, ...]:
         """The clocks a case of this channel, severity and category runs against, in file order.
 
-        For each clock name the most specific matching rule wins (see clocks.toml). By default only the
+        For each clock name the most specific matching rule wins (see clocks.toml); a 紧急诉求
+        (`urgent`) takes the urgent rules, which may also add clocks of their own. By default only the
         clocks that start when a case opens are returned; pass e.g. `starts_on=frozenset({"replied"})`
         for the 复查 window.
         """
@@ -130,7 +147,7 @@ class Policies:
         for rule in self.rules:
             if rule.policy.starts_on not in starts_on:
                 continue
-            if not rule.matches(channel=channel, severity=severity, category=category):
+            if not rule.matches(channel=channel, severity=severity, category=category, urgent=urgent):
                 continue
             current = chosen.get(rule.policy.name)
             if current is None or rule.specificity > current.specificity:
@@ -183,8 +200,8 @@ def extended_due_at(
             f"clock {policy.name!r} may be extended by at most {extension.amount:g}{_UNIT_LABELS[extension.unit]}, "
             f"got {amount:g}"
         )
-    if extension.unit == "hours":
-        return _add("hours", amount, due, calendar)
+    if extension.unit in ("minutes", "hours"):
+        return _add(extension.unit, amount, due, calendar)
     # A day-based due time is 24:00 of its last day, i.e. 00:00 of the next; step back an instant so the
     # old last day is the (uncounted) start day of the extension.
     return _add(extension.unit, amount, due - timedelta(microseconds=1), calendar)
@@ -210,6 +227,7 @@ def compute_deadlines(
     calendar: WorkCalendar,
     category: str | None = None,
     accepted_at: datetime | None = None,
+    urgent: bool = False,
 ) -> list[ComputedDeadline]:
     """The clocks of a new case with their due times (UTC), in policy-file order.
 
@@ -223,7 +241,7 @@ def compute_deadlines(
     starts = {"received": received, "accepted": accepted}
     return [
         compute_deadline(policy, starts[policy.starts_on], calendar)
-        for policy in policies.clocks_for(channel=channel, severity=severity, category=category)
+        for policy in policies.clocks_for(channel=channel, severity=severity, category=category, urgent=urgent)
     ]
 
 
@@ -280,6 +298,9 @@ def _parse_rule(index: int, entry: object) -> ClockRule:
     if bad:
         raise ValueError(f"{where}: unknown severities {sorted(bad)}; allowed: 一般, 较大, 重大, 特别重大")
     categories = _string_set(entry, "categories", where)
+    urgent = entry.get("urgent", False)
+    if not isinstance(urgent, bool):
+        raise ValueError(f"{where}: urgent must be true or false, got {urgent!r}")
     extension = _extension(entry.get("extension"), where)
     policy = ClockPolicy(
         name=name,
@@ -290,7 +311,7 @@ def _parse_rule(index: int, entry: object) -> ClockRule:
         starts_on=cast(str, starts_on),
         extension=extension,
     )
-    return ClockRule(channel=channel, policy=policy, severities=severities, categories=categories)
+    return ClockRule(channel=channel, policy=policy, severities=severities, categories=categories, urgent=urgent)
 
 
 def _extension(raw: object, where: str) -> Extension | None:
@@ -331,7 +352,7 @@ def _unit(entry: Mapping[str, object], where: str) -> Unit:
 def _amount(value: object, unit: Unit, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{where}: amount must be a positive number, got {value!r}")
-    if unit != "hours" and value != int(value):
+    if unit in ("days", "workdays") and value != int(value):
         # 日 and 工作日 are whole days: a "2.5 日" deadline has no legal meaning.
         raise ValueError(f"{where}: amount in {unit} must be a whole number, got {value!r}")
     return float(value)
@@ -374,6 +395,7 @@ def _check_consistency(rules: tuple[ClockRule, ...]) -> None:
             and r.policy.name == name
             and not r.severities
             and not r.categories
+            and not r.urgent
             and r.policy.starts_on == "received"
             for r in rules
         ):
@@ -405,6 +427,8 @@ def _as_aware(moment: datetime) -> datetime:
 
 
 def _add(unit: str, amount: float, start: datetime, calendar: WorkCalendar) -> datetime:
+    if unit == "minutes":  # wall clock, like hours: an emergency does not wait for office hours
+        return calendar.add_hours(start, amount / 60)
     if unit == "hours":
         return calendar.add_hours(start, amount)
     if unit == "days":

@@ -25,6 +25,7 @@ from hotline.shared.events import (
     CaseEvent,
     CaseRouted,
     CaseTracked,
+    CaseUrgent,
     Channel,
     DeadlineInfo,
     EscalationStep,
@@ -62,7 +63,9 @@ def clocks_for_case(
     rows: list[DeadlineRow] = []
     alerts: list[CaseAlert] = []
     now = clock.now()
-    for policy in rules.policies.clocks_for(channel=case.channel.value, severity=case.severity.value):
+    for policy in rules.policies.clocks_for(
+        channel=case.channel.value, severity=case.severity.value, urgent=case.urgent
+    ):
         try:
             deadline = compute_deadline(policy, case.received_at, rules.calendar)
         except CalendarGapError as exc:
@@ -109,6 +112,60 @@ def clocks_for_case(
         deadlines=[DeadlineInfo(name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at) for r in rows],
     )
     return tracked, rows, alerts
+
+
+def urgent_notices(case: CaseRouted, tracked: CaseTracked) -> list[tuple[str, CaseEvent]]:
+    """A routed 紧急诉求, told at once: on the feed, to leadership and to the unit.
+
+    Published with the case's clocks (the unit and the 10-minute 签收 due time are known only once it is
+    routed and tracked, ~30 ms after saving at idle). The ids derive from the case, not the routing,
+    so a redelivery or a re-dispatch never tells anyone twice.
+    """
+    if not case.urgent:
+        return []
+    due = {d.name: d.due_at for d in tracked.deadlines}
+    notice = CaseUrgent(
+        event_id=derived_event_id(case.case_id, "urgent"),
+        case_id=case.case_id,
+        occurred_at=tracked.occurred_at,
+        channel=case.channel,
+        received_at=case.received_at,
+        unit_code=case.unit_code,
+        unit_name=case.unit_name,
+        topic=case.topic,
+        severity=case.severity,
+        urgent_lines=list(case.urgent_lines),
+        sign_due_at=due.get("sign"),
+        respond_due_at=due.get("respond"),
+    )
+    return [
+        (subjects.CASE_URGENT, notice),
+        (
+            subjects.NOTIFY_URGENT,
+            notice.model_copy(update={"event_id": derived_event_id(case.case_id, "notify-urgent")}),
+        ),
+        (
+            subjects.notify_unit_subject(case.unit_code),
+            notice.model_copy(update={"event_id": derived_event_id(case.case_id, "notify-urgent-unit")}),
+        ),
+    ]
+
+
+async def _is_redispatch(session: AsyncSession, case: CaseRouted) -> bool:
+    """Not the routing that started the clocks (a redelivered first routing tells nobody again)."""
+    started_by = await session.scalar(
+        select(DeadlineRow.source_event_id).where(DeadlineRow.case_id == case.case_id).limit(1)
+    )
+    return started_by is not None and started_by != case.event_id
+
+
+def urgent_redispatch_notice(case: CaseRouted, tracked: CaseTracked) -> list[tuple[str, CaseEvent]]:
+    """A 紧急诉求 passed to another unit: the new unit is told at once too (once per routing)."""
+    notices = urgent_notices(case, tracked)
+    if not notices:
+        return []
+    subject, notice = notices[-1]  # the unit's copy
+    return [(subject, notice.model_copy(update={"event_id": derived_event_id(case.event_id, "notify-urgent-unit")}))]
 
 
 TROUBLE_LIMIT = 3  # returns + redos, or units the case went through
@@ -178,7 +235,10 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
                 .execution_options(synchronize_session=False)
             )
             events.extend(await count_trouble(session, case, clock=clock))
+            if case.urgent and await _is_redispatch(session, case):
+                events.extend(urgent_redispatch_notice(case, tracked))
         else:
+            events.extend(urgent_notices(case, tracked))
             first_routings.append(
                 {
                     "case_id": case.case_id,

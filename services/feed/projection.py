@@ -51,7 +51,7 @@ def status_after(event: CaseEvent) -> str | None:
 
 def state_changes(event: CaseEvent) -> dict[str, Any]:
     if isinstance(event, CaseClassified):
-        changes = {
+        changes: dict[str, Any] = {
             "topic": event.topic,
             "subtopic": event.subtopic,
             "severity": event.severity.value,
@@ -59,6 +59,12 @@ def state_changes(event: CaseEvent) -> dict[str, Any]:
         }
         if event.township:  # the operator's township, or the one found in the text
             changes["township"] = event.township
+        if event.urgent:  # never cleared: a later manual classification does not undo a 紧急诉求
+            changes.update(
+                urgent=True,
+                urgent_reasons=list(event.urgent_reasons),
+                urgent_lines=[line.value for line in event.urgent_lines],
+            )
         return changes
     if isinstance(event, CaseRouted):
         return {"unit_code": event.unit_code, "unit_name": event.unit_name, "topic": event.topic}

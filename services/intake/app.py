@@ -23,6 +23,7 @@ from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.routes import router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
+from hotline.services.intake.routes_linkage import router as linkage_router
 from hotline.services.intake.routes_people import router as people_router
 from hotline.services.intake.routes_reports import router as reports_router
 from hotline.services.intake.routes_review import router as review_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(catalogue_router)
     app.include_router(calendar_router)
+    app.include_router(linkage_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

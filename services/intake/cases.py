@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import most_similar
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
 from hotline.shared.db import CaseRow, transaction
-from hotline.shared.events import CallOutcome, CaseReceived, CaseRepeated, Channel
+from hotline.shared.events import CallOutcome, CaseEvent, CaseReceived, CaseRepeated, Channel, EmergencyLine
 from hotline.shared.outbox import enqueue
 
 OUTBOX_SOURCE = "intake"
@@ -24,6 +26,22 @@ OUTBOX_SOURCE = "intake"
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Operators log calls a little after they happen; a receipt time further ahead than this is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A 转接 the operator recorded while logging the case (`handover_line` in the body)."""
+
+    line: EmergencyLine
+    actor: str
+    role: str
+
+
+def _handover_events(case: CaseRow, handover: Handover | None, clock: Clock) -> list[tuple[str, CaseEvent]]:
+    if handover is None:
+        return []
+    event = record_handover(case, handover.line, actor=handover.actor, role=handover.role, now=clock.now())
+    return [] if event is None else [(subjects.CASE_HANDED_OVER, event)]
 
 
 class InvalidCase(ValueError):
@@ -128,7 +146,11 @@ def _received(row: dict[str, Any], fields: dict[str, Any], clock: Clock) -> Case
 
 
 async def store_case(
-    sessions: async_sessionmaker[AsyncSession], row: dict[str, Any], event: CaseReceived, clock: Clock
+    sessions: async_sessionmaker[AsyncSession],
+    row: dict[str, Any],
+    event: CaseReceived,
+    clock: Clock,
+    handover: Handover | None = None,
 ) -> CaseRow:
     """Insert the case and its outbox event in one transaction; retry on a query-code collision."""
     for _ in range(5):
@@ -144,7 +166,8 @@ async def store_case(
             async with transaction(sessions) as session:
                 session.add(case)
                 await session.flush()
-                await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_RECEIVED, event)], clock=clock)
+                events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
+                await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
         except IntegrityError:
             continue
         return case
@@ -187,8 +210,12 @@ async def store_or_link(
     clock: Clock,
     *,
     repeat_window: timedelta,
+    handover: Handover | None = None,
 ) -> tuple[CaseRow, bool]:
     """Store a new case, or link a repeat to its open case (returns the case and whether it was new)."""
+    if row["channel"] == Channel.MEDIA:
+        async with sessions() as session:
+            event = await with_media_velocity(session, row, event, window=MEDIA_REPORT_WINDOW)
     if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
         async with transaction(sessions) as session:
             found = await find_repeat(session, row, window=repeat_window, now=clock.now())
@@ -207,6 +234,45 @@ async def store_or_link(
                     similarity=similarity,
                     content=row["content"],
                 )
-                await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_REPEATED, repeated)], clock=clock)
+                events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
+                await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
                 return case, False
-    return await store_case(sessions, row, event, clock), True
+    return await store_case(sessions, row, event, clock, handover), True
+
+
+# How far back an earlier report of the same URL counts for the reach velocity.
+MEDIA_REPORT_WINDOW = timedelta(days=7)
+
+
+async def with_media_velocity(
+    session: AsyncSession, row: dict[str, Any], event: CaseReceived, *, window: timedelta
+) -> CaseReceived:
+    """A mention of a URL reported before (successive monitoring reports) carries how fast its reach
+    grows (reach_per_hour, from the latest earlier report) and how often it was reported
+    (repeat_count), for the severity rules. Media reports are not linked as repeats: each report
+    keeps its own case (see store_or_link)."""
+    url = row["details"]["url"]
+    recent = (
+        (
+            await session.execute(
+                select(CaseRow)
+                .where(CaseRow.channel == Channel.MEDIA, CaseRow.received_at >= row["received_at"] - window)
+                .order_by(CaseRow.received_at.desc())
+                .limit(500)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    earlier = [c for c in recent if (c.details or {}).get("url") == url and c.received_at <= row["received_at"]]
+    if not earlier:
+        return event
+    latest = earlier[0]
+    velocity = reach_per_hour((latest.details or {}).get("reach"), latest.received_at, event.reach, row["received_at"])
+    row["details"] = {
+        **row["details"],
+        "earlier_report": str(latest.id),
+        "reports": len(earlier) + 1,
+        "reach_per_hour": velocity,
+    }
+    return event.model_copy(update={"repeat_count": len(earlier), "reach_per_hour": velocity})

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.clock import beijing
@@ -66,7 +66,20 @@ def case_summary(case: CaseRow) -> dict[str, Any]:
         "answered_at": _time(case.answered_at),
         "title": case.title,
         "excerpt": case.content[:80],
+        "urgent": bool(case.urgent),
+        "urgent_reasons": list(case.urgent_reasons or []),
+        "urgent_lines": list(case.urgent_lines or []),
+        "handovers": list(case.handovers or []),
     }
+
+
+def still_open() -> ColumnElement[bool]:
+    """Not yet 办结; a call answered on the spot (当场解释) is finished when it is saved."""
+    return and_(
+        CaseRow.status != "closed",
+        # coalesce: outcome is NULL for petitions and mentions, and NOT(NULL) would hide them.
+        not_(and_(CaseRow.status == "answered", func.coalesce(CaseRow.outcome, "") == "answered_on_spot")),
+    )
 
 
 async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetime) -> dict[str, Any] | None:
@@ -98,6 +111,8 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
                 "due_at": _time(d.due_at),
                 "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
+                # Minute-level clocks (紧急诉求) need more than a tenth of an hour to count down.
+                "remaining_seconds": round((d.due_at - now).total_seconds()),
                 "paused_seconds": d.paused_seconds,
                 "extended_by": d.extended_by,
                 "escalation_steps_taken": d.step,

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from hotline.services.intake.access import can_see, task_units, visible_cases
 from hotline.services.intake.auth import Principal, Role, bearer_token, deny, require
 from hotline.services.intake.cases import (
+    Handover,
     InvalidCase,
     case_from_call,
     case_from_mention,
@@ -20,13 +21,14 @@ from hotline.services.intake.cases import (
     store_or_link,
 )
 from hotline.services.intake.health import health_report
-from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary
+from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
 from hotline.services.intake.ratelimit import RateLimiter
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.stats import statistics
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
+from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
 
 router = APIRouter(prefix="/api/v1")
@@ -40,11 +42,21 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _create(request: Request, row: dict[str, Any], event: Any, principal: Principal | None) -> JSONResponse:
+async def _create(
+    request: Request, row: dict[str, Any], event: Any, principal: Principal | None, line: EmergencyLine | None = None
+) -> JSONResponse:
     runtime = _runtime(request)
     row["created_by"] = principal.username if principal else None
     window = timedelta(days=runtime.settings.repeat_window_days)
-    case, new = await store_or_link(runtime.sessions, row, event, runtime.clock, repeat_window=window)
+    handover = None
+    if line is not None:
+        # 网上信访 has no operator: a citizen cannot record a 转接.
+        if principal is None:
+            raise HTTPException(403, detail="转接须由话务员登记")
+        handover = Handover(line=line, actor=principal.username, role=principal.role.value)
+    case, new = await store_or_link(
+        runtime.sessions, row, event, runtime.clock, repeat_window=window, handover=handover
+    )
     runtime.relay.wake()
     body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
     if not new:  # 重复来电: linked to the open case, no new task
@@ -64,7 +76,7 @@ async def create_call(
         row, event = case_from_call(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event, principal)
+    return await _create(request, row, event, principal, body.handover_line)
 
 
 @router.post("/petitions", status_code=201, summary="登记信访件（网上信访无需登录）")
@@ -78,7 +90,7 @@ async def create_petition(body: PetitionIn, request: Request) -> JSONResponse:
         row, event = case_from_petition(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event, principal)
+    return await _create(request, row, event, principal, body.handover_line)
 
 
 @router.post("/mentions", status_code=201, summary="登记舆情（舆情监测）")
@@ -89,7 +101,7 @@ async def create_mention(
         row, event = case_from_mention(body, _runtime(request).clock)
     except InvalidCase as exc:
         raise _invalid(exc) from exc
-    return await _create(request, row, event, principal)
+    return await _create(request, row, event, principal, body.handover_line)
 
 
 @router.get("/cases/{case_id}", summary="案件详情（含时限与全部事件）")
@@ -121,6 +133,8 @@ async def list_cases(
     status: str | None = None,
     unit: str | None = None,
     query_code: str | None = None,
+    urgent: Annotated[bool | None, Query(description="只看紧急诉求")] = None,
+    open_only: Annotated[bool, Query(alias="open", description="只看未办结的")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -135,6 +149,10 @@ async def list_cases(
         statement = statement.where(CaseRow.unit_code == unit)
     if query_code:
         statement = statement.where(CaseRow.query_code == query_code.upper())
+    if urgent is not None:
+        statement = statement.where(CaseRow.urgent.is_(urgent))
+    if open_only:
+        statement = statement.where(still_open())
     async with _runtime(request).read_sessions() as session:
         rows = (await session.execute(statement)).scalars().all()
     return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset}

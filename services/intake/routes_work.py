@@ -21,7 +21,7 @@ from hotline.shared import subjects
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.domain.county import Unit
-from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, Severity, Verdict
+from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, EmergencyLine, Severity, Verdict
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -95,6 +95,8 @@ def task_view(task: TaskRow, case: CaseRow | None = None) -> dict[str, Any]:
             severity=case.severity,
             excerpt=case.content[:80],
             received_at=beijing(case.received_at).isoformat(),
+            urgent=bool(case.urgent),
+            urgent_lines=list(case.urgent_lines or []),
         )
     return view
 
@@ -135,6 +137,9 @@ def routed_by_hand(
         unit_code=unit.code,
         unit_name=unit.name,
         reason=reason,
+        # A 紧急诉求 keeps its minute-level clocks when a person routes it.
+        urgent=bool(case.urgent),
+        urgent_lines=[EmergencyLine(line) for line in case.urgent_lines or []],
     )
 
 

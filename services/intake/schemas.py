@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
-from hotline.shared.events import CallOutcome, PetitionForm, Platform
+from hotline.shared.events import CallOutcome, EmergencyLine, PetitionForm, Platform
 
 _PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,8})$")
 
@@ -39,6 +39,8 @@ class CallIn(_Body):
     township: Annotated[str, Field(max_length=64)] | None = None
     received_at: datetime | None = None
     wants_secrecy: bool = False
+    # 转接 recorded while the call was being logged (Alt+1..Alt+4): stored with the case.
+    handover_line: EmergencyLine | None = None
 
 
 class PetitionIn(_Body):
@@ -53,6 +55,7 @@ class PetitionIn(_Body):
     township: Annotated[str, Field(max_length=64)] | None = None
     visitors: Annotated[int, Field(ge=1, le=200)] | None = None
     received_at: datetime | None = None
+    handover_line: EmergencyLine | None = None
 
 
 class MentionIn(_Body):
@@ -65,6 +68,14 @@ class MentionIn(_Body):
     published_at: datetime
     title: Annotated[str, Field(max_length=200)] | None = None
     reach: Annotated[int, Field(ge=0)] | None = None
+    handover_line: EmergencyLine | None = None
+
+
+class HandoverIn(_Body):
+    """A 转接 to an emergency line (联动)."""
+
+    line: EmergencyLine
+    note: Annotated[str, Field(max_length=500)] | None = None
 
 
 FIELD_LABELS = {
@@ -86,12 +97,17 @@ FIELD_LABELS = {
     "title": "标题",
     "reach": "传播量",
     "wants_secrecy": "保密要求",
+    "handover_line": "转接线路",
+    "line": "转接线路",
+    "note": "备注",
 }
 
 _ENUM_CHOICES = {
     "outcome": "answered_on_spot（当场解释）或 transfer（转交有关单位办理）",
     "form": "letter（来信）、visit（来访）、fax（传真）、phone（电话）或 web（网上信访）",
     "platform": "news（新闻网站）、weibo（微博）、wechat（微信）、forum（论坛）、video（视频）或 other",
+    "line": "110（报警）、119（火警）、120（急救）或 122（交通事故）",
+    "handover_line": "110（报警）、119（火警）、120（急救）或 122（交通事故）",
 }
 
 

@@ -1,15 +1,19 @@
 // 来电登记: the keyboard-first call form. Alt+J / Alt+Z pick the outcome, Ctrl+Enter saves; the
-// classifier's suggestion and similar cases appear beside the form while the operator types.
+// classifier's suggestion and similar cases appear beside the form while the operator types, and a
+// red banner when it reads as a 紧急诉求 (Alt+1..Alt+4 record the 转接 to 110/119/120/122).
 import { api } from "./api.js";
 import { $, h, notice } from "./dom.js";
 import { fillSelect, formValues, submitOnCtrlEnter, townships } from "./formkit.js";
 import { createAssistant } from "./suggest.js";
+import { createUrgentBanner } from "./urgent.js";
 
 const SHORTCUTS = { j: "answered_on_spot", z: "transfer" };
 const OUTCOME_LABELS = { answered_on_spot: "当场解释", transfer: "转办" };
 
 let form;
 let assistant;
+let banner;
+let onSpotConfirmed = false;
 
 function pickOutcome(value) {
   const radio = form.querySelector(`input[name=outcome][value=${value}]`);
@@ -36,6 +40,14 @@ async function save(ev) {
   if (!values.content) missing.push("来电内容");
   if (!values.outcome) missing.push("处理方式（Alt+J 当场解释 / Alt+Z 转办）");
   if (missing.length) { notice(status, `请填写：${missing.join("、")}`, "error"); return; }
+  // A 紧急诉求 needs a unit to follow it up in minutes; closing it on the spot is allowed, but only
+  // on a second Ctrl+Enter, in case the judgement was wrong.
+  if (banner.isUrgent() && values.outcome === "answered_on_spot" && !onSpotConfirmed) {
+    onSpotConfirmed = true;
+    notice(status, "紧急诉求一般应转办（Alt+Z）由承办单位跟进；确认当场解释请再次保存。", "error");
+    return;
+  }
+  onSpotConfirmed = false;
   const saveButton = $("#call-save");
   saveButton.disabled = true;
   try {
@@ -49,7 +61,9 @@ async function save(ev) {
     status.className = "notice ok";
     status.hidden = false;
     $("#call-log").prepend(h("li", {}, h("strong", { class: "code" }, result.query_code), ` ${OUTCOME_LABELS[values.outcome]} · `,
+      values.handover_line ? h("span", { class: "tag urgent" }, `已转接${values.handover_line}`) : null, " ",
       values.content.slice(0, 24)));
+    await banner.saved(result.id);
     form.reset();
     assistant.clear();
     $("#call-phone").focus();
@@ -63,13 +77,15 @@ async function save(ev) {
 
 export function init(context) {
   form = $("#call-form");
+  banner = createUrgentBanner(form, { channel: "hotline" });
   fillSelect($("#call-township"), townships(context.units));
   assistant = createAssistant({
     suggestBox: $("#suggest-box"),
     similarBox: $("#similar-box"),
     onUseAnswer: () => pickOutcome("answered_on_spot"),
+    onSuggestion: (suggestion) => banner.show(suggestion),
   });
-  const changed = () => assistant.update($("#call-content").value, $("#call-township").value);
+  const changed = () => { banner.edited(); assistant.update($("#call-content").value, $("#call-township").value); };
   $("#call-content").addEventListener("input", changed);
   $("#call-township").addEventListener("change", changed);
   $("#view-call").addEventListener("keydown", (ev) => {
@@ -79,7 +95,11 @@ export function init(context) {
   submitOnCtrlEnter(form);
   form.addEventListener("submit", save);
   // Only the 清空 button clears the message: a reset after saving must keep the 查询码 on screen.
-  form.querySelector("[type=reset]").addEventListener("click", () => { assistant.clear(); notice($("#call-status"), ""); });
+  form.querySelector("[type=reset]").addEventListener("click", () => {
+    assistant.clear();
+    banner.clear();
+    notice($("#call-status"), "");
+  });
 }
 
 export function show() {

@@ -28,7 +28,9 @@ export function tick(el, now = Date.now()) {
 export function clockFor(deadline, fetchedAt, make) {
   const el = make("span", { class: "clock", role: "timer", "aria-label": `${deadline.label || deadline.name}剩余时间` });
   if (deadline.state === "met") { el.textContent = "已完成"; el.className = "clock done"; return el; }
-  el.dataset.ends = String(endsAt(deadline.remaining_hours, fetchedAt));
+  // remaining_seconds where the server gives it: a 10-minute clock cannot count in tenths of an hour.
+  const hours = deadline.remaining_seconds !== undefined ? deadline.remaining_seconds / 3600 : deadline.remaining_hours;
+  el.dataset.ends = String(endsAt(hours, fetchedAt));
   if (deadline.state === "paused") el.dataset.paused = "1";
   tick(el);
   return el;

@@ -13,6 +13,7 @@ const HOT_EVERY_MS = 15000; // the week's hot topics change slowly
 const period = { from: "", to: "" };
 let groups;
 let overdue;
+let urgent;
 let refreshTimer = null;
 let inFlight = false;
 let dirty = false;
@@ -63,10 +64,16 @@ async function refresh() {
   if (inFlight) { dirty = true; return; }
   inFlight = true;
   try {
-    const [stats, late] = await Promise.all([
+    const [stats, late, pressing] = await Promise.all([
       api(statsQuery(period.from, period.to)),
       api("/cases?status=overdue&limit=200").catch(() => ({ items: [] })),
+      // Open 紧急诉求 stay on top whatever the period, until 办结.
+      api("/cases?urgent=true&open=true&limit=100").catch(() => ({ items: [] })),
     ]);
+    const urgentItems = pressing.items || [];
+    $("#urgent-card").hidden = !urgentItems.length;
+    urgent.update(urgentItems);
+    $("#urgent-count").textContent = `（${urgentItems.length} 件）`;
     renderKpis($("#kpis"), stats.overall || {});
     groups.update(stats);
     overdue.update(late.items || []);
@@ -108,8 +115,23 @@ const QUICK = {
   all: () => ["", ""],
 };
 
+function handoverText(c) {
+  const done = (c.handovers || []).map((x) => `${x.line}（${x.by} ${fmtTime(x.at)}）`);
+  if (done.length) return `已转接 ${done.join("、")}`;
+  return (c.urgent_lines || []).length ? `待转接 ${c.urgent_lines.join("、")}` : "–";
+}
+
 export async function init() {
   groups = groupTables($("#group-tabs"), $("#group-table"));
+  urgent = pagedTable($("#urgent-table"), [
+    { label: "查询码", value: (c) => h("span", {}, h("span", { class: "tag urgent" }, "紧急"), " ", h("span", { class: "code" }, c.query_code)) },
+    { label: "联动", value: handoverText },
+    { label: "原因", value: (c) => (c.urgent_reasons || []).join("；") || "–" },
+    { label: "承办单位", value: (c) => c.unit_name || "派单中" },
+    { label: "状态", value: (c) => c.status_label || c.status },
+    { label: "受理时间", value: (c) => fmtTime(c.received_at) },
+    { label: "摘要", value: (c) => c.excerpt, class: "excerpt" },
+  ], { pageSize: 10, empty: "暂无紧急诉求" });
   overdue = pagedTable($("#overdue-table"), [
     { label: "查询码", value: (c) => h("span", { class: "code" }, c.query_code) },
     { label: "渠道", value: (c) => CHANNELS[c.channel] || c.channel },

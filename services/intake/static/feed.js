@@ -20,6 +20,9 @@ function describe(item) {
     case "escalated": return `${e.step} → ${e.notify || ""}`;
     case "visited": return `回访评价：${e.verdict || ""}`;
     case "repeated": return `第 ${e.repeat_count} 次反映：${(e.content || "").slice(0, 50)}`;
+    case "urgent": return `联动 ${(e.urgent_lines || []).join("、") || "–"} · ${e.unit_name || ""}` +
+      (e.sign_due_at ? ` 须于 ${fmtTime(e.sign_due_at, false)} 前签收` : "");
+    case "handed_over": return `${e.actor || ""} 转接 ${e.line || ""}${e.note ? "：" + e.note : ""}`;
     default: return [e.actor, e.note || e.message || ""].filter(Boolean).join("：");
   }
 }
@@ -31,7 +34,7 @@ function row(item) {
     h("td", {}, CHANNELS[item.event?.channel] || ""),
     h("td", {}, describe(item)));
   if (item.kind === "escalated") tr.className = item.event?.step === "超期" ? "overdue" : "escalated";
-  if (item.kind === "alert") tr.className = "overdue";
+  if (item.kind === "alert" || item.kind === "urgent") tr.className = "overdue";
   return tr;
 }
 

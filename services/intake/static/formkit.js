@@ -56,16 +56,17 @@ export function beijingIso(local) {
  * Wire an intake form that POSTs to `path`: Ctrl+Enter saves, errors are shown in Chinese and the
  * 查询码 after saving. `shape(values)` turns the form values into the request body.
  */
-export function wireIntakeForm(form, path, shape, { api, notice }) {
+export function wireIntakeForm(form, path, shape, { api, notice, banner = null }) {
   const status = form.querySelector("[data-status]");
   submitOnCtrlEnter(form);
-  form.querySelector("[type=reset]").addEventListener("click", () => notice(status, ""));
+  form.querySelector("[type=reset]").addEventListener("click", () => { notice(status, ""); if (banner) banner.clear(); });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const submit = form.querySelector("[type=submit]");
     submit.disabled = true;
     try {
       const result = await api(path, { method: "POST", body: shape(formValues(form)) });
+      if (banner) await banner.saved(result.id);
       form.reset();
       status.replaceChildren("已保存，查询码 ", h("strong", { class: "code" }, result.query_code));
       status.className = "notice ok";

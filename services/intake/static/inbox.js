@@ -35,7 +35,7 @@ function fillClock(slot, caseId) {
 }
 
 const COLUMNS = [
-  { label: "查询码", value: (t) => h("span", { class: "code" }, t.query_code) },
+  { label: "查询码", value: (t) => h("span", {}, t.urgent ? h("span", { class: "tag urgent", title: `紧急诉求 联动 ${(t.urgent_lines || []).join("、")}` }, "紧急") : null, t.urgent ? " " : null, h("span", { class: "code" }, t.query_code)) },
   { label: "状态", value: (t) => h("span", { class: `tag state-${t.state}` }, t.state_label) },
   { label: "主题", value: (t) => t.topic || "–" },
   { label: "严重程度", value: (t) => h("span", { class: `sev sev-${t.severity}` }, t.severity || "–") },
@@ -67,7 +67,9 @@ async function load(force = false) {
   const state = $("#inbox-state").value;
   try {
     const result = await api(`/tasks?${new URLSearchParams({ limit: "500", ...(state ? { state } : {}) })}`);
-    const tasks = result.items || [];
+    // Open 紧急诉求 first: their clocks run in minutes.
+    const pressing = (t) => (t.urgent && OPEN.has(t.state) ? 0 : 1);
+    const tasks = (result.items || []).slice().sort((a, b) => pressing(a) - pressing(b));
     const next = tasks.map((t) => `${t.id}:${t.state}`).join(",");
     for (const t of tasks) if (clocks.get(t.case_id)?.state !== t.state) clocks.delete(t.case_id);
     $("#inbox-updated").textContent = `共 ${tasks.length} 项，更新于 ${fmtTime(new Date().toISOString(), false)}`;
@@ -102,7 +104,7 @@ export function init(context) {
     pageSize: 50,
     empty: "暂无任务",
     onRowClick: (task, tr) => { open(task); tr.classList.add("selected"); },
-    rowClass: (task) => (task.id === selectedId ? "selected" : undefined),
+    rowClass: (task) => [task.id === selectedId ? "selected" : "", task.urgent ? "urgent-row" : ""].join(" ").trim() || undefined,
   });
   $("#inbox-state").addEventListener("change", () => load(true));
   $("#inbox-refresh").addEventListener("click", () => { clocks.clear(); load(true); });

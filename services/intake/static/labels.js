@@ -17,6 +17,8 @@ export const KIND_LABELS = {
   extension_requested: "申请延期",
   extension_decided: "延期审批",
   alert: "告警",
+  urgent: "紧急诉求",
+  handed_over: "转接",
 };
 
 export const CLOCK_STATES = { open: "计时中", met: "已按时完成", overdue: "已超期", paused: "已暂停" };

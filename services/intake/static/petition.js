@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { $, notice } from "./dom.js";
 import { fillPlaceSelects, wireIntakeForm } from "./formkit.js";
+import { createUrgentBanner } from "./urgent.js";
 
 function shape(values) {
   const body = { ...values };
@@ -12,7 +13,9 @@ function shape(values) {
 export function init(context) {
   const form = $("#petition-form");
   fillPlaceSelects(form, context.units);
-  wireIntakeForm(form, "/petitions", shape, { api, notice });
+  const banner = createUrgentBanner(form, { channel: "petition" });
+  banner.watch();
+  wireIntakeForm(form, "/petitions", shape, { api, notice, banner });
 }
 
 export function show() {

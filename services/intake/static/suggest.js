@@ -2,9 +2,13 @@
 // (GET /cases/similar), both debounced; stale answers are dropped; a missing endpoint shows 暂不可用.
 import { api, hasEndpoint } from "./api.js";
 import { UNAVAILABLE, debounce, fmtTime, h } from "./dom.js";
+import { URGENT_WAIT_MS } from "./urgent.js";
 
 const MIN_CHARS = 6;
-const WAIT_MS = 350;
+// The suggestion carries the 紧急诉求 judgement, so it is asked soon (the banner must show within a
+// keystroke pause); similar cases are a heavier query and can wait longer.
+const SUGGEST_WAIT_MS = URGENT_WAIT_MS;
+const SIMILAR_WAIT_MS = 350;
 
 function field(label, ...value) {
   return h("div", { class: "kv" }, h("dt", {}, label), h("dd", {}, ...value));
@@ -51,7 +55,7 @@ function renderSimilar(items, onUseAnswer) {
 }
 
 /** Wire the two panels; returns {update(text, township), clear()}. */
-export function createAssistant({ suggestBox, similarBox, onUseAnswer }) {
+export function createAssistant({ suggestBox, similarBox, onUseAnswer, onSuggestion = () => {} }) {
   const state = { suggest: null, similar: null }; // null: unknown, false: not deployed
   let generation = 0;
 
@@ -78,20 +82,25 @@ export function createAssistant({ suggestBox, similarBox, onUseAnswer }) {
     if (asked !== generation) return; // cleared or retyped since
     run("suggest", suggestBox,
       () => api("/suggest", { method: "POST", body: { text, channel: "hotline", ...(township ? { township } : {}) } }),
-      renderSuggestion);
+      (result) => { onSuggestion(result); return renderSuggestion(result); });
+  }, SUGGEST_WAIT_MS);
+  const lookupSimilar = debounce((text, asked) => {
+    if (asked !== generation) return;
     run("similar", similarBox,
       () => api(`/cases/similar?${new URLSearchParams({ text, limit: "5" })}`),
       (result) => renderSimilar(result.items || [], onUseAnswer));
-  }, WAIT_MS);
+  }, SIMILAR_WAIT_MS);
 
   return {
     update(text, township) {
       generation += 1;
       if (text.trim().length < MIN_CHARS) { this.clear(); return; }
       lookup(text.trim(), township, generation);
+      lookupSimilar(text.trim(), generation);
     },
     clear() {
       generation += 1;
+      onSuggestion(null);
       suggestBox.replaceChildren(h("p", { class: "muted" }, "输入来电内容后自动显示。"));
       similarBox.replaceChildren(h("p", { class: "muted" }, "输入来电内容后自动显示。"));
     },

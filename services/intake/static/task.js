@@ -99,6 +99,12 @@ export async function showTask(panel, task, changed, flash = "") {
     }, STEP_LABELS[step]));
   const parts = [
     h("h3", {}, "任务 ", h("span", { class: "code" }, task.query_code), " ", h("span", { class: `tag state-${task.state}` }, task.state_label)),
+    detail.urgent ? h("p", { class: "urgent-banner", role: "alert" },
+      h("strong", {}, "紧急诉求：请立即签收处置"),
+      (detail.handovers || []).length
+        ? ` · 已转接 ${detail.handovers.map((x) => `${x.line}（${fmtTime(x.at)}）`).join("、")}`
+        : (detail.urgent_lines || []).length ? ` · 联动 ${detail.urgent_lines.join("、")}` : "",
+      (detail.urgent_reasons || []).length ? `（${detail.urgent_reasons.join("；")}）` : "") : null,
     h("dl", { class: "facts" },
       h("dt", {}, "渠道"), h("dd", {}, CHANNELS[detail.channel] || detail.channel),
       h("dt", {}, "主题"), h("dd", {}, [detail.topic, detail.subtopic].filter(Boolean).join(" / ") || "–"),
