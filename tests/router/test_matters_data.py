@@ -135,6 +135,18 @@ def test_codes_and_terms_are_unique(matters: list[dict[str, Any]]) -> None:
     assert clashes == []
 
 
+def test_no_term_is_implied_by_another_of_its_matter(matters: list[dict[str, Any]]) -> None:
+    # "低保户" adds nothing when "低保" is a term too; such echoes only inflate a match's score.
+    echoes: list[str] = []
+    for m in matters:
+        plain = [t for t in m["terms"] if "+" not in t]
+        for term in m["terms"]:
+            for word in plain:
+                if word != term and any(word in part for part in _parts(term)):
+                    echoes.append(f"{m['code']}: {term!r} already matched by {word!r}")
+    assert echoes == []
+
+
 def test_accusations_of_officials_go_to_the_discipline_commission(matters: list[dict[str, Any]]) -> None:
     jw = [m for m in matters if m["class"] == "纪检监察"]
     assert jw and all(m["lead"] == "jwjw" and m.get("township", "none") == "none" for m in jw)
