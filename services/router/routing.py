@@ -37,4 +37,6 @@ def route_case(case: CaseClassified, *, county: County, clock: Clock, version: i
         co_units=list(decision.co_units),
         reason=decision.reason,
         routing_version=version,
+        urgent=case.urgent,
+        urgent_lines=list(case.urgent_lines),
     )
