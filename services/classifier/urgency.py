@@ -54,8 +54,9 @@ class Frame:
     """A cue that makes what follows not an emergency now (past, hypothesis, advice, drill...)."""
 
     name: str
-    scope: Literal["forward", "sentence"]
+    scope: Literal["clause", "forward", "sentence"]
     pattern: re.Pattern[str]
+    spares_threats: bool = False  # "要是不给钱我就跳楼" is still a threat: conditional categories ignore it
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,16 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class Addition:
+    """More lines for a case already urgent in one of ``to``: e.g. 120 when someone is hurt in a fire."""
+
+    name: str
+    lines: tuple[EmergencyLine, ...]
+    pattern: re.Pattern[str]
+    to: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class UrgencyRules:
     head_chars: int
     tail_chars: int
@@ -79,6 +90,7 @@ class UrgencyRules:
     resolved_all: re.Pattern[str] | None
     frames: tuple[Frame, ...]
     categories: tuple[Category, ...]
+    additions: tuple[Addition, ...] = ()
 
 
 # ───────────────────────── bounded patterns ─────────────────────────
@@ -177,15 +189,29 @@ def _optional(data: Mapping[str, Any], key: str, where: str) -> re.Pattern[str] 
 # ───────────────────────── parsing ─────────────────────────
 
 
-def _category(c: Mapping[str, Any]) -> Category:
-    where = f"category {c.get('name')}"
-    lines = _strings(c.get("lines"), f"{where}.lines")
+def _lines(value: Any, where: str) -> tuple[EmergencyLine, ...]:
+    lines = _strings(value, f"{where}.lines")
     known = {line.value for line in EmergencyLine}
     if unknown := [line for line in lines if line not in known]:
         raise ValueError(f"{where}: unknown emergency line(s) {unknown} (use {', '.join(sorted(known))})")
+    return tuple(EmergencyLine(line) for line in lines)
+
+
+def _addition(a: Mapping[str, Any], categories: Sequence[Category]) -> Addition:
+    where = f"addition {a.get('name')}"
+    to = _strings(a.get("to"), f"{where}.to")
+    names = {c.name for c in categories}
+    if unknown := [name for name in to if name not in names]:
+        raise ValueError(f"{where}: unknown categories {unknown}")
+    pattern = _compile(_strings(a.get("patterns"), where), where)
+    return Addition(str(a["name"]), _lines(a.get("lines"), where), pattern, frozenset(to))
+
+
+def _category(c: Mapping[str, Any]) -> Category:
+    where = f"category {c.get('name')}"
     return Category(
         name=str(c["name"]),
-        lines=tuple(EmergencyLine(line) for line in lines),
+        lines=_lines(c.get("lines"), where),
         pattern=_compile(_strings(c.get("patterns"), where), where),
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
@@ -199,9 +225,10 @@ def parse_urgency_rules(data: Mapping[str, Any]) -> UrgencyRules:
     frames = []
     for f in cues.get("frame", []):
         scope = f.get("scope")
-        if scope not in ("forward", "sentence"):
-            raise ValueError(f"frame {f.get('name')}: scope must be 'forward' or 'sentence'")
-        frames.append(Frame(str(f["name"]), scope, _compile(_strings(f.get("pattern"), "frame"), f"frame {f['name']}")))
+        if scope not in ("clause", "forward", "sentence"):
+            raise ValueError(f"frame {f.get('name')}: scope must be 'clause', 'forward' or 'sentence'")
+        pattern = _compile(_strings(f.get("pattern"), "frame"), f"frame {f['name']}")
+        frames.append(Frame(str(f["name"]), scope, pattern, bool(f.get("spares_threats", False))))
     negation = _optional(cues, "negation_before", "cues")
     present = _optional(cues, "present", "cues")
     if negation is None or present is None:
@@ -219,6 +246,7 @@ def parse_urgency_rules(data: Mapping[str, Any]) -> UrgencyRules:
         resolved_all=_optional(cues, "resolved_all", "cues"),
         frames=tuple(frames),
         categories=categories,
+        additions=tuple(_addition(a, categories) for a in data.get("addition", [])),
     )
 
 
@@ -252,31 +280,36 @@ class _Hit:
 
 
 def _frame_at(
-    cue_pos: Sequence[int], cue_names: Sequence[str | None], clause_end: int, conditional: bool
-) -> str | None:
+    cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], clause_end: int, conditional: bool
+) -> Frame | None:
     """The frame in force at the end of a clause: the last cue before it (a present word resets)."""
     i = bisect_left(cue_pos, clause_end)
-    frame = cue_names[i - 1] if i else None
-    if conditional and frame == "假设":
+    frame = cue_frames[i - 1] if i else None
+    if frame is not None and conditional and frame.spares_threats:
         return None
     return frame
 
 
 def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit]:
-    if any(f.scope == "sentence" and f.pattern.search(sentence) for f in rules.frames):
+    framed = [f for f in rules.frames if f.scope == "sentence" and f.pattern.search(sentence)]
+    if framed and not all(f.spares_threats for f in framed):
         return []
-    cues: list[tuple[int, str | None]] = [(m.start(), None) for m in rules.present.finditer(sentence)]
+    cues: list[tuple[int, Frame | None]] = [(m.start(), None) for m in rules.present.finditer(sentence)]
     for f in rules.frames:
         if f.scope == "forward":
-            cues.extend((m.start(), f.name) for m in f.pattern.finditer(sentence))
+            cues.extend((m.start(), f) for m in f.pattern.finditer(sentence))
     cues.sort(key=lambda c: c[0])
-    cue_pos, cue_names = [c[0] for c in cues], [c[1] for c in cues]
+    cue_pos, cue_frames = [c[0] for c in cues], [c[1] for c in cues]
+    clause_cues = sorted(
+        (m.start(), f) for f in rules.frames if f.scope == "clause" for m in f.pattern.finditer(sentence)
+    )
+    clause_cue_pos = [c[0] for c in clause_cues]
     breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(sentence)]
     negated = [m.span() for m in rules.negated_harm.finditer(sentence)] if rules.negated_harm else []
     negated_starts = [span[0] for span in negated]
     hits = []
     for cat in rules.categories:
-        if any(word in sentence for word in cat.unless):
+        if any(word in sentence for word in cat.unless) or (framed and not cat.conditional):
             continue
         for m in cat.pattern.finditer(sentence):
             start, end = m.span()
@@ -289,17 +322,21 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
                 continue
             e = bisect_left(breaks, end)
             clause_end = breaks[e] if e < len(breaks) else len(sentence)
-            if _frame_at(cue_pos, cue_names, clause_end, cat.conditional) is not None:
+            if _frame_at(cue_pos, cue_frames, clause_end, cat.conditional) is not None:
+                continue
+            end_clause_start = breaks[e - 1] + 1 if e else 0
+            lo, hi = bisect_left(clause_cue_pos, end_clause_start), bisect_left(clause_cue_pos, clause_end)
+            if any(not (cat.conditional and f.spares_threats) for _, f in clause_cues[lo:hi]):
                 continue
             hits.append(_Hit(cat, m.group(), offset + start))
     return hits
 
 
-def _last_start(pattern: re.Pattern[str] | None, text: str) -> int:
+def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
     last = -1
     if pattern is not None:
         for m in pattern.finditer(text):
-            last = m.start()
+            last = m.end()
     return last
 
 
@@ -313,9 +350,10 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     for m in _SENTENCE_RE.finditer(scanned):
         hits.extend(_sentence_hits(m.group(), m.start(), r))
     # "火已经灭了" later in the text resolves what came before it (one pass per pattern: linear).
-    resolved_all = _last_start(r.resolved_all, scanned)
-    resolved = {c.name: max(resolved_all, _last_start(c.resolved, scanned)) for c in r.categories}
-    hits = [h for h in hits if resolved[h.category.name] < h.at + len(h.words)]
+    # A resolution ending after a hit resolves it ("起火，火已经灭了" may match from the first 火).
+    resolved_all = _last_end(r.resolved_all, scanned)
+    resolved = {c.name: max(resolved_all, _last_end(c.resolved, scanned)) for c in r.categories}
+    hits = [h for h in hits if resolved[h.category.name] <= h.at + len(h.words)]
     if not hits:
         return Urgency(False, [], [])
     hits.sort(key=lambda h: h.at)
@@ -326,4 +364,9 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
         if reason not in reasons and len(reasons) < 6:
             reasons.append(reason)
         lines.update(h.category.lines)
+    found = {h.category.name for h in hits}
+    for add in r.additions:
+        if add.to & found and (extra := add.pattern.search(scanned)):
+            reasons.append(f"{add.name}：{extra.group()}")
+            lines.update(add.lines)
     return Urgency(True, reasons, sorted(lines, key=_LINE_ORDER.__getitem__))
