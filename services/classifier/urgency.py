@@ -279,11 +279,9 @@ class _Hit:
     at: int  # offset in the scanned text
 
 
-def _frame_at(
-    cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], clause_end: int, conditional: bool
-) -> Frame | None:
-    """The frame in force at the end of a clause: the last cue before it (a present word resets)."""
-    i = bisect_left(cue_pos, clause_end)
+def _frame_at(cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], at: int, conditional: bool) -> Frame | None:
+    """The frame in force at a hit's end: the last cue before it (a present word resets)."""
+    i = bisect_left(cue_pos, at)
     frame = cue_frames[i - 1] if i else None
     if frame is not None and conditional and frame.spares_threats:
         return None
@@ -322,7 +320,7 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
                 continue
             e = bisect_left(breaks, end)
             clause_end = breaks[e] if e < len(breaks) else len(sentence)
-            if _frame_at(cue_pos, cue_frames, clause_end, cat.conditional) is not None:
+            if _frame_at(cue_pos, cue_frames, end, cat.conditional) is not None:
                 continue
             end_clause_start = breaks[e - 1] + 1 if e else 0
             lo, hi = bisect_left(clause_cue_pos, end_clause_start), bisect_left(clause_cue_pos, clause_end)
