@@ -67,6 +67,7 @@ class Category:
     unless: tuple[str, ...] = ()
     resolved: re.Pattern[str] | None = None
     conditional: bool = False  # a threat ("不给钱我就跳楼") counts even when phrased as a condition
+    ignores: frozenset[str] = frozenset()  # frames that do not apply ("前天出门" starts a disappearance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,9 @@ def _category(c: Mapping[str, Any]) -> Category:
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
+        ignores=frozenset(_strings(c["ignore_frames"], f"{where}.ignore_frames"))
+        if c.get("ignore_frames")
+        else frozenset(),
     )
 
 
@@ -279,13 +283,15 @@ class _Hit:
     at: int  # offset in the scanned text
 
 
-def _frame_at(cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], at: int, conditional: bool) -> Frame | None:
+def _applies(frame: Frame, cat: Category) -> bool:
+    return frame.name not in cat.ignores and not (cat.conditional and frame.spares_threats)
+
+
+def _frame_at(cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], at: int, cat: Category) -> Frame | None:
     """The frame in force at a hit's end: the last cue before it (a present word resets)."""
     i = bisect_left(cue_pos, at)
     frame = cue_frames[i - 1] if i else None
-    if frame is not None and conditional and frame.spares_threats:
-        return None
-    return frame
+    return frame if frame is not None and _applies(frame, cat) else None
 
 
 def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit]:
@@ -307,7 +313,7 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     negated_starts = [span[0] for span in negated]
     hits = []
     for cat in rules.categories:
-        if any(word in sentence for word in cat.unless) or (framed and not cat.conditional):
+        if any(word in sentence for word in cat.unless) or any(_applies(f, cat) for f in framed):
             continue
         for m in cat.pattern.finditer(sentence):
             start, end = m.span()
@@ -320,11 +326,11 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
                 continue
             e = bisect_left(breaks, end)
             clause_end = breaks[e] if e < len(breaks) else len(sentence)
-            if _frame_at(cue_pos, cue_frames, end, cat.conditional) is not None:
+            if _frame_at(cue_pos, cue_frames, end, cat) is not None:
                 continue
             end_clause_start = breaks[e - 1] + 1 if e else 0
             lo, hi = bisect_left(clause_cue_pos, end_clause_start), bisect_left(clause_cue_pos, clause_end)
-            if any(not (cat.conditional and f.spares_threats) for _, f in clause_cues[lo:hi]):
+            if any(_applies(f, cat) for _, f in clause_cues[lo:hi]):
                 continue
             hits.append(_Hit(cat, m.group(), offset + start))
     return hits

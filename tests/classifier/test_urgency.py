@@ -82,6 +82,16 @@ def test_a_negation_covers_only_the_words_it_governs() -> None:
     assert not assess_urgency("两车追尾，没有人受伤。").urgent
 
 
+def test_cue_words_that_are_not_cues_here() -> None:
+    # "没人" negates nobody's danger but its own; "过去" as a verb is no past; "不容易" is no hypothesis;
+    # a disappearance starts in the past ("前天出门").
+    assert assess_urgency("家里没人孩子一个人在家哭喊").urgent
+    assert assess_urgency("我赶紧跑过去一看，楼道着火了").urgent
+    assert assess_urgency("老人家真不容易，刚才又从楼梯上摔倒了起不来").urgent
+    assert assess_urgency("我爸前天出门一直没回来").urgent
+    assert not assess_urgency("去年孩子走失过一次，后来找到了。").urgent
+
+
 def test_a_later_present_word_resets_a_hypothesis() -> None:
     assert not assess_urgency("万一水库决堤，下游几个村都危险。").urgent
     assert assess_urgency("万一水库决堤怎么办，现在坝上已经在冒水了！").urgent
