@@ -296,8 +296,6 @@ def _frame_at(cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], at: in
 
 def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit]:
     framed = [f for f in rules.frames if f.scope == "sentence" and f.pattern.search(sentence)]
-    if framed and not all(f.spares_threats for f in framed):
-        return []
     cues: list[tuple[int, Frame | None]] = [(m.start(), None) for m in rules.present.finditer(sentence)]
     for f in rules.frames:
         if f.scope == "forward":
@@ -305,7 +303,8 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     cues.sort(key=lambda c: c[0])
     cue_pos, cue_frames = [c[0] for c in cues], [c[1] for c in cues]
     clause_cues = sorted(
-        (m.start(), f) for f in rules.frames if f.scope == "clause" for m in f.pattern.finditer(sentence)
+        ((m.start(), f) for f in rules.frames if f.scope == "clause" for m in f.pattern.finditer(sentence)),
+        key=lambda c: c[0],  # by position only: frames do not compare
     )
     clause_cue_pos = [c[0] for c in clause_cues]
     breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(sentence)]

@@ -92,6 +92,25 @@ def test_cue_words_that_are_not_cues_here() -> None:
     assert not assess_urgency("去年孩子走失过一次，后来找到了。").urgent
 
 
+def test_cues_of_two_frames_at_one_position_are_fine() -> None:
+    # "经常" (habit) and "有过" … start together nowhere in the shipped file, but a county's may.
+    rules = parse_urgency_rules(
+        {
+            "cues": {
+                "negation_before": "没有$",
+                "present": "现在",
+                "frame": [
+                    {"name": "a", "scope": "clause", "pattern": "以前"},
+                    {"name": "b", "scope": "clause", "pattern": "以前有"},
+                ],
+            },
+            "category": [{"name": "火", "lines": ["119"], "patterns": ["着火"]}],
+        }
+    )
+    assert not assess_urgency("以前有着火", rules).urgent
+    assert assess_urgency("以前有人说。现在着火了", rules).urgent
+
+
 def test_a_later_present_word_resets_a_hypothesis() -> None:
     assert not assess_urgency("万一水库决堤，下游几个村都危险。").urgent
     assert assess_urgency("万一水库决堤怎么办，现在坝上已经在冒水了！").urgent
