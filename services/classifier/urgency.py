@@ -167,7 +167,7 @@ def check_bounded(source: str, where: str) -> None:
 
 def _compile(patterns: Sequence[str], where: str) -> re.Pattern[str]:
     for p in patterns:
-        check_bounded(p, where)
+        check_bounded(p, f"{where} ({p[:40]}…)" if len(p) > 40 else f"{where} ({p})")
     try:
         return re.compile("|".join(f"(?:{p})" for p in patterns))
     except re.error as exc:
