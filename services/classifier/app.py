@@ -16,6 +16,7 @@ from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
+from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
@@ -40,6 +41,7 @@ class Loaded:
     model: TopicModel
     severity_rules: SeverityRules
     county: County
+    urgency_rules: UrgencyRules
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
@@ -58,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             severity_rules=parts.severity_rules,
             county=parts.county,
             clock=clock,
+            urgency_rules=parts.urgency_rules,
         )
         await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
 
@@ -78,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             model=parts.model,
             severity_rules=parts.severity_rules,
             county=parts.county,
+            urgency_rules=parts.urgency_rules,
         )
 
     add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
@@ -95,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             model=model if model is not None else await asyncio.to_thread(load_model_from, settings),
             severity_rules=load_severity_rules(),
             county=load_county(),
+            urgency_rules=load_urgency_rules(),
         )
         loaded.append(parts)
 
@@ -108,7 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
                 version = await asyncio.to_thread(artefact_version, settings.model_dir)
                 if version and version != loaded[0].model.version:
                     fresh = await asyncio.to_thread(load_model_from, settings)
-                    loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county)
+                    loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county, loaded[0].urgency_rules)
                     log.info("classifier: switched to model %s", fresh.version)
             except Exception:
                 log.exception("classifier: could not load the new model; keeping %s", loaded[0].model.version)

@@ -1,5 +1,6 @@
-"""`hotline classify`: JSON lines in (`{"id", "text", "channel"?, "reach"?}`), JSON lines out with the
-topic, subtopic, severity (and why), confidence and place. `--bench FILE` measures speed instead."""
+"""`hotline classify`: JSON lines in (`{"id", "text", "channel"?, "reach"?, "repeat_count"?}`), JSON lines
+out with the topic, subtopic, severity (and why), urgency (紧急诉求: why, which lines), confidence and
+place. `--bench FILE` measures the topic model's speed instead, `--bench-rules` the rule passes'."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from hotline.services.classifier.classify import assess_rules
 from hotline.services.classifier.model import TopicModel
-from hotline.services.classifier.severity import assess_severity, load_severity_rules
+from hotline.services.classifier.severity import load_severity_rules
+from hotline.services.classifier.urgency import load_urgency_rules
 from hotline.shared.domain.county import load_county
-from hotline.shared.domain.places import extract_place
 
 CHUNK = 2000
 
@@ -52,23 +54,33 @@ def _chunks(stream: TextIO) -> Iterator[list[dict[str, Any]]]:
 
 
 def classify_stream(source: TextIO, sink: TextIO, model: TopicModel) -> int:
-    rules, county = load_severity_rules(), load_county()
+    rules, urgency_rules, county = load_severity_rules(), load_urgency_rules(), load_county()
     count = 0
     for chunk in _chunks(source):
         predictions = model.predict([item["text"] for item in chunk])
         for item, prediction in zip(chunk, predictions, strict=True):
-            severity = assess_severity(
-                item["text"], channel=str(item.get("channel", "hotline")), reach=item.get("reach"), rules=rules
+            assessed = assess_rules(
+                item["text"],
+                channel=str(item.get("channel", "hotline")),
+                severity_rules=rules,
+                county=county,
+                urgency_rules=urgency_rules,
+                reach=item.get("reach"),
+                reach_per_hour=item.get("reach_per_hour"),
+                repeat_count=int(item.get("repeat_count", 0)),
             )
-            place = extract_place(item["text"], county)
+            place = assessed.place
             out = {
                 "id": item.get("id"),
                 "topic": prediction.topic,
                 "subtopic": prediction.subtopic,
-                "severity": severity.level,
-                "severity_reasons": severity.reasons,
+                "severity": assessed.severity.level,
+                "severity_reasons": assessed.severity.reasons,
+                "urgent": assessed.urgency.urgent,
+                "urgent_reasons": assessed.urgency.reasons,
+                "urgent_lines": [line.value for line in assessed.urgency.lines],
                 "confidence": round(prediction.confidence, 4),
-                "needs_review": prediction.needs_review,
+                "needs_review": prediction.needs_review or assessed.over_budget,
                 "place": {"township": place.township, "village": place.village},
                 "model_version": model.version,
             }
@@ -81,7 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline classify", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="artefact directory (default: the packaged model)")
     parser.add_argument("--bench", type=Path, default=None, metavar="FILE", help="measure speed against jieba.lcut")
+    parser.add_argument(
+        "--bench-rules", action="store_true", help="time urgency + severity + place on 2,000 and 20,000-character texts"
+    )
     args = parser.parse_args(argv)
+    if args.bench_rules:
+        from hotline.services.classifier.rules_bench import main as rules_bench_main
+
+        return rules_bench_main()
     if args.bench is not None:
         from hotline.services.classifier.bench import main as bench_main
 

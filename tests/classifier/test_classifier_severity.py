@@ -95,3 +95,35 @@ def test_default_rule_file_loads(tmp_path: Path) -> None:
     custom = tmp_path / "rules.toml"
     custom.write_text('[[signal]]\nname = "测试"\nlevel = "重大"\nterms = ["测试词"]\n', encoding="utf-8")
     assert assess_severity("含有测试词", rules=load_severity_rules(custom)).reasons == ["测试: 测试词"]
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "reason"),
+    [
+        ("昨晚国道上出了车祸，三死五伤。", "特别重大", "死亡人数: 3人"),
+        ("山体滑坡，两个人被埋在下面。", "重大", "被困或被埋人数: 2人"),
+        ("学校食堂十几个娃娃上吐下泻。", "重大", "中毒或身体不适人数: 11人"),
+        ("化工厂爆炸，有工人受伤。", "重大", "爆炸或垮塌致人伤亡: 爆炸"),
+        ("老房子垮塌了，砸伤一个路过的老人。", "重大", "爆炸或垮塌致人伤亡: 垮塌"),
+    ],
+)
+def test_casualties_in_words_and_explosions_or_collapses_with_people_hurt(text: str, level: str, reason: str) -> None:
+    assessed = assess_severity(text)
+    assert assessed.level == level and any(r.startswith(reason) for r in assessed.reasons), assessed.reasons
+
+
+def test_an_explosion_without_casualties_is_not_raised_by_the_combination() -> None:
+    assessed = assess_severity("工地爆破作业，噪音很大。")
+    assert not any(r.startswith("爆炸或垮塌致人伤亡") for r in assessed.reasons)
+    assert "死亡人数: 1人" not in assess_severity("他说想一死了之。").reasons  # not a count of the dead
+
+
+def test_media_velocity_and_urgency_raise_with_a_reason() -> None:
+    text = "某小区垃圾长期无人清运。"
+    assert assess_severity(text, channel="media", reach_per_hour=1_000).level == "一般"
+    fast = assess_severity(text, channel="media", reach_per_hour=2_500)
+    assert fast.level == "较大" and fast.reasons == ["舆情传播速度: 每小时2500"]
+    assert assess_severity(text, channel="hotline", reach_per_hour=1e6).level == "一般"
+    urgent = assess_severity(text, urgent=True)
+    assert urgent.level == "较大" and urgent.reasons == ["紧急诉求: 危及生命或人身安全"]
+    assert assess_severity("建筑工地塔吊倒塌，一名工人当场死亡。", urgent=True).level == "重大"

@@ -18,6 +18,9 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         assert suggestion.status_code == 200, suggestion.text
         body = suggestion.json()
         assert (body["topic"], body["subtopic"]) == ("政法", "户籍证件") and body["unit"]["name"] == "县公安局"
+        assert body["urgent"] is False and body["urgent_lines"] == []
+        urgent = admin.post("/api/v1/suggest", json={"text": "我现在站在凤城大桥上，不想活了"}).json()
+        assert urgent["urgent"] is True and {"110", "120"} <= set(urgent["urgent_lines"]), urgent
 
         first = admin.post("/api/v1/calls", json=CALL).json()
         wait_until(lambda: routed_case(admin, first["id"]), what="routing")

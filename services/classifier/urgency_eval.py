@@ -1,0 +1,160 @@
+"""`hotline eval-urgency [--half dev|test]`: how well the 紧急诉求 rules do on the labelled suite.
+
+:func:`evaluate` is pure (cases and rules in, figures out). The suite is JSON lines with ``id``,
+``channel``, ``text``, ``urgent``, ``lines``, ``category`` and ``note``; ``dev.jsonl`` is for tuning
+the rules, ``test.jsonl`` only for the reported figures, so ``--misses`` (which prints the texts the
+rules got wrong) refuses the test half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hotline.services.classifier.urgency import UrgencyRules, assess_urgency, load_urgency_rules
+
+SUITE_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "urgency"
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteCase:
+    id: str
+    channel: str
+    text: str
+    urgent: bool
+    lines: tuple[str, ...]
+    category: str
+
+
+@dataclass
+class Tally:
+    """Counts for one group of cases (all, a category or a channel)."""
+
+    urgent: int = 0
+    found: int = 0  # urgent cases the rules flagged
+    calm: int = 0
+    false_alarms: int = 0  # non-urgent cases the rules flagged
+    lines_exact: int = 0  # found cases whose lines are exactly the labelled ones
+    lines_cover: int = 0  # found cases whose lines include every labelled one
+
+    def add(self, case: SuiteCase, urgent: bool, lines: Sequence[str]) -> None:
+        if case.urgent:
+            self.urgent += 1
+            if urgent:
+                self.found += 1
+                self.lines_exact += set(lines) == set(case.lines)
+                self.lines_cover += set(case.lines) <= set(lines)
+        else:
+            self.calm += 1
+            self.false_alarms += urgent
+
+    def figures(self) -> dict[str, Any]:
+        def rate(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {
+            "urgent": self.urgent,
+            "recall": rate(self.found, self.urgent),
+            "not_urgent": self.calm,
+            "false_alarm_rate": rate(self.false_alarms, self.calm),
+            "line_accuracy": rate(self.lines_exact, self.found),
+            "lines_cover": rate(self.lines_cover, self.found),
+        }
+
+
+@dataclass
+class Evaluation:
+    overall: Tally = field(default_factory=Tally)
+    by_category: dict[str, Tally] = field(default_factory=dict)
+    by_channel: dict[str, Tally] = field(default_factory=dict)
+    misses: list[dict[str, Any]] = field(default_factory=list)  # wrong verdicts, for tuning on dev
+
+
+def parse_case(row: dict[str, Any]) -> SuiteCase:
+    return SuiteCase(
+        id=str(row["id"]),
+        channel=str(row["channel"]),
+        text=str(row["text"]),
+        urgent=bool(row["urgent"]),
+        lines=tuple(str(line) for line in row.get("lines", [])),
+        category=str(row.get("category", "")),
+    )
+
+
+def evaluate(cases: Iterable[SuiteCase], rules: UrgencyRules) -> Evaluation:
+    """Recall on urgent cases, false alarms on the others, and line accuracy; overall, per category
+    and per channel."""
+    ev = Evaluation()
+    for case in cases:
+        got = assess_urgency(case.text, rules)
+        lines = [line.value for line in got.lines]
+        for tally in (
+            ev.overall,
+            ev.by_category.setdefault(case.category, Tally()),
+            ev.by_channel.setdefault(case.channel, Tally()),
+        ):
+            tally.add(case, got.urgent, lines)
+        if got.urgent != case.urgent or (case.urgent and set(lines) != set(case.lines)):
+            ev.misses.append(
+                {
+                    "id": case.id,
+                    "category": case.category,
+                    "expected": list(case.lines) if case.urgent else False,
+                    "got": lines if got.urgent else False,
+                    "reasons": got.reasons,
+                    "text": case.text,
+                }
+            )
+    return ev
+
+
+def read_suite(path: Path) -> list[SuiteCase]:
+    with path.open(encoding="utf-8") as fh:
+        return [parse_case(json.loads(line)) for line in fh if line.strip()]
+
+
+def _table(title: str, tallies: dict[str, Tally]) -> list[str]:
+    rows = [f"{title:<24} {'urgent':>6} {'recall':>7} {'calm':>5} {'false':>6} {'lines':>6}"]
+    for name, t in sorted(tallies.items()):
+        f = t.figures()
+
+        def pct(v: float | None) -> str:
+            return "—" if v is None else f"{v:.1%}"
+
+        rows.append(
+            f"{name:<24} {t.urgent:>6} {pct(f['recall']):>7} {t.calm:>5} {pct(f['false_alarm_rate']):>6} "
+            f"{pct(f['line_accuracy']):>6}"
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hotline eval-urgency", description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=("dev", "test"), default="dev")
+    parser.add_argument("--suite", type=Path, default=SUITE_DIR, help="folder with dev.jsonl and test.jsonl")
+    parser.add_argument("--rules", type=Path, default=None, help="urgency rules file (default: the packaged one)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--misses", action="store_true", help="print the cases the rules got wrong (dev only)")
+    args = parser.parse_args(argv)
+    if args.misses and args.half == "test":
+        print("--misses 只用于 dev：测试集只报告数字，不看错例（否则就是在测试集上调规则）", file=sys.stderr)
+        return 2
+    ev = evaluate(read_suite(args.suite / f"{args.half}.jsonl"), load_urgency_rules(args.rules))
+    summary = {"half": args.half, "cases": ev.overall.urgent + ev.overall.calm, **ev.overall.figures()}
+    if args.json:
+        summary["by_category"] = {k: v.figures() for k, v in sorted(ev.by_category.items())}
+        summary["by_channel"] = {k: v.figures() for k, v in sorted(ev.by_channel.items())}
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(json.dumps(summary, ensure_ascii=False))
+        print("\n".join(_table("category", ev.by_category)))
+        print("\n".join(_table("channel", ev.by_channel)))
+    if args.misses:
+        for miss in ev.misses:
+            print(json.dumps(miss, ensure_ascii=False))
+    return 0
