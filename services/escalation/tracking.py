@@ -17,6 +17,7 @@ from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
 from hotline.shared.events import (
     CaseActed,
@@ -27,6 +28,7 @@ from hotline.shared.events import (
     CaseTracked,
     Channel,
     DeadlineInfo,
+    DecidedBy,
     EscalationStep,
     Verdict,
     derived_event_id,
@@ -153,6 +155,9 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
     re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
     events: list[tuple[str, CaseEvent]] = []
     rows: list[dict[str, object]] = []
+    # A person's routing replaces the table's: a late automatic one must not move the clocks.
+    by_person = await routed_by_person(session, (c.case_id for c in cases if c.decided_by is DecidedBy.SYSTEM))
+    cases = [c for c in cases if c.decided_by is DecidedBy.PERSON or c.case_id not in by_person]
     # Most routed events are a case's first; only a re-dispatch needs the per-case work below.
     known = set(
         (

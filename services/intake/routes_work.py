@@ -16,12 +16,19 @@ from hotline.services.intake.auth import Principal, Role, deny, log_access, requ
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
-from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
+from hotline.services.intake.workflow import (
+    EVENT_KIND,
+    MAX_EXTENSION_DAYS,
+    STATE_LABELS,
+    WorkflowError,
+    accused_refusal,
+    check_step,
+)
 from hotline.shared import subjects
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.domain.county import Unit
-from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, Severity, Verdict
+from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, DecidedBy, Severity, Verdict
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -121,9 +128,17 @@ async def list_tasks(
 
 
 def routed_by_hand(
-    case: CaseRow, unit: Unit, now: datetime, *, reason: str, topic: str | None = None, severity: Severity | None = None
+    case: CaseRow,
+    unit: Unit,
+    now: datetime,
+    *,
+    reason: str,
+    topic: str | None = None,
+    severity: Severity | None = None,
+    co_units: tuple[str, ...] = (),
+    routing_version: int | None = None,
 ) -> CaseRouted:
-    """A person's routing decision (派单/改派, 人工分拣), as the router would have emitted it."""
+    """A person's routing decision (派单/改派, 人工分拣): it replaces the table's, never adds to it."""
     return CaseRouted(
         event_id=uuid.uuid4(),
         case_id=case.id,
@@ -134,7 +149,10 @@ def routed_by_hand(
         severity=severity or Severity(case.severity or Severity.GENERAL.value),
         unit_code=unit.code,
         unit_name=unit.name,
+        co_units=list(co_units),
         reason=reason,
+        routing_version=routing_version,
+        decided_by=DecidedBy.PERSON,
     )
 
 
@@ -317,14 +335,23 @@ async def dispatch(
     principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    county = (await catalogue_in_force(request.app.state.runtime)).county
-    unit = county.units.get(body.unit)
+    catalogue = await catalogue_in_force(request.app.state.runtime)
+    unit = catalogue.county.units.get(body.unit)
     if unit is None:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
     async with transaction(runtime.sessions) as session:
         case = await get_or_404(session, CaseRow, case_id)
+        refusal = accused_refusal(case.details, unit, catalogue.county)
+        if refusal is not None:
+            raise HTTPException(409, detail=refusal)
         now = runtime.clock.now()
-        event = routed_by_hand(case, unit, now, reason=f"派单员 {principal.username} 指定：{body.reason}")
+        event = routed_by_hand(
+            case,
+            unit,
+            now,
+            reason=f"派单员 {principal.username} 指定：{body.reason}",
+            routing_version=catalogue.version,
+        )
         events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
         await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=runtime.clock)
     runtime.relay.wake()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from hotline.shared.db import TaskRow
 from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar
+from hotline.shared.domain.county import County, Unit, find_unit
 
 # 退回 within 2 working days of assignment (山东 2020).
 RETURN_WORKDAYS = 2
@@ -36,6 +39,7 @@ STATE_LABELS = {
     "paused": "挂起",
     "answered": "已答复",
     "returned": "已退回",
+    "reassigned": "已改派",
     "closed": "已办结",
 }
 
@@ -64,3 +68,18 @@ def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bo
         if now > return_deadline(task.assigned_at):
             raise WorkflowError(f"已超过退回期限（派单后{RETURN_WORKDAYS}个工作日内）")
     return target or task.state
+
+
+def accused_refusal(details: Mapping[str, Any] | None, unit: Unit, county: County) -> str | None:
+    """Why a person may not give a 检举/控告 to `unit` (it is the accused unit), or None."""
+    details = details or {}
+    accused_name = str(details.get("accused_unit") or "").strip()
+    if not details.get("is_accusation") or not accused_name:
+        return None
+    accused = find_unit(accused_name, county)
+    if accused is None or accused.code != unit.code:
+        return None
+    return (
+        f"该件为检举、控告，被检举、控告对象为 {accused.name}；依据《信访工作条例》第三十条，"
+        f"不得将检举、控告材料转交被检举、控告的对象，请改派其上级机关或纪检监察机关"
+    )

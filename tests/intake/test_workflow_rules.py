@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.intake.workflow import WorkflowError, check_step, return_deadline
+from hotline.services.intake.workflow import WorkflowError, accused_refusal, check_step, return_deadline
 from hotline.shared.db import TaskRow
+from hotline.shared.domain.county import load_county
 
 # Wednesday 2026-09-30, 10:00 Beijing: two working days later, across 国庆, is Friday 2026-10-09.
 ASSIGNED = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
@@ -49,3 +50,12 @@ def test_steps_follow_each_other(action: str, state: str, after: str) -> None:
 def test_a_step_out_of_order_is_refused_in_chinese(action: str, state: str) -> None:
     with pytest.raises(WorkflowError, match="不能执行该操作"):
         check_step(action, task(state), now=ASSIGNED, returned_before=False)
+
+
+def test_an_accusation_is_never_dispatched_to_the_accused_unit() -> None:
+    county = load_county()
+    details = {"is_accusation": True, "accused_unit": "县教育局"}
+    refusal = accused_refusal(details, county.units["jyj"], county)
+    assert refusal is not None and "第三十条" in refusal and "县教育局" in refusal
+    assert accused_refusal(details, county.units["zfb"], county) is None  # its supervisor may take it
+    assert accused_refusal({**details, "is_accusation": False}, county.units["jyj"], county) is None
