@@ -69,6 +69,24 @@ def case_summary(case: CaseRow) -> dict[str, Any]:
     }
 
 
+SAME_CALLER_SHOWN = 20
+
+
+async def same_caller_cases(session: AsyncSession, case: CaseRow) -> list[dict[str, Any]]:
+    """The caller's other cases (同一来电人): other matters of the same person, side by side."""
+    if not case.phone:
+        return []
+    others = (
+        await session.execute(
+            select(CaseRow)
+            .where(CaseRow.phone == case.phone, CaseRow.id != case.id)
+            .order_by(CaseRow.received_at.desc())
+            .limit(SAME_CALLER_SHOWN)
+        )
+    ).scalars()
+    return [case_summary(other) for other in others]
+
+
 async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetime) -> dict[str, Any] | None:
     case = await session.get(CaseRow, case_id)
     if case is None:
@@ -84,6 +102,7 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
         .all()
     )
     detail = case_summary(case)
+    detail["same_caller"] = await same_caller_cases(session, case)
     detail.update(
         content=case.content,
         public_answer=case.public_answer,

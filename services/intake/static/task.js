@@ -107,6 +107,8 @@ export async function showTask(panel, task, changed, flash = "") {
       h("dt", {}, "来电人"), h("dd", {}, [detail.caller_name, detail.phone].filter(Boolean).join(" ") || "–"),
       h("dt", {}, "受理时间"), h("dd", {}, fmtTime(detail.received_at))),
     h("p", { class: "content" }, detail.content),
+    detail.same_caller?.length ? h("p", { class: "muted same-caller" }, "同一来电人的其他案件：",
+      detail.same_caller.map((c) => `${c.query_code}（${c.status_label}）${(c.excerpt || "").slice(0, 20)}`).join("；")) : null,
     task.answer ? h("p", { class: "answer" }, h("strong", {}, "已答复："), task.answer) : null,
     h("h4", {}, "办理时限"), deadlines(detail, fetchedAt),
     buttons.length ? h("div", { class: "actions", role: "group", "aria-label": "办理操作" }, buttons) : null,
