@@ -159,6 +159,8 @@ class DeadlineInfo(BaseModel):
     label: str
     starts_at: UtcDatetime
     due_at: UtcDatetime
+    # 暂定: counted from the statutory holidays because the year's official arrangement is not known yet.
+    provisional: bool = False
 
 
 class CaseTracked(CaseEvent):

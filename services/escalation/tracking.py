@@ -8,17 +8,24 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
+from hotline.services.escalation.policies import ClockPolicy, Policies, due_at, extended_due_at, load_policies
 from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps_due
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
-from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.db import CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
-from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
+from hotline.shared.domain.calendar import (
+    CalendarGapError,
+    WorkCalendar,
+    default_calendar,
+    firm_or_provisional,
+    gap_message,
+)
 from hotline.shared.events import (
     CaseActed,
     CaseAlert,
@@ -50,12 +57,6 @@ def load_clock_rules() -> ClockRules:
     return ClockRules(policies=load_policies(), calendar=default_calendar())
 
 
-async def calendar_in_force(session: AsyncSession) -> WorkCalendar:
-    """chinese_calendar plus the newest override table an admin saved (if any)."""
-    row = await session.scalar(select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1))
-    return parse_overrides(row.content) if row is not None else default_calendar()
-
-
 def clocks_for_case(
     case: CaseRouted, *, clock: Clock, rules: ClockRules
 ) -> tuple[CaseTracked, list[DeadlineRow], list[CaseAlert]]:
@@ -65,9 +66,8 @@ def clocks_for_case(
     alerts: list[CaseAlert] = []
     now = clock.now()
     for policy in rules.policies.clocks_for(channel=case.channel.value, severity=case.severity.value):
-        try:
-            deadline = compute_deadline(policy, case.received_at, rules.calendar)
-        except CalendarGapError as exc:
+        due, gap = firm_or_provisional(partial(due_at, policy, case.received_at), rules.calendar)
+        if gap is not None:
             alerts.append(
                 CaseAlert(
                     event_id=derived_event_id(case.event_id, f"calendar-gap:{policy.name}"),
@@ -75,26 +75,27 @@ def clocks_for_case(
                     occurred_at=now,
                     channel=case.channel,
                     received_at=case.received_at,
-                    code="calendar_gap",
-                    message=f"「{policy.label}」无法计算：{exc}",
+                    code="calendar_provisional",
+                    message=f"「{policy.label}」的截止时间为暂定：{gap_message(gap)}",
                 )
             )
-            continue
         rows.append(
             DeadlineRow(
                 case_id=case.case_id,
-                name=deadline.name,
-                label=deadline.label,
-                unit_of_time=deadline.unit_of_time,
-                source=deadline.source,
+                name=policy.name,
+                label=policy.label,
+                unit_of_time=policy.unit,
+                source=policy.source,
                 channel=case.channel.value,
                 unit_code=case.unit_code,
                 received_at=case.received_at,
-                starts_at=deadline.starts_at,
-                due_at=deadline.due_at,
+                starts_at=case.received_at,
+                due_at=due,
+                provisional=gap is not None,
+                extensions=0,
                 state="open",
                 step=0,
-                next_step_at=next_step_at(deadline.starts_at, deadline.due_at, 0),
+                next_step_at=next_step_at(case.received_at, due, 0),
                 paused_at=None,
                 paused_seconds=0,
                 extended_by=None,
@@ -108,7 +109,12 @@ def clocks_for_case(
         channel=case.channel,
         received_at=case.received_at,
         unit_code=case.unit_code,
-        deadlines=[DeadlineInfo(name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at) for r in rows],
+        deadlines=[
+            DeadlineInfo(
+                name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at, provisional=bool(r.provisional)
+            )
+            for r in rows
+        ],
     )
     return tracked, rows, alerts
 
@@ -333,28 +339,75 @@ async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules
         if respond is not None:
             policy = rules.policies.clock(channel=respond.channel, name="respond")
             respond.starts_at = event.occurred_at
-            respond.due_at = due_at(policy, event.occurred_at, rules.calendar)
+            respond.due_at, gap = firm_or_provisional(partial(due_at, policy, event.occurred_at), rules.calendar)
+            respond.provisional = gap is not None
             respond.state, respond.step = "open", 0
             respond.next_step_at = next_step_at(respond.starts_at, respond.due_at, 0)
 
 
 async def _extend(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
-    """An approved extension moves the finishing clock (or the response clock where there is none)."""
+    """An approved extension moves the finishing clock (or the response clock where there is none), as
+    many times as the clock's policy allows (`times`)."""
     rows = {
         row.name: row
         for row in (await session.execute(select(DeadlineRow).where(DeadlineRow.case_id == event.case_id))).scalars()
     }
     row = rows.get("finish") or rows.get("respond")
-    if row is None or row.extended_by:
+    if row is None:
         return
     policy = rules.policies.clock(channel=row.channel, name=row.name)
+    if not extension_allowed(policy, row.extensions or 0):
+        log.warning("extension of %s/%s not applied: no extension left under the policy", event.case_id, row.name)
+        return
+    amount = event.extension_days
     try:
-        new_due = extended_due_at(policy, row.due_at, rules.calendar, amount=event.extension_days)
-    except (ValueError, CalendarGapError) as exc:
+        new_due, gap = firm_or_provisional(partial(extended_due_at, policy, row.due_at, amount=amount), rules.calendar)
+    except ValueError as exc:
         log.warning("extension of %s/%s not applied: %s", event.case_id, row.name, exc)
         return
     row.due_at = new_due
+    row.provisional = bool(row.provisional) or gap is not None
+    row.extensions = (row.extensions or 0) + 1
     row.extended_by = f"{event.extension_days}{policy.extension.unit if policy.extension else 'days'}"
     if row.state == "overdue":
         row.state = "open"
     row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+
+
+def extension_allowed(policy: ClockPolicy, taken: int) -> bool:
+    """Whether one more extension may be approved: the policy has one and `times` is not used up."""
+    return policy.extension is not None and taken < policy.extension.times
+
+
+def recomputed_due(row: DeadlineRow, policy: ClockPolicy, calendar: WorkCalendar) -> datetime | None:
+    """A provisional deadline counted again on `calendar`; None while its year is still unknown."""
+    try:
+        due = due_at(policy, row.starts_at, calendar)
+        if row.extended_by and policy.extension is not None:
+            amount = int("".join(ch for ch in row.extended_by if ch.isdigit()) or 0) or None
+            due = extended_due_at(policy, due, calendar, amount=amount)
+    except CalendarGapError:
+        return None
+    return due
+
+
+async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int:
+    """Count provisional deadlines again once their year is known (an administrator entered the
+    year's arrangement, or the calendar package learned it); returns how many became firm."""
+    firmed = 0
+    for row in (
+        await session.execute(
+            select(DeadlineRow).where(DeadlineRow.provisional.is_(True), DeadlineRow.state.in_(("open", "overdue")))
+        )
+    ).scalars():
+        try:
+            policy = rules.policies.clock(channel=row.channel, name=row.name)
+        except KeyError:
+            continue
+        due = recomputed_due(row, policy, rules.calendar)
+        if due is None:
+            continue
+        row.due_at, row.provisional = due, False
+        row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+        firmed += 1
+    return firmed

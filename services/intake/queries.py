@@ -115,6 +115,7 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
                 "unit_of_time": d.unit_of_time,
                 "starts_at": _time(d.starts_at),
                 "due_at": _time(d.due_at),
+                "provisional": bool(d.provisional),  # 暂定: the year's arrangement is not known yet
                 "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
                 "paused_seconds": d.paused_seconds,

@@ -25,6 +25,7 @@ from hotline.services.intake.workflow import (
     check_step,
 )
 from hotline.shared import subjects
+from hotline.shared.calendar_table import calendar_in_force
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.domain.county import Unit
@@ -202,8 +203,9 @@ async def _acted(
             await session.scalar(select(TaskRow.id).where(TaskRow.case_id == task.case_id, TaskRow.state == "returned"))
         )
         now = runtime.clock.now()
+        calendar = await calendar_in_force(session) if action == "return" else None
         try:
-            task.state = check_step(action, task, now=now, returned_before=returned_before)
+            task.state = check_step(action, task, now=now, returned_before=returned_before, calendar=calendar)
         except WorkflowError as exc:
             raise HTTPException(409, detail=str(exc)) from None
         for key, value in (changes or {}).items():

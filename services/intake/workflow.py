@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from hotline.shared.db import TaskRow
-from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar
+from hotline.shared.domain.calendar import WorkCalendar, default_calendar, firm_or_provisional
 from hotline.shared.domain.county import County, Unit, find_unit
 
 # 退回 within 2 working days of assignment (山东 2020).
@@ -49,14 +49,17 @@ class WorkflowError(ValueError):
 
 
 def return_deadline(assigned_at: datetime, calendar: WorkCalendar | None = None) -> datetime:
-    """End of the 2nd working day after assignment; 48 hours where the calendar has no data yet."""
-    try:
-        return (calendar or default_calendar()).add_workdays(assigned_at, RETURN_WORKDAYS)
-    except CalendarGapError:
-        return assigned_at + timedelta(hours=24 * RETURN_WORKDAYS)
+    """End of the 2nd working day after assignment, on the calendar in force (the admin's overrides
+    included); in a year nobody has entered yet, counted from the statutory holidays and weekends."""
+    due, _ = firm_or_provisional(
+        lambda cal: cal.add_workdays(assigned_at, RETURN_WORKDAYS), calendar or default_calendar()
+    )
+    return due
 
 
-def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bool) -> str:
+def check_step(
+    action: str, task: TaskRow, *, now: datetime, returned_before: bool, calendar: WorkCalendar | None = None
+) -> str:
     """The state the task moves to, or WorkflowError."""
     allowed_from, target = ACTIONS[action]
     if task.state not in allowed_from:
@@ -65,7 +68,7 @@ def check_step(action: str, task: TaskRow, *, now: datetime, returned_before: bo
     if action == "return":
         if returned_before:
             raise WorkflowError("该案件已退回过一次，派单中心指定承办单位后不能再次退回")
-        if now > return_deadline(task.assigned_at):
+        if now > return_deadline(task.assigned_at, calendar):
             raise WorkflowError(f"已超过退回期限（派单后{RETURN_WORKDAYS}个工作日内）")
     return target or task.state
 

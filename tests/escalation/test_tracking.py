@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,39 +210,68 @@ async def test_two_scanners_racing_never_emit_a_step_twice(database_url: str) ->
     assert len(await escalations(factories[0], "respond")) == 40 * 3
 
 
-async def test_a_clock_reaching_a_year_without_calendar_data_raises_an_alert_until_an_admin_fills_it(
+async def _rules(sessions: Any) -> Any:
+    from hotline.services.escalation.tracking import ClockRules
+    from hotline.shared.calendar_table import calendar_in_force
+
+    async with sessions() as session:
+        return ClockRules(RULES.policies, await calendar_in_force(session))
+
+
+async def _save_calendar(sessions: Any, content: dict[str, Any]) -> None:
+    from hotline.shared.db import CalendarTableRow
+
+    async with transaction(sessions) as session:
+        session.add(CalendarTableRow(content=content, created_by="admin", created_at=RECEIVED))
+
+
+async def test_a_clock_reaching_an_unknown_year_runs_provisionally_until_an_admin_enters_the_year(
     sessions: Any,
 ) -> None:
-    from hotline.services.escalation.tracking import ClockRules, calendar_in_force
-    from hotline.shared.db import CalendarTableRow
+    from hotline.services.escalation.tracking import recompute_provisional
 
     late_december = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 5 working days later is in 2027
     case = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
     async with transaction(sessions) as session:
-        rules = ClockRules(RULES.policies, await calendar_in_force(session))
-        await start_clocks(session, [case], clock=FixedClock(late_december), rules=rules)
-    assert set(await clocks(sessions, case)) == {"sign", "respond"}  # no silent Monday-Friday guess
+        await start_clocks(session, [case], clock=FixedClock(late_december), rules=await _rules(sessions))
+    finish = (await clocks(sessions, case))["finish"]
+    # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan 元旦 (statutory); Mon 4, Tue 5 Jan → 24:00 Tue 5 Jan, 暂定.
+    assert finish.provisional and finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+    assert not (await clocks(sessions, case))["respond"].provisional
     async with sessions() as session:
         alerts = (
             await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.alert"))
         ).scalars()
-        assert any("2027" in alert for alert in alerts)
+        messages = [json.loads(alert)["message"] for alert in alerts]
+    assert len(messages) == 1 and "暂定" in messages[0] and "2027年" in messages[0]
+    assert not re.search(r"[A-Za-z]{3,}", messages[0])  # all Chinese
 
+    # The State Council's arrangement, entered by an admin (here with 4 January as a rest day).
+    await _save_calendar(sessions, {"covered_years": [2027], "overrides": {"2027-01-01": False, "2027-01-04": False}})
     async with transaction(sessions) as session:
-        session.add(
-            CalendarTableRow(
-                content={"covered_years": [2027], "overrides": {"2027-01-01": False}},
-                created_by="admin",
-                created_at=late_december,
-            )
-        )
-    other = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
+        assert await recompute_provisional(session, await _rules(sessions)) == 1
+    finish = (await clocks(sessions, case))["finish"]
+    assert not finish.provisional and finish.due_at == datetime(2027, 1, 6, 16, 0, tzinfo=UTC)
+
+
+async def test_a_60_day_petition_clock_received_in_late_november_gets_a_provisional_due_date(sessions: Any) -> None:
+    from hotline.services.escalation.tracking import recompute_provisional
+
+    received = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 Beijing
+    case = routed(channel=Channel.PETITION).model_copy(update={"received_at": received, "occurred_at": received})
     async with transaction(sessions) as session:
-        rules = ClockRules(RULES.policies, await calendar_in_force(session))
-        await start_clocks(session, [other], clock=FixedClock(late_december), rules=rules)
-    finish = (await clocks(sessions, other))["finish"]
-    # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan is a holiday (override); Mon 4, Tue 5 Jan → ends 24:00 Tue 5 Jan.
-    assert finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+        await start_clocks(session, [case], clock=FixedClock(received), rules=await _rules(sessions))
+    rows = await clocks(sessions, case)
+    # 15 日: Sunday 13 December → Monday 14 December, firm; 60 日: Wednesday 27 January 2027, 暂定.
+    assert not rows["accept"].provisional and rows["accept"].due_at == datetime(2026, 12, 14, 16, 0, tzinfo=UTC)
+    assert rows["finish"].provisional and rows["finish"].due_at == datetime(2027, 1, 27, 16, 0, tzinfo=UTC)
+    async with transaction(sessions) as session:  # nothing known yet: stays provisional
+        assert await recompute_provisional(session, await _rules(sessions)) == 0
+    await _save_calendar(sessions, {"covered_years": [2027], "overrides": {"2027-01-27": False}})
+    async with transaction(sessions) as session:
+        assert await recompute_provisional(session, await _rules(sessions)) == 1
+    finish = (await clocks(sessions, case))["finish"]
+    assert not finish.provisional and finish.due_at == datetime(2027, 1, 28, 16, 0, tzinfo=UTC)
 
 
 async def test_a_case_bouncing_three_times_becomes_a_problem_ticket_once(sessions: Any) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from hotline.services.intake.workflow import WorkflowError, accused_refusal, check_step, return_deadline
 from hotline.shared.db import TaskRow
+from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.domain.county import load_county
 
 # Wednesday 2026-09-30, 10:00 Beijing: two working days later, across 国庆, is Friday 2026-10-09.
@@ -59,3 +60,12 @@ def test_an_accusation_is_never_dispatched_to_the_accused_unit() -> None:
     assert refusal is not None and "第三十条" in refusal and "县教育局" in refusal
     assert accused_refusal(details, county.units["zfb"], county) is None  # its supervisor may take it
     assert accused_refusal({**details, "is_accusation": False}, county.units["jyj"], county) is None
+
+
+def test_the_return_window_honours_the_admins_calendar_and_unknown_years() -> None:
+    # An admin marks Friday 2026-10-09 as a rest day: the window moves on to Saturday 10 October (调休).
+    calendar = parse_overrides({"overrides": {"2026-10-09": False}})
+    assert return_deadline(ASSIGNED, calendar) == datetime(2026, 10, 10, 16, 0, tzinfo=UTC)
+    late = datetime(2026, 12, 31, 2, 0, tzinfo=UTC)  # Thursday; 元旦 2027 is not published yet
+    # Fri 1 Jan 元旦 (statutory), weekend; Mon 4, Tue 5 → 24:00 Tue 5 January, not 48 hours.
+    assert return_deadline(late) == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
