@@ -146,7 +146,7 @@ class CaseRouted(CaseEvent):
     unit_name: str
     co_units: list[str] = Field(default_factory=list)
     reason: str
-    routing_version: int | None = None  # 派单目录 version; None = the table shipped with the system
+    routing_version: int | None = None  # 派单目录 version; 0 = the table shipped with the system
     urgent: bool = False
     urgent_lines: list[EmergencyLine] = Field(default_factory=list)
     decided_by: DecidedBy = DecidedBy.SYSTEM

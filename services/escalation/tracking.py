@@ -102,6 +102,7 @@ def clocks_for_case(
                 source_event_id=case.event_id,
             )
         )
+    rows.extend(co_clocks(case, rows))
     tracked = CaseTracked(
         event_id=derived_event_id(case.event_id, "tracked"),
         case_id=case.case_id,
@@ -117,6 +118,32 @@ def clocks_for_case(
         ],
     )
     return tracked, rows, alerts
+
+
+CO_CLOCK_MARK = "@"
+# The clock a 协办 unit gets its own copy of: its opinion is due when the 主办 unit's answer is.
+CO_CLOCK_SOURCES = ("respond", "finish")
+
+
+def co_clock_name(name: str, unit_code: str) -> str:
+    return f"{name}{CO_CLOCK_MARK}{unit_code}"
+
+
+def co_clocks(case: CaseRouted, lead_rows: Sequence[DeadlineRow]) -> list[DeadlineRow]:
+    """One clock per 协办 unit, a copy of the case's response clock under that unit's code, so the
+    ladder reminds and urges the 协办 unit itself."""
+    by_name = {row.name: row for row in lead_rows}
+    source = next((by_name[n] for n in CO_CLOCK_SOURCES if n in by_name), None)
+    if source is None:
+        return []
+    copies = []
+    for code in dict.fromkeys(case.co_units):
+        if code == case.unit_code:
+            continue
+        copy = DeadlineRow(**{c.name: getattr(source, c.name) for c in DeadlineRow.__table__.columns})
+        copy.name, copy.unit_code, copy.label = co_clock_name(source.name, code), code, f"协办：{source.label}"
+        copies.append(copy)
+    return copies
 
 
 TROUBLE_LIMIT = 3  # returns + redos, or units the case went through
@@ -184,7 +211,11 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
         if case.case_id in known:
             await session.execute(
                 update(DeadlineRow)
-                .where(DeadlineRow.case_id == case.case_id, DeadlineRow.state.in_(("open", "overdue")))
+                .where(
+                    DeadlineRow.case_id == case.case_id,
+                    DeadlineRow.state.in_(("open", "overdue")),
+                    ~DeadlineRow.name.contains(CO_CLOCK_MARK),
+                )
                 .values(unit_code=case.unit_code)
                 .execution_options(synchronize_session=False)
             )
@@ -301,10 +332,28 @@ async def apply_workflow(
 
 
 async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
-    case_clocks = DeadlineRow.case_id == event.case_id
+    own_co_clocks = DeadlineRow.name.in_([co_clock_name(n, event.unit_code) for n in CO_CLOCK_SOURCES])
+    lead_unit = await session.scalar(
+        select(DeadlineRow.unit_code)
+        .where(DeadlineRow.case_id == event.case_id, ~DeadlineRow.name.contains(CO_CLOCK_MARK))
+        .limit(1)
+    )
+    if event.unit_code != lead_unit:
+        # A 协办 unit's step: its opinion meets its own clock; the case's clocks are the 主办 unit's.
+        if event.kind in ("answered", "closed"):
+            await session.execute(
+                update(DeadlineRow)
+                .where(DeadlineRow.case_id == event.case_id, own_co_clocks, DeadlineRow.state.in_(("open", "overdue")))
+                .values(state="met", next_step_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        return
+    case_clocks = (DeadlineRow.case_id == event.case_id) & ~DeadlineRow.name.contains(CO_CLOCK_MARK)
     met = clocks_met_by(event.kind, event.channel, event.verdict)
     if met is None or met:
-        condition = case_clocks & DeadlineRow.state.in_(("open", "overdue"))
+        # A step that settles the whole case (办结, a satisfied 回访) settles the 协办 clocks too.
+        every_clock = DeadlineRow.case_id == event.case_id
+        condition = (every_clock if met is None else case_clocks) & DeadlineRow.state.in_(("open", "overdue"))
         if met is not None:
             condition = condition & DeadlineRow.name.in_(met)
         await session.execute(
@@ -400,8 +449,8 @@ async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int
             select(DeadlineRow).where(DeadlineRow.provisional.is_(True), DeadlineRow.state.in_(("open", "overdue")))
         )
     ).scalars():
-        try:
-            policy = rules.policies.clock(channel=row.channel, name=row.name)
+        try:  # a 协办 copy is counted like the clock it copies
+            policy = rules.policies.clock(channel=row.channel, name=row.name.split(CO_CLOCK_MARK)[0])
         except KeyError:
             continue
         due = recomputed_due(row, policy, rules.calendar)

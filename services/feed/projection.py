@@ -6,7 +6,7 @@ The log is keyed by event id, so a redelivered event is stored once. State only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.shared.catalogue import current
 from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.events import (
@@ -84,19 +85,35 @@ def acted_changes(event: CaseActed) -> dict[str, Any]:
     return changes
 
 
-def task_row(event: CaseRouted, now: datetime) -> dict[str, Any]:
-    return {
+def task_rows(event: CaseRouted, now: datetime, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The 主办 unit's task and one task per 协办 unit, each in its own unit's inbox."""
+    lead = {
         "id": derived_event_id(event.event_id, "task"),
         "case_id": event.case_id,
         "unit_code": event.unit_code,
         "unit_name": event.unit_name,
         "co_units": list(event.co_units),
+        "role": "lead",
         "state": "pending",
         "assigned_at": event.occurred_at,
         "attachments": [],
         "source_event_id": event.event_id,
         "updated_at": now,
     }
+    co = [
+        {
+            **lead,
+            "id": derived_event_id(event.event_id, f"co-task:{code}"),
+            "unit_code": code,
+            "unit_name": (names or {}).get(code, code),
+            "co_units": [],
+            "role": "co",
+            "source_event_id": derived_event_id(event.event_id, f"co-task:{code}"),
+        }
+        for code in event.co_units
+        if code != event.unit_code
+    ]
+    return [lead, *co]
 
 
 OPEN_TASK_STATES = ("pending", "signed", "paused")
@@ -148,7 +165,8 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
     if routings:
         automatic = [e.case_id for e in routings if e.decided_by is DecidedBy.SYSTEM]
         ignored = superseded_routings(events, await routed_by_person(session, automatic))
-        tasks = [task_row(event, now) for event in routings if event.event_id not in ignored]
+        names = {code: unit.name for code, unit in (await current(session)).county.units.items()}
+        tasks = [row for event in routings if event.event_id not in ignored for row in task_rows(event, now, names)]
         if tasks:
             await session.execute(insert_ignoring_duplicates(session, TaskRow), tasks)
             await _keep_latest_tasks(session, {t["case_id"] for t in tasks}, now)

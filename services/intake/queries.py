@@ -70,6 +70,7 @@ def case_summary(case: CaseRow) -> dict[str, Any]:
 
 
 SAME_CALLER_SHOWN = 20
+CO_CLOCK_MARK = "@"  # a 协办 clock is named "<clock>@<unit code>" (see the escalation service)
 
 
 async def same_caller_cases(session: AsyncSession, case: CaseRow) -> list[dict[str, Any]]:
@@ -116,6 +117,8 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
                 "starts_at": _time(d.starts_at),
                 "due_at": _time(d.due_at),
                 "provisional": bool(d.provisional),  # 暂定: the year's arrangement is not known yet
+                "unit": d.unit_code,
+                "co_unit": CO_CLOCK_MARK in d.name,  # a 协办 unit's own copy of the response clock
                 "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
                 "paused_seconds": d.paused_seconds,

@@ -87,6 +87,8 @@ def task_view(task: TaskRow, case: CaseRow | None = None) -> dict[str, Any]:
         "unit": task.unit_code,
         "unit_name": task.unit_name,
         "co_units": task.co_units,
+        "role": task.role,
+        "role_label": "协办" if task.role == "co" else "主办",
         "state": task.state,
         "state_label": STATE_LABELS.get(task.state, task.state),
         "assigned_at": beijing(task.assigned_at).isoformat(),

@@ -24,6 +24,9 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "resume": (frozenset({"paused"}), "signed"),
     "close": (frozenset({"answered"}), "closed"),  # 办结
 }
+# A 协办 unit gives its opinion on its part (its own task and clock); the case itself, its returns,
+# extensions and pauses belong to the 主办 unit.
+CO_TASK_ACTIONS = frozenset({"sign", "answer", "close"})
 EVENT_KIND = {
     "sign": "signed",
     "answer": "answered",
@@ -62,6 +65,8 @@ def check_step(
 ) -> str:
     """The state the task moves to, or WorkflowError."""
     allowed_from, target = ACTIONS[action]
+    if task.role == "co" and action not in CO_TASK_ACTIONS:
+        raise WorkflowError("协办任务只能签收、提交协办意见和办结；退回、延期、挂起由主办单位办理")
     if task.state not in allowed_from:
         current = STATE_LABELS.get(task.state, task.state)
         raise WorkflowError(f"任务当前为「{current}」，不能执行该操作")

@@ -28,7 +28,8 @@ def respond_clock(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def task_of(client: httpx.Client, case_id: str) -> dict[str, Any] | None:
-    return next((t for t in client.get("/api/v1/tasks").json()["items"] if t["case_id"] == case_id), None)
+    items = client.get("/api/v1/tasks").json()["items"]
+    return next((t for t in items if t["case_id"] == case_id and t["role"] == "lead"), None)
 
 
 def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_system: SystemFactory) -> None:

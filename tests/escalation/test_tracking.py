@@ -296,3 +296,73 @@ async def test_a_case_bouncing_three_times_becomes_a_problem_ticket_once(session
         ).scalars()
         problems = [e for e in map(CaseEscalated.model_validate_json, payloads) if e.step.value == "问题工单"]
     assert len(problems) == 1 and "退回1次、重办2次" in problems[0].notify
+
+
+async def test_co_units_get_their_own_clock_met_by_their_own_answer(sessions: Any) -> None:
+    case = routed().model_copy(update={"co_units": ["cgj", "zjj"]})  # zjj leads: no copy for it
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    rows = await clocks(sessions, case)
+    assert set(rows) == {"sign", "respond", "finish", "respond@cgj"}
+    co = rows["respond@cgj"]
+    assert (co.unit_code, co.due_at, co.label) == ("cgj", rows["respond"].due_at, "协办：48小时内答复")
+
+    lead_answer = acted(case, "answered", RECEIVED + timedelta(hours=1))
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [lead_answer], rules=RULES, clock=FixedClock(RECEIVED))
+    rows = await clocks(sessions, case)
+    assert rows["respond"].state == "met" and rows["respond@cgj"].state == "open"
+
+    # Nobody at 城管局 answered: the ladder reminds 城管局 itself.
+    late = FixedClock(RECEIVED + timedelta(hours=37))
+    async with transaction(sessions) as session:
+        await take_due_steps(session, clock=late)
+    async with sessions() as session:
+        subjects_sent = set((await session.execute(select(OutboxRow.subject))).scalars())
+    assert "notify.v1.unit.cgj" in subjects_sent
+
+    co_answer = acted(case, "answered", RECEIVED + timedelta(hours=38)).model_copy(update={"unit_code": "cgj"})
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [co_answer], rules=RULES, clock=late)
+    rows = await clocks(sessions, case)
+    assert rows["respond@cgj"].state == "met" and rows["finish"].state == "open"  # the lead's clock untouched
+
+
+async def test_an_extension_is_granted_as_often_as_the_policy_allows(sessions: Any) -> None:
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    due_dates = [(await clocks(sessions, case))["finish"].due_at]
+    for day in (1, 2):  # the hotline finish clock allows one extension (times = 1)
+        decided = acted(case, "extension_decided", RECEIVED + timedelta(days=day), approved=True, extension_days=5)
+        async with transaction(sessions) as session:
+            await apply_workflow(session, [decided], rules=RULES, clock=FixedClock(RECEIVED))
+        finish = (await clocks(sessions, case))["finish"]
+        assert finish.extensions == 1
+        due_dates.append(finish.due_at)
+    assert due_dates[0] < due_dates[1] == due_dates[2]  # the second approval changed nothing
+    once = due_dates[1]
+
+    two_times = _with_extension_times(RULES, 2)
+    decided = acted(case, "extension_decided", RECEIVED + timedelta(days=3), approved=True, extension_days=5)
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [decided], rules=two_times, clock=FixedClock(RECEIVED))
+    finish = (await clocks(sessions, case))["finish"]
+    assert finish.extensions == 2 and finish.due_at > once
+
+
+def _with_extension_times(rules: Any, times: int) -> Any:
+    import dataclasses
+
+    from hotline.services.escalation.policies import Policies
+
+    changed = tuple(
+        dataclasses.replace(
+            rule,
+            policy=dataclasses.replace(rule.policy, extension=dataclasses.replace(rule.policy.extension, times=times)),
+        )
+        if rule.policy.extension is not None
+        else rule
+        for rule in rules.policies.rules
+    )
+    return dataclasses.replace(rules, policies=Policies(changed))

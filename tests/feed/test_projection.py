@@ -128,3 +128,18 @@ async def test_a_redispatch_leaves_one_open_task(sessions: Any) -> None:
     async with transaction(sessions) as session:
         await project(session, [first], now=NOW)
     assert await _tasks(sessions, case_id) == [("cgj", "reassigned"), ("jyj", "pending")]
+
+
+async def test_each_co_unit_gets_its_own_task(sessions: Any) -> None:
+    case_id = await make_case(sessions)
+    event = routed(case_id).model_copy(update={"co_units": ["town-chengxiang", "cgj"]})
+    for _ in range(2):  # redelivered: still one task each
+        async with transaction(sessions) as session:
+            await project(session, [event], now=NOW)
+    async with sessions() as session:
+        rows = (await session.execute(select(TaskRow).where(TaskRow.case_id == case_id))).scalars().all()
+    assert sorted((r.unit_code, r.role, r.state) for r in rows) == [
+        ("cgj", "lead", "pending"),
+        ("town-chengxiang", "co", "pending"),
+    ]
+    assert next(r.unit_name for r in rows if r.role == "co") != "town-chengxiang"  # the unit's name, not its code

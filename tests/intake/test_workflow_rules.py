@@ -69,3 +69,12 @@ def test_the_return_window_honours_the_admins_calendar_and_unknown_years() -> No
     late = datetime(2026, 12, 31, 2, 0, tzinfo=UTC)  # Thursday; 元旦 2027 is not published yet
     # Fri 1 Jan 元旦 (statutory), weekend; Mon 4, Tue 5 → 24:00 Tue 5 January, not 48 hours.
     assert return_deadline(late) == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+
+
+def test_a_co_unit_gives_its_opinion_but_does_not_return_extend_or_pause() -> None:
+    co_task = task("signed")
+    co_task.role = "co"
+    assert check_step("answer", co_task, now=ASSIGNED, returned_before=False) == "answered"
+    for action in ("return", "extend", "pause"):
+        with pytest.raises(WorkflowError, match="协办任务"):
+            check_step(action, co_task, now=ASSIGNED, returned_before=False)
