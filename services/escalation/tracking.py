@@ -65,7 +65,10 @@ def clocks_for_case(
     rows: list[DeadlineRow] = []
     alerts: list[CaseAlert] = []
     now = clock.now()
-    for policy in rules.policies.clocks_for(channel=case.channel.value, severity=case.severity.value):
+    # A clock entry's `categories` are topics (一级分类): a county may give e.g. 劳动和社会保障 its own time.
+    for policy in rules.policies.clocks_for(
+        channel=case.channel.value, severity=case.severity.value, category=case.topic
+    ):
         due, gap = firm_or_provisional(partial(due_at, policy, case.received_at), rules.calendar)
         if gap is not None:
             alerts.append(

@@ -366,3 +366,23 @@ def _with_extension_times(rules: Any, times: int) -> Any:
         for rule in rules.policies.rules
     )
     return dataclasses.replace(rules, policies=Policies(changed))
+
+
+async def test_a_clock_entry_for_a_topic_applies_to_cases_of_that_topic(sessions: Any) -> None:
+    import dataclasses
+
+    from hotline.services.escalation.policies import ClockRule, Policies
+
+    finish = RULES.policies.clock(channel="hotline", name="finish")
+    land = ClockRule(
+        channel="hotline",
+        policy=dataclasses.replace(finish, label="15个工作日内办结", amount=15),
+        categories=frozenset({"国土资源"}),
+    )
+    rules = dataclasses.replace(RULES, policies=Policies((*RULES.policies.rules, land)))
+    land_case = routed().model_copy(update={"topic": "国土资源"})
+    other_case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [land_case, other_case], clock=FixedClock(RECEIVED), rules=rules)
+    assert (await clocks(sessions, land_case))["finish"].label == "15个工作日内办结"
+    assert (await clocks(sessions, other_case))["finish"].label == "5个工作日内办结"
