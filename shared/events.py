@@ -212,6 +212,11 @@ TaskActionKind = Literal[
     "resumed",  # 恢复办理
     "visited",  # 回访
     "closed",  # 办结
+    # 信访 复查/复核 (信访工作条例 第三十五、三十六条): the petitioner's request and the organ's opinion.
+    "review_requested",
+    "review_answered",
+    "recheck_requested",
+    "recheck_answered",
 ]
 
 

@@ -14,7 +14,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.escalation.policies import ClockPolicy, Policies, due_at, extended_due_at, load_policies
-from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps_due
+from hotline.services.escalation.rules import (
+    REVIEW_CLOCKS,
+    clocks_met_by,
+    escalates,
+    next_step_at,
+    review_step,
+    steps_due,
+)
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
@@ -329,9 +336,34 @@ async def apply_workflow(
     for event in events:
         if isinstance(event, CaseActed):
             await _apply_step(session, event, rules)
+            await _review_clocks(session, event, rules)
             if event.kind in ("returned", "visited"):
                 escalations.extend(await count_trouble(session, event, clock=clock))
     await enqueue(session, source=OUTBOX_SOURCE, events=escalations, clock=clock)
+
+
+async def _review_clocks(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
+    """信访 复查/复核: a written reply opens the 复查 window, a request starts the 复查 clock, and so on."""
+    meets, starts = review_step(event.kind, event.channel)
+    if meets is not None:
+        row = await session.get(DeadlineRow, (event.case_id, meets))
+        if row is not None and row.state in ("open", "overdue"):
+            row.state, row.next_step_at = "met", None
+    if starts is None:
+        return
+    policy = rules.policies.clock(channel=event.channel.value, name=starts)
+    due, gap = firm_or_provisional(partial(due_at, policy, event.occurred_at), rules.calendar)
+    row = await session.get(DeadlineRow, (event.case_id, starts))
+    if row is not None and row.source_event_id == event.event_id:
+        return  # redelivered
+    if row is None:
+        row = DeadlineRow(case_id=event.case_id, name=starts, received_at=event.received_at, paused_seconds=0)
+        session.add(row)
+    row.label, row.unit_of_time, row.source = policy.label, policy.unit, policy.source
+    row.channel, row.unit_code, row.source_event_id = event.channel.value, event.unit_code, event.event_id
+    row.starts_at, row.due_at, row.provisional = event.occurred_at, due, gap is not None
+    row.state, row.step, row.paused_at, row.extended_by, row.extensions = "open", 0, None, None, 0
+    row.next_step_at = next_step_at(event.occurred_at, due, 0) if escalates(starts) else None
 
 
 async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
@@ -351,11 +383,12 @@ async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules
                 .execution_options(synchronize_session=False)
             )
         return
-    case_clocks = (DeadlineRow.case_id == event.case_id) & ~DeadlineRow.name.contains(CO_CLOCK_MARK)
+    # 复查/复核 clocks follow their own steps (see _review_clocks): 办结 does not close the petitioner's window.
+    every_clock = (DeadlineRow.case_id == event.case_id) & ~DeadlineRow.name.in_(REVIEW_CLOCKS)
+    case_clocks = every_clock & ~DeadlineRow.name.contains(CO_CLOCK_MARK)
     met = clocks_met_by(event.kind, event.channel, event.verdict)
     if met is None or met:
         # A step that settles the whole case (办结, a satisfied 回访) settles the 协办 clocks too.
-        every_clock = DeadlineRow.case_id == event.case_id
         condition = (every_clock if met is None else case_clocks) & DeadlineRow.state.in_(("open", "overdue"))
         if met is not None:
             condition = condition & DeadlineRow.name.in_(met)

@@ -22,6 +22,7 @@ from hotline.services.intake.routes import router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
 from hotline.services.intake.routes_people import router as people_router
+from hotline.services.intake.routes_petition_review import router as petition_review_router
 from hotline.services.intake.routes_reports import router as reports_router
 from hotline.services.intake.routes_review import router as review_router
 from hotline.services.intake.routes_work import router as work_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(catalogue_router)
     app.include_router(calendar_router)
+    app.include_router(petition_review_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

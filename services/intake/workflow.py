@@ -91,3 +91,31 @@ def accused_refusal(details: Mapping[str, Any] | None, unit: Unit, county: Count
         f"该件为检举、控告，被检举、控告对象为 {accused.name}；依据《信访工作条例》第三十条，"
         f"不得将检举、控告材料转交被检举、控告的对象，请改派其上级机关或纪检监察机关"
     )
+
+
+# 复查 / 复核 (信访工作条例 第三十五、三十六条): (label, the petitioner's window, the organ's clock, article)
+REVIEW_STAGES = {
+    "review": ("复查", "review_window", "review", "第三十五条"),
+    "recheck": ("复核", "recheck_window", "recheck", "第三十六条"),
+}
+
+
+def check_review(stage: str, action: str, clocks: Mapping[str, tuple[str, datetime, str]], now: datetime) -> str:
+    """The event kind of a 复查/复核 request or opinion, or WorkflowError saying why not. `clocks` maps
+    a clock name to (state, due_at, label) as the escalation service keeps them."""
+    label, window, clock, article = REVIEW_STAGES[stage]
+    if action == "request":
+        found = clocks.get(window)
+        if found is None:
+            before = "书面答复" if stage == "review" else "复查意见"
+            raise WorkflowError(f"该信访事项尚无{before}，不能请求{label}")
+        state, due, window_label = found
+        if state == "met":
+            raise WorkflowError(f"已请求过{label}")
+        if now > due:
+            raise WorkflowError(f"已超过{label}请求期限（{window_label}，信访工作条例{article}）")
+        return f"{stage}_requested"
+    pending = clocks.get(clock)
+    if pending is None or pending[0] == "met":
+        raise WorkflowError(f"没有待出具的{label}意见")
+    return f"{stage}_answered"

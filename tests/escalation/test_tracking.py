@@ -386,3 +386,39 @@ async def test_a_clock_entry_for_a_topic_applies_to_cases_of_that_topic(sessions
         await start_clocks(session, [land_case, other_case], clock=FixedClock(RECEIVED), rules=rules)
     assert (await clocks(sessions, land_case))["finish"].label == "15个工作日内办结"
     assert (await clocks(sessions, other_case))["finish"].label == "5个工作日内办结"
+
+
+async def test_a_written_reply_opens_the_review_window_and_each_review_step_starts_the_next_clock(
+    sessions: Any,
+) -> None:
+    case = routed(channel=Channel.PETITION)
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    replied = RECEIVED + timedelta(days=10)  # Friday 4 December 2026
+    steps = [
+        acted(case, "answered", replied),
+        acted(case, "closed", replied + timedelta(days=1)),  # 办结 does not close the petitioner's window
+    ]
+    async with transaction(sessions) as session:
+        await apply_workflow(session, steps, rules=RULES, clock=FixedClock(replied))
+    rows = await clocks(sessions, case)
+    window = rows["review_window"]
+    # 30 日 from 4 December: Sunday 3 January 2027 → Monday 4 January (provisional: 2027 is unknown).
+    assert (window.state, window.due_at, window.next_step_at) == ("open", datetime(2027, 1, 4, 16, tzinfo=UTC), None)
+    assert window.provisional and rows["finish"].state == "met"
+
+    requested = replied + timedelta(days=20)
+    async with transaction(sessions) as session:
+        await apply_workflow(
+            session, [acted(case, "review_requested", requested)], rules=RULES, clock=FixedClock(requested)
+        )
+    rows = await clocks(sessions, case)
+    assert rows["review_window"].state == "met" and rows["review"].state == "open"
+    assert rows["review"].next_step_at is not None  # the organ's clock climbs the ladder
+
+    opinion = requested + timedelta(days=25)
+    async with transaction(sessions) as session:
+        answer = acted(case, "review_answered", opinion)
+        await apply_workflow(session, [answer], rules=RULES, clock=FixedClock(opinion))
+    rows = await clocks(sessions, case)
+    assert rows["review"].state == "met" and rows["recheck_window"].state == "open"

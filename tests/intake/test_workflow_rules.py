@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.services.intake.workflow import WorkflowError, accused_refusal, check_step, return_deadline
+from hotline.services.intake.workflow import (
+    WorkflowError,
+    accused_refusal,
+    check_review,
+    check_step,
+    return_deadline,
+)
 from hotline.shared.db import TaskRow
 from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.domain.county import load_county
@@ -78,3 +84,21 @@ def test_a_co_unit_gives_its_opinion_but_does_not_return_extend_or_pause() -> No
     for action in ("return", "extend", "pause"):
         with pytest.raises(WorkflowError, match="协办任务"):
             check_step(action, co_task, now=ASSIGNED, returned_before=False)
+
+
+def test_a_review_is_requested_within_its_window_and_answered_once_requested() -> None:
+    due = datetime(2027, 1, 4, 16, 0, tzinfo=UTC)
+    window = {"review_window": ("open", due, "收到处理意见之日起30日内可请求复查")}
+    assert check_review("review", "request", window, due - timedelta(days=1)) == "review_requested"
+    with pytest.raises(WorkflowError, match=r"已超过复查请求期限.*第三十五条"):
+        check_review("review", "request", window, due + timedelta(seconds=1))
+    with pytest.raises(WorkflowError, match="尚无书面答复"):
+        check_review("review", "request", {}, due)
+    with pytest.raises(WorkflowError, match="没有待出具的复查意见"):
+        check_review("review", "answer", window, due)
+    requested = {"review_window": ("met", due, ""), "review": ("open", due + timedelta(days=30), "")}
+    assert check_review("review", "answer", requested, due) == "review_answered"
+    with pytest.raises(WorkflowError, match="已请求过复查"):
+        check_review("review", "request", requested, due)
+    with pytest.raises(WorkflowError, match="尚无复查意见"):
+        check_review("recheck", "request", requested, due)

@@ -16,6 +16,11 @@ export const KIND_LABELS = {
   visited: "回访",
   extension_requested: "申请延期",
   extension_decided: "延期审批",
+  closed: "办结",
+  review_requested: "请求复查",
+  review_answered: "复查意见",
+  recheck_requested: "请求复核",
+  recheck_answered: "复核意见",
   alert: "告警",
 };
 
