@@ -142,7 +142,7 @@ class DeadlineRow(Base):
     received_at: Mapped[datetime]
     starts_at: Mapped[datetime]
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16))  # open | met | overdue
+    state: Mapped[str] = mapped_column(String(16))  # open | met | overdue | cancelled (a released 协办 unit)
     # Index of the last escalation step taken (0 = none yet) and when the next one falls due.
     step: Mapped[int] = mapped_column(Integer, default=0)
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -229,6 +229,19 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
                 .values(unit_code=case.unit_code)
                 .execution_options(synchronize_session=False)
             )
+            # 协办 units the new routing no longer names are released from their clocks.
+            kept = [co_clock_name(n, code) for code in case.co_units for n in CO_CLOCK_SOURCES]
+            await session.execute(
+                update(DeadlineRow)
+                .where(
+                    DeadlineRow.case_id == case.case_id,
+                    DeadlineRow.name.contains(CO_CLOCK_MARK),
+                    DeadlineRow.name.not_in(kept),
+                    DeadlineRow.state.in_(("open", "overdue")),
+                )
+                .values(state="cancelled", next_step_at=None)
+                .execution_options(synchronize_session=False)
+            )
             events.extend(await count_trouble(session, case, clock=clock))
         else:
             first_routings.append(

@@ -422,3 +422,15 @@ async def test_a_written_reply_opens_the_review_window_and_each_review_step_star
         await apply_workflow(session, [answer], rules=RULES, clock=FixedClock(opinion))
     rows = await clocks(sessions, case)
     assert rows["review"].state == "met" and rows["recheck_window"].state == "open"
+
+
+async def test_a_redispatch_releases_co_units_it_no_longer_names(sessions: Any) -> None:
+    case = routed().model_copy(update={"co_units": ["cgj"]})
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    again = case.model_copy(update={"event_id": uuid.uuid4(), "unit_code": "jyj", "co_units": ["scjgj"]})
+    async with transaction(sessions) as session:
+        await start_clocks(session, [again], clock=FixedClock(RECEIVED), rules=RULES)
+    rows = await clocks(sessions, case)
+    assert rows["respond@cgj"].state == "cancelled" and rows["respond@cgj"].next_step_at is None
+    assert rows["respond@scjgj"].state == "open" and rows["respond"].unit_code == "jyj"

@@ -24,4 +24,4 @@ export const KIND_LABELS = {
   alert: "告警",
 };
 
-export const CLOCK_STATES = { open: "计时中", met: "已按时完成", overdue: "已超期", paused: "已暂停" };
+export const CLOCK_STATES = { open: "计时中", met: "已按时完成", overdue: "已超期", paused: "已暂停", cancelled: "已撤销" };
