@@ -13,10 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.shared.db import RoutingTableRow
 from hotline.shared.domain.county import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
 
+# The table shipped with the system is version 0: every routing names a version, so a decision made
+# before the first edit can still be traced to its table. Saved versions start at 1.
+PACKAGED_VERSION = 0
+
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    version: int | None  # None: the packaged table
+    version: int | None  # PACKAGED_VERSION: the packaged table; None: a table handed in by a test
     county: County
     content: str
 
@@ -31,7 +35,7 @@ def parse_catalogue(content: str) -> County:
 
 @cache
 def packaged() -> Catalogue:
-    return Catalogue(None, load_county(), DEFAULT_COUNTY_PATH.read_text(encoding="utf-8"))
+    return Catalogue(PACKAGED_VERSION, load_county(), DEFAULT_COUNTY_PATH.read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=4)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
     event,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -147,7 +148,7 @@ class DeadlineRow(Base):
     received_at: Mapped[datetime]
     starts_at: Mapped[datetime]
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16))  # open | met | overdue
+    state: Mapped[str] = mapped_column(String(16))  # open | met | overdue | cancelled (a released 协办 unit)
     # Index of the last escalation step taken (0 = none yet) and when the next one falls due.
     step: Mapped[int] = mapped_column(Integer, default=0)
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -156,6 +157,10 @@ class DeadlineRow(Base):
     paused_at: Mapped[datetime | None]
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     extended_by: Mapped[str | None] = mapped_column(String(32))
+    extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # approved so far
+    # Counted from the statutory holidays alone: the year's official arrangement is not known yet; it is
+    # recomputed once an administrator enters it (or the calendar package knows it).
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
@@ -232,6 +237,7 @@ class TaskRow(Base):
     return_reason: Mapped[str | None] = mapped_column(Text)
     extension_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(8), default="lead", server_default="lead")  # lead 主办 | co 协办
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     updated_at: Mapped[datetime]
 

@@ -146,7 +146,7 @@ class CaseRouted(CaseEvent):
     unit_name: str
     co_units: list[str] = Field(default_factory=list)
     reason: str
-    routing_version: int | None = None  # 派单目录 version; None = the table shipped with the system
+    routing_version: int | None = None  # 派单目录 version; 0 = the table shipped with the system
     urgent: bool = False
     urgent_lines: list[EmergencyLine] = Field(default_factory=list)
     decided_by: DecidedBy = DecidedBy.SYSTEM
@@ -159,6 +159,8 @@ class DeadlineInfo(BaseModel):
     label: str
     starts_at: UtcDatetime
     due_at: UtcDatetime
+    # 暂定: counted from the statutory holidays because the year's official arrangement is not known yet.
+    provisional: bool = False
 
 
 class CaseTracked(CaseEvent):
@@ -233,6 +235,11 @@ TaskActionKind = Literal[
     "resumed",  # 恢复办理
     "visited",  # 回访
     "closed",  # 办结
+    # 信访 复查/复核 (信访工作条例 第三十五、三十六条): the petitioner's request and the organ's opinion.
+    "review_requested",
+    "review_answered",
+    "recheck_requested",
+    "recheck_answered",
 ]
 
 

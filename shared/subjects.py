@@ -31,7 +31,20 @@ def case_subject(kind: str) -> str:
 # besides `routed`).
 CLOCK_STEPS: Final = tuple(
     f"case.v1.{kind}"
-    for kind in ("signed", "answered", "paused", "resumed", "extension_decided", "visited", "closed", "returned")
+    for kind in (
+        "signed",
+        "answered",
+        "paused",
+        "resumed",
+        "extension_decided",
+        "visited",
+        "closed",
+        "returned",
+        "review_requested",
+        "review_answered",
+        "recheck_requested",
+        "recheck_answered",
+    )
 )
 CASE_VISITED: Final = "case.v1.visited"
 

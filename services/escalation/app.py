@@ -19,12 +19,13 @@ from hotline.services.escalation.tracking import (
     OUTBOX_SOURCE,
     ClockRules,
     apply_workflow,
-    calendar_in_force,
     load_clock_rules,
+    recompute_provisional,
     start_clocks,
     take_due_steps,
 )
 from hotline.shared import subjects
+from hotline.shared.calendar_table import calendar_in_force
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
@@ -89,11 +90,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             relay.wake()
 
     async def reload_calendar() -> None:
-        if rules is not None:
-            return
-        async with sessions() as session:
-            calendar = await calendar_in_force(session)
-        clock_rules[0] = ClockRules(policies=clock_rules[0].policies, calendar=calendar)
+        if rules is None:
+            async with sessions() as session:
+                calendar = await calendar_in_force(session)
+            clock_rules[0] = ClockRules(policies=clock_rules[0].policies, calendar=calendar)
+        # Deadlines counted provisionally become firm once their year is known.
+        async with transaction(sessions) as session:
+            firmed = await recompute_provisional(session, clock_rules[0])
+        if firmed:
+            log.info("escalation: %d provisional deadline(s) recomputed", firmed)
 
     @broker.subscriber(subjects.CALENDAR_UPDATED)
     async def calendar_updated() -> None:

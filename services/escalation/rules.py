@@ -100,3 +100,28 @@ def clocks_met_by(kind: str, channel: Channel, verdict: Verdict | None = None) -
     if kind == "closed" or (kind == "visited" and verdict is not Verdict.UNSATISFIED):
         return None
     return frozenset()
+
+
+# 复查/复核 (信访工作条例 第三十五、三十六条): each step meets one clock and starts the next. The
+# petitioner's windows (`*_window`) bound a request; they are not the unit's duty and never escalate.
+REVIEW_STEPS: dict[str, tuple[str | None, str | None]] = {
+    "answered": (None, "review_window"),
+    "review_requested": ("review_window", "review"),
+    "review_answered": ("review", "recheck_window"),
+    "recheck_requested": ("recheck_window", "recheck"),
+    "recheck_answered": ("recheck", None),
+}
+
+
+REVIEW_CLOCKS = frozenset(clock for pair in REVIEW_STEPS.values() for clock in pair if clock)
+
+
+def review_step(kind: str, channel: Channel) -> tuple[str | None, str | None]:
+    """The clock a 信访 step meets and the one it starts (None, None for anything else)."""
+    if channel is not Channel.PETITION:
+        return None, None
+    return REVIEW_STEPS.get(kind, (None, None))
+
+
+def escalates(clock_name: str) -> bool:
+    return not clock_name.endswith("_window")

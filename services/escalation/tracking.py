@@ -8,16 +8,31 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.escalation.policies import Policies, compute_deadline, due_at, extended_due_at, load_policies
-from hotline.services.escalation.rules import clocks_met_by, next_step_at, steps_due
+from hotline.services.escalation.policies import ClockPolicy, Policies, due_at, extended_due_at, load_policies
+from hotline.services.escalation.rules import (
+    REVIEW_CLOCKS,
+    clocks_met_by,
+    escalates,
+    next_step_at,
+    review_step,
+    steps_due,
+)
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
-from hotline.shared.db import CalendarTableRow, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
-from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
+from hotline.shared.db import CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.decisions import routed_by_person
+from hotline.shared.domain.calendar import (
+    CalendarGapError,
+    WorkCalendar,
+    default_calendar,
+    firm_or_provisional,
+    gap_message,
+)
 from hotline.shared.events import (
     CaseActed,
     CaseAlert,
@@ -28,6 +43,7 @@ from hotline.shared.events import (
     CaseUrgent,
     Channel,
     DeadlineInfo,
+    DecidedBy,
     EscalationStep,
     Verdict,
     derived_event_id,
@@ -49,12 +65,6 @@ def load_clock_rules() -> ClockRules:
     return ClockRules(policies=load_policies(), calendar=default_calendar())
 
 
-async def calendar_in_force(session: AsyncSession) -> WorkCalendar:
-    """chinese_calendar plus the newest override table an admin saved (if any)."""
-    row = await session.scalar(select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1))
-    return parse_overrides(row.content) if row is not None else default_calendar()
-
-
 def clocks_for_case(
     case: CaseRouted, *, clock: Clock, rules: ClockRules
 ) -> tuple[CaseTracked, list[DeadlineRow], list[CaseAlert]]:
@@ -63,12 +73,12 @@ def clocks_for_case(
     rows: list[DeadlineRow] = []
     alerts: list[CaseAlert] = []
     now = clock.now()
+    # A clock entry's `categories` are topics (一级分类): a county may give e.g. 劳动和社会保障 its own time.
     for policy in rules.policies.clocks_for(
-        channel=case.channel.value, severity=case.severity.value, urgent=case.urgent
+        channel=case.channel.value, severity=case.severity.value, category=case.topic, urgent=case.urgent
     ):
-        try:
-            deadline = compute_deadline(policy, case.received_at, rules.calendar)
-        except CalendarGapError as exc:
+        due, gap = firm_or_provisional(partial(due_at, policy, case.received_at), rules.calendar)
+        if gap is not None:
             alerts.append(
                 CaseAlert(
                     event_id=derived_event_id(case.event_id, f"calendar-gap:{policy.name}"),
@@ -76,32 +86,34 @@ def clocks_for_case(
                     occurred_at=now,
                     channel=case.channel,
                     received_at=case.received_at,
-                    code="calendar_gap",
-                    message=f"「{policy.label}」无法计算：{exc}",
+                    code="calendar_provisional",
+                    message=f"「{policy.label}」的截止时间为暂定：{gap_message(gap)}",
                 )
             )
-            continue
         rows.append(
             DeadlineRow(
                 case_id=case.case_id,
-                name=deadline.name,
-                label=deadline.label,
-                unit_of_time=deadline.unit_of_time,
-                source=deadline.source,
+                name=policy.name,
+                label=policy.label,
+                unit_of_time=policy.unit,
+                source=policy.source,
                 channel=case.channel.value,
                 unit_code=case.unit_code,
                 received_at=case.received_at,
-                starts_at=deadline.starts_at,
-                due_at=deadline.due_at,
+                starts_at=case.received_at,
+                due_at=due,
+                provisional=gap is not None,
+                extensions=0,
                 state="open",
                 step=0,
-                next_step_at=next_step_at(deadline.starts_at, deadline.due_at, 0),
+                next_step_at=next_step_at(case.received_at, due, 0),
                 paused_at=None,
                 paused_seconds=0,
                 extended_by=None,
                 source_event_id=case.event_id,
             )
         )
+    rows.extend(co_clocks(case, rows))
     tracked = CaseTracked(
         event_id=derived_event_id(case.event_id, "tracked"),
         case_id=case.case_id,
@@ -109,7 +121,12 @@ def clocks_for_case(
         channel=case.channel,
         received_at=case.received_at,
         unit_code=case.unit_code,
-        deadlines=[DeadlineInfo(name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at) for r in rows],
+        deadlines=[
+            DeadlineInfo(
+                name=r.name, label=r.label, starts_at=r.starts_at, due_at=r.due_at, provisional=bool(r.provisional)
+            )
+            for r in rows
+        ],
     )
     return tracked, rows, alerts
 
@@ -168,6 +185,32 @@ def urgent_redispatch_notice(case: CaseRouted, tracked: CaseTracked) -> list[tup
     return [(subject, notice.model_copy(update={"event_id": derived_event_id(case.event_id, "notify-urgent-unit")}))]
 
 
+CO_CLOCK_MARK = "@"
+# The clock a 协办 unit gets its own copy of: its opinion is due when the 主办 unit's answer is.
+CO_CLOCK_SOURCES = ("respond", "finish")
+
+
+def co_clock_name(name: str, unit_code: str) -> str:
+    return f"{name}{CO_CLOCK_MARK}{unit_code}"
+
+
+def co_clocks(case: CaseRouted, lead_rows: Sequence[DeadlineRow]) -> list[DeadlineRow]:
+    """One clock per 协办 unit, a copy of the case's response clock under that unit's code, so the
+    ladder reminds and urges the 协办 unit itself."""
+    by_name = {row.name: row for row in lead_rows}
+    source = next((by_name[n] for n in CO_CLOCK_SOURCES if n in by_name), None)
+    if source is None:
+        return []
+    copies = []
+    for code in dict.fromkeys(case.co_units):
+        if code == case.unit_code:
+            continue
+        copy = DeadlineRow(**{c.name: getattr(source, c.name) for c in DeadlineRow.__table__.columns})
+        copy.name, copy.unit_code, copy.label = co_clock_name(source.name, code), code, f"协办：{source.label}"
+        copies.append(copy)
+    return copies
+
+
 TROUBLE_LIMIT = 3  # returns + redos, or units the case went through
 
 
@@ -210,6 +253,9 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
     re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
     events: list[tuple[str, CaseEvent]] = []
     rows: list[dict[str, object]] = []
+    # A person's routing replaces the table's: a late automatic one must not move the clocks.
+    by_person = await routed_by_person(session, (c.case_id for c in cases if c.decided_by is DecidedBy.SYSTEM))
+    cases = [c for c in cases if c.decided_by is DecidedBy.PERSON or c.case_id not in by_person]
     # Most routed events are a case's first; only a re-dispatch needs the per-case work below.
     known = set(
         (
@@ -230,8 +276,25 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
         if case.case_id in known:
             await session.execute(
                 update(DeadlineRow)
-                .where(DeadlineRow.case_id == case.case_id, DeadlineRow.state.in_(("open", "overdue")))
+                .where(
+                    DeadlineRow.case_id == case.case_id,
+                    DeadlineRow.state.in_(("open", "overdue")),
+                    ~DeadlineRow.name.contains(CO_CLOCK_MARK),
+                )
                 .values(unit_code=case.unit_code)
+                .execution_options(synchronize_session=False)
+            )
+            # 协办 units the new routing no longer names are released from their clocks.
+            kept = [co_clock_name(n, code) for code in case.co_units for n in CO_CLOCK_SOURCES]
+            await session.execute(
+                update(DeadlineRow)
+                .where(
+                    DeadlineRow.case_id == case.case_id,
+                    DeadlineRow.name.contains(CO_CLOCK_MARK),
+                    DeadlineRow.name.not_in(kept),
+                    DeadlineRow.state.in_(("open", "overdue")),
+                )
+                .values(state="cancelled", next_step_at=None)
                 .execution_options(synchronize_session=False)
             )
             events.extend(await count_trouble(session, case, clock=clock))
@@ -344,16 +407,60 @@ async def apply_workflow(
     for event in events:
         if isinstance(event, CaseActed):
             await _apply_step(session, event, rules)
+            await _review_clocks(session, event, rules)
             if event.kind in ("returned", "visited"):
                 escalations.extend(await count_trouble(session, event, clock=clock))
     await enqueue(session, source=OUTBOX_SOURCE, events=escalations, clock=clock)
 
 
+async def _review_clocks(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
+    """信访 复查/复核: a written reply opens the 复查 window, a request starts the 复查 clock, and so on."""
+    meets, starts = review_step(event.kind, event.channel)
+    if meets is not None:
+        row = await session.get(DeadlineRow, (event.case_id, meets))
+        if row is not None and row.state in ("open", "overdue"):
+            row.state, row.next_step_at = "met", None
+    if starts is None:
+        return
+    policy = rules.policies.clock(channel=event.channel.value, name=starts)
+    due, gap = firm_or_provisional(partial(due_at, policy, event.occurred_at), rules.calendar)
+    row = await session.get(DeadlineRow, (event.case_id, starts))
+    if row is not None and row.source_event_id == event.event_id:
+        return  # redelivered
+    if row is None:
+        row = DeadlineRow(case_id=event.case_id, name=starts, received_at=event.received_at, paused_seconds=0)
+        session.add(row)
+    row.label, row.unit_of_time, row.source = policy.label, policy.unit, policy.source
+    row.channel, row.unit_code, row.source_event_id = event.channel.value, event.unit_code, event.event_id
+    row.starts_at, row.due_at, row.provisional = event.occurred_at, due, gap is not None
+    row.state, row.step, row.paused_at, row.extended_by, row.extensions = "open", 0, None, None, 0
+    row.next_step_at = next_step_at(event.occurred_at, due, 0) if escalates(starts) else None
+
+
 async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
-    case_clocks = DeadlineRow.case_id == event.case_id
+    own_co_clocks = DeadlineRow.name.in_([co_clock_name(n, event.unit_code) for n in CO_CLOCK_SOURCES])
+    lead_unit = await session.scalar(
+        select(DeadlineRow.unit_code)
+        .where(DeadlineRow.case_id == event.case_id, ~DeadlineRow.name.contains(CO_CLOCK_MARK))
+        .limit(1)
+    )
+    if event.unit_code != lead_unit:
+        # A 协办 unit's step: its opinion meets its own clock; the case's clocks are the 主办 unit's.
+        if event.kind in ("answered", "closed"):
+            await session.execute(
+                update(DeadlineRow)
+                .where(DeadlineRow.case_id == event.case_id, own_co_clocks, DeadlineRow.state.in_(("open", "overdue")))
+                .values(state="met", next_step_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        return
+    # 复查/复核 clocks follow their own steps (see _review_clocks): 办结 does not close the petitioner's window.
+    every_clock = (DeadlineRow.case_id == event.case_id) & ~DeadlineRow.name.in_(REVIEW_CLOCKS)
+    case_clocks = every_clock & ~DeadlineRow.name.contains(CO_CLOCK_MARK)
     met = clocks_met_by(event.kind, event.channel, event.verdict)
     if met is None or met:
-        condition = case_clocks & DeadlineRow.state.in_(("open", "overdue"))
+        # A step that settles the whole case (办结, a satisfied 回访) settles the 协办 clocks too.
+        condition = (every_clock if met is None else case_clocks) & DeadlineRow.state.in_(("open", "overdue"))
         if met is not None:
             condition = condition & DeadlineRow.name.in_(met)
         await session.execute(
@@ -388,28 +495,75 @@ async def _apply_step(session: AsyncSession, event: CaseActed, rules: ClockRules
         if respond is not None:
             policy = rules.policies.clock(channel=respond.channel, name="respond")
             respond.starts_at = event.occurred_at
-            respond.due_at = due_at(policy, event.occurred_at, rules.calendar)
+            respond.due_at, gap = firm_or_provisional(partial(due_at, policy, event.occurred_at), rules.calendar)
+            respond.provisional = gap is not None
             respond.state, respond.step = "open", 0
             respond.next_step_at = next_step_at(respond.starts_at, respond.due_at, 0)
 
 
 async def _extend(session: AsyncSession, event: CaseActed, rules: ClockRules) -> None:
-    """An approved extension moves the finishing clock (or the response clock where there is none)."""
+    """An approved extension moves the finishing clock (or the response clock where there is none), as
+    many times as the clock's policy allows (`times`)."""
     rows = {
         row.name: row
         for row in (await session.execute(select(DeadlineRow).where(DeadlineRow.case_id == event.case_id))).scalars()
     }
     row = rows.get("finish") or rows.get("respond")
-    if row is None or row.extended_by:
+    if row is None:
         return
     policy = rules.policies.clock(channel=row.channel, name=row.name)
+    if not extension_allowed(policy, row.extensions or 0):
+        log.warning("extension of %s/%s not applied: no extension left under the policy", event.case_id, row.name)
+        return
+    amount = event.extension_days
     try:
-        new_due = extended_due_at(policy, row.due_at, rules.calendar, amount=event.extension_days)
-    except (ValueError, CalendarGapError) as exc:
+        new_due, gap = firm_or_provisional(partial(extended_due_at, policy, row.due_at, amount=amount), rules.calendar)
+    except ValueError as exc:
         log.warning("extension of %s/%s not applied: %s", event.case_id, row.name, exc)
         return
     row.due_at = new_due
+    row.provisional = bool(row.provisional) or gap is not None
+    row.extensions = (row.extensions or 0) + 1
     row.extended_by = f"{event.extension_days}{policy.extension.unit if policy.extension else 'days'}"
     if row.state == "overdue":
         row.state = "open"
     row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+
+
+def extension_allowed(policy: ClockPolicy, taken: int) -> bool:
+    """Whether one more extension may be approved: the policy has one and `times` is not used up."""
+    return policy.extension is not None and taken < policy.extension.times
+
+
+def recomputed_due(row: DeadlineRow, policy: ClockPolicy, calendar: WorkCalendar) -> datetime | None:
+    """A provisional deadline counted again on `calendar`; None while its year is still unknown."""
+    try:
+        due = due_at(policy, row.starts_at, calendar)
+        if row.extended_by and policy.extension is not None:
+            amount = int("".join(ch for ch in row.extended_by if ch.isdigit()) or 0) or None
+            due = extended_due_at(policy, due, calendar, amount=amount)
+    except CalendarGapError:
+        return None
+    return due
+
+
+async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int:
+    """Count provisional deadlines again once their year is known (an administrator entered the
+    year's arrangement, or the calendar package learned it); returns how many became firm."""
+    firmed = 0
+    for row in (
+        await session.execute(
+            select(DeadlineRow).where(DeadlineRow.provisional.is_(True), DeadlineRow.state.in_(("open", "overdue")))
+        )
+    ).scalars():
+        try:  # a 协办 copy is counted like the clock it copies
+            policy = rules.policies.clock(channel=row.channel, name=row.name.split(CO_CLOCK_MARK)[0])
+        except KeyError:
+            continue
+        due = recomputed_due(row, policy, rules.calendar)
+        if due is None:
+            continue
+        row.due_at, row.provisional = due, False
+        row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+        firmed += 1
+    return firmed

@@ -6,21 +6,24 @@ The log is keyed by event id, so a redelivered event is stored once. State only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.shared.catalogue import current
 from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, insert_ignoring_duplicates
+from hotline.shared.decisions import routed_by_person
 from hotline.shared.events import (
     CaseActed,
     CaseClassified,
     CaseEscalated,
     CaseEvent,
     CaseRouted,
+    DecidedBy,
     EscalationStep,
     Verdict,
     derived_event_id,
@@ -88,19 +91,66 @@ def acted_changes(event: CaseActed) -> dict[str, Any]:
     return changes
 
 
-def task_row(event: CaseRouted, now: datetime) -> dict[str, Any]:
-    return {
+def task_rows(event: CaseRouted, now: datetime, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The 主办 unit's task and one task per 协办 unit, each in its own unit's inbox."""
+    lead = {
         "id": derived_event_id(event.event_id, "task"),
         "case_id": event.case_id,
         "unit_code": event.unit_code,
         "unit_name": event.unit_name,
         "co_units": list(event.co_units),
+        "role": "lead",
         "state": "pending",
         "assigned_at": event.occurred_at,
         "attachments": [],
         "source_event_id": event.event_id,
         "updated_at": now,
     }
+    co = [
+        {
+            **lead,
+            "id": derived_event_id(event.event_id, f"co-task:{code}"),
+            "unit_code": code,
+            "unit_name": (names or {}).get(code, code),
+            "co_units": [],
+            "role": "co",
+            "source_event_id": derived_event_id(event.event_id, f"co-task:{code}"),
+        }
+        for code in event.co_units
+        if code != event.unit_code
+    ]
+    return [lead, *co]
+
+
+OPEN_TASK_STATES = ("pending", "signed", "paused")
+
+
+def superseded_routings(events: Sequence[CaseEvent], person_routed: set[Any]) -> set[Any]:
+    """Automatic routings that lose to a person's: a case a person routed (before, or in the same
+    batch) keeps that person's unit, whatever the table says later."""
+    by_person = set(person_routed) | {
+        e.case_id for e in events if isinstance(e, CaseRouted) and e.decided_by is DecidedBy.PERSON
+    }
+    return {
+        e.event_id
+        for e in events
+        if isinstance(e, CaseRouted) and e.decided_by is DecidedBy.SYSTEM and e.case_id in by_person
+    }
+
+
+async def _keep_latest_tasks(session: AsyncSession, case_ids: set[Any], now: datetime) -> None:
+    """One routing in force per case: open tasks of an earlier routing are 已改派 (events may arrive
+    in any order, so the latest assignment wins, not the last one projected)."""
+    for case_id in case_ids:
+        latest = await session.scalar(select(func.max(TaskRow.assigned_at)).where(TaskRow.case_id == case_id))
+        if latest is None:
+            continue
+        await session.execute(
+            update(TaskRow)
+            .where(TaskRow.case_id == case_id, TaskRow.assigned_at < latest, TaskRow.state.in_(OPEN_TASK_STATES))
+            .values(state="reassigned", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: datetime) -> None:
@@ -116,10 +166,19 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         for event in events
     ]
     await session.execute(insert_ignoring_duplicates(session, CaseEventRow), rows)
-    tasks = [task_row(event, now) for event in events if isinstance(event, CaseRouted)]
-    if tasks:
-        await session.execute(insert_ignoring_duplicates(session, TaskRow), tasks)
+    routings = [event for event in events if isinstance(event, CaseRouted)]
+    ignored: set[Any] = set()
+    if routings:
+        automatic = [e.case_id for e in routings if e.decided_by is DecidedBy.SYSTEM]
+        ignored = superseded_routings(events, await routed_by_person(session, automatic))
+        names = {code: unit.name for code, unit in (await current(session)).county.units.items()}
+        tasks = [row for event in routings if event.event_id not in ignored for row in task_rows(event, now, names)]
+        if tasks:
+            await session.execute(insert_ignoring_duplicates(session, TaskRow), tasks)
+            await _keep_latest_tasks(session, {t["case_id"] for t in tasks}, now)
     for event in events:
+        if event.event_id in ignored:
+            continue
         values: dict[str, Any] = dict(state_changes(event))
         status = status_after(event)
         if status is not None:

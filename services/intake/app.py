@@ -6,6 +6,7 @@ It stores new cases with their `received` event in one transaction and relays th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,11 +26,13 @@ from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
 from hotline.services.intake.routes_linkage import router as linkage_router
 from hotline.services.intake.routes_people import router as people_router
+from hotline.services.intake.routes_petition_review import router as petition_review_router
 from hotline.services.intake.routes_reports import router as reports_router
 from hotline.services.intake.routes_review import router as review_router
 from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import chinese_error
+from hotline.services.intake.similar import subject_words
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.db import create_engine, session_factory
 from hotline.shared.messaging import declare_streams
@@ -66,11 +69,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             feed=FeedBroadcaster(session_factory(read_engine)),
         )
         app.state.runtime = runtime
+        # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather
+        # than in the first repeat check of a caller who is on the line.
+        warm_up = asyncio.get_running_loop().run_in_executor(None, subject_words, "路灯坏了请维修")
         runtime.relay.start()
         await runtime.feed.start()
         try:
             yield
         finally:
+            warm_up.cancel()
             await runtime.feed.stop()
             await runtime.relay.stop()
             await nc.drain()
@@ -94,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(calendar_router)
     app.include_router(linkage_router)
+    app.include_router(petition_review_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
-from hotline.services.intake.similar import most_similar
+from hotline.services.intake.similar import most_similar, same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
 from hotline.shared.db import CaseRow, transaction
@@ -174,33 +175,53 @@ async def store_case(
     raise RuntimeError("could not allocate a unique query code")
 
 
-# Near-identical text about the same place (character-bigram Dice coefficient).
+# Near-identical text about the same place (character-bigram Dice coefficient), whoever reports it.
 REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
+_SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
+
+
+@dataclass(frozen=True)
+class RepeatCheck:
+    """What an incoming contact repeats (an open case, how it matched, how sure), and the other open
+    cases of the same caller that are about different matters (同一来电人)."""
+
+    repeat_of: CaseRow | None = None
+    matched_by: str = ""
+    similarity: float | None = None
+    same_caller: tuple[CaseRow, ...] = ()
 
 
 async def find_repeat(
-    session: AsyncSession, row: dict[str, Any], *, window: timedelta, now: datetime
-) -> tuple[CaseRow, str, float | None] | None:
-    """An open case of the same channel this contact repeats: same phone, or the same matter told
-    about the same township in near-identical words."""
+    session: AsyncSession, row: dict[str, Any], *, window: timedelta, now: datetime, places: Sequence[str] = ()
+) -> RepeatCheck:
+    """The open case of the same channel this contact repeats: the same caller about the same matter,
+    or the same matter told about the same township in near-identical words."""
     recent = select(CaseRow).where(
         CaseRow.channel == row["channel"], CaseRow.received_at >= now - window, CaseRow.status.not_in(_CLOSED)
     )
+    others: list[CaseRow] = []
     if row.get("phone"):
-        same_phone = await session.scalar(
-            recent.where(CaseRow.phone == row["phone"]).order_by(CaseRow.received_at.desc()).limit(1)
-        )
-        if same_phone is not None:
-            return same_phone, "phone", None
+        same_phone = (
+            await session.execute(
+                recent.where(CaseRow.phone == row["phone"])
+                .order_by(CaseRow.received_at.desc())
+                .limit(_SAME_CALLER_LIMIT)
+            )
+        ).scalars()
+        for case in same_phone:
+            same, score = same_matter(row["content"], case.content, places=places)
+            if same:
+                return RepeatCheck(case, "phone", score)
+            others.append(case)
     if row.get("township"):
         candidates = (
             (await session.execute(recent.where(CaseRow.township == row["township"]).limit(500))).scalars().all()
         )
         ranked = most_similar(row["content"], [(c, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
         if ranked:
-            return ranked[0][0], "text", ranked[0][1]
-    return None
+            return RepeatCheck(ranked[0][0], "text", ranked[0][1])
+    return RepeatCheck(same_caller=tuple(others))
 
 
 async def store_or_link(
@@ -211,16 +232,19 @@ async def store_or_link(
     *,
     repeat_window: timedelta,
     handover: Handover | None = None,
-) -> tuple[CaseRow, bool]:
-    """Store a new case, or link a repeat to its open case (returns the case and whether it was new)."""
+    places: Sequence[str] = (),
+) -> tuple[CaseRow, bool, list[CaseRow]]:
+    """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
+    the same caller's other open cases (a new matter is a new case, shown beside them)."""
+    same_caller: list[CaseRow] = []
     if row["channel"] == Channel.MEDIA:
         async with sessions() as session:
             event = await with_media_velocity(session, row, event, window=MEDIA_REPORT_WINDOW)
     if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
         async with transaction(sessions) as session:
-            found = await find_repeat(session, row, window=repeat_window, now=clock.now())
-            if found is not None:
-                case, matched_by, similarity = found
+            found = await find_repeat(session, row, window=repeat_window, now=clock.now(), places=places)
+            case = found.repeat_of
+            if case is not None:
                 case.repeat_count += 1
                 case.updated_at = clock.now()
                 repeated = CaseRepeated(
@@ -230,14 +254,17 @@ async def store_or_link(
                     channel=Channel(case.channel),
                     received_at=case.received_at,
                     repeat_count=case.repeat_count,
-                    matched_by=matched_by,
-                    similarity=similarity,
+                    matched_by="phone" if found.matched_by == "phone" else "text",
+                    similarity=found.similarity,
                     content=row["content"],
                 )
                 events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
                 await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
-                return case, False
-    return await store_case(sessions, row, event, clock, handover), True
+                return case, False, []
+            same_caller = list(found.same_caller)
+    if same_caller:
+        row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
+    return await store_case(sessions, row, event, clock, handover), True, same_caller
 
 
 # How far back an earlier report of the same URL counts for the reach velocity.

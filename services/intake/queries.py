@@ -82,6 +82,25 @@ def still_open() -> ColumnElement[bool]:
     )
 
 
+SAME_CALLER_SHOWN = 20
+CO_CLOCK_MARK = "@"  # a 协办 clock is named "<clock>@<unit code>" (see the escalation service)
+
+
+async def same_caller_cases(session: AsyncSession, case: CaseRow) -> list[dict[str, Any]]:
+    """The caller's other cases (同一来电人): other matters of the same person, side by side."""
+    if not case.phone:
+        return []
+    others = (
+        await session.execute(
+            select(CaseRow)
+            .where(CaseRow.phone == case.phone, CaseRow.id != case.id)
+            .order_by(CaseRow.received_at.desc())
+            .limit(SAME_CALLER_SHOWN)
+        )
+    ).scalars()
+    return [case_summary(other) for other in others]
+
+
 async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetime) -> dict[str, Any] | None:
     case = await session.get(CaseRow, case_id)
     if case is None:
@@ -97,6 +116,7 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
         .all()
     )
     detail = case_summary(case)
+    detail["same_caller"] = await same_caller_cases(session, case)
     detail.update(
         content=case.content,
         public_answer=case.public_answer,
@@ -109,6 +129,9 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
                 "unit_of_time": d.unit_of_time,
                 "starts_at": _time(d.starts_at),
                 "due_at": _time(d.due_at),
+                "provisional": bool(d.provisional),  # 暂定: the year's arrangement is not known yet
+                "unit": d.unit_code,
+                "co_unit": CO_CLOCK_MARK in d.name,  # a 协办 unit's own copy of the response clock
                 "state": "paused" if d.paused_at else d.state,
                 "remaining_hours": round((d.due_at - now).total_seconds() / 3600, 1),
                 # Minute-level clocks (紧急诉求) need more than a tenth of an hour to count down.

@@ -23,9 +23,11 @@ from hotline.services.intake.cases import (
 from hotline.services.intake.health import health_report
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
 from hotline.services.intake.ratelimit import RateLimiter
+from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
+from hotline.services.intake.similar import place_names
 from hotline.services.intake.stats import statistics
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.events import EmergencyLine
@@ -54,13 +56,16 @@ async def _create(
         if principal is None:
             raise HTTPException(403, detail="转接须由话务员登记")
         handover = Handover(line=line, actor=principal.username, role=principal.role.value)
-    case, new = await store_or_link(
-        runtime.sessions, row, event, runtime.clock, repeat_window=window, handover=handover
+    places = place_names((await catalogue_in_force(runtime)).county)
+    case, new, same_caller = await store_or_link(
+        runtime.sessions, row, event, runtime.clock, repeat_window=window, handover=handover, places=places
     )
     runtime.relay.wake()
     body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
-    if not new:  # 重复来电: linked to the open case, no new task
+    if not new:  # 重复来电: the same caller about the same matter, linked to the open case, no new task
         body.update(repeat_of=str(case.id), repeat_count=case.repeat_count)
+    elif same_caller:  # 同一来电人, another matter: a case of its own, shown beside the others
+        body["same_caller"] = [{"id": str(c.id), "query_code": c.query_code} for c in same_caller]
     return JSONResponse(status_code=201, content=body, headers={"Location": f"/api/v1/cases/{case.id}"})
 
 
@@ -122,6 +127,8 @@ async def get_case(
             await deny(runtime, principal, target=f"case {case_id}", detail="案件不存在")
         raise HTTPException(404, detail="案件不存在")
     detail.update(masked_contact(case, principal))
+    if principal.role is Role.UNIT:  # a unit sees its own tasks, not the caller's other matters
+        detail["same_caller"] = []
     return detail
 
 

@@ -18,10 +18,11 @@ from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
+from hotline.services.intake.workflow import accused_refusal
 from hotline.shared import subjects
-from hotline.shared.db import CaseRow, TaskRow, transaction
+from hotline.shared.db import CaseRow, transaction
 from hotline.shared.domain.county import route
-from hotline.shared.events import CaseClassified, Channel, Severity
+from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -124,14 +125,16 @@ async def classify_manually(
     request: Request,
     principal: Annotated[Principal, Depends(require(*SORTING_ROLES))],
 ) -> dict[str, Any]:
-    """Record a person's topic (it becomes a `classified` event, so routing, clocks and the feed
-    follow as for the model's, and the choice can feed retraining)."""
+    """Record a person's topic and unit: a `classified` and a `routed` event, both decided by a
+    person (the classification can feed retraining; the table does not route it again)."""
     runtime = _runtime(request)
-    county = (await catalogue_in_force(request.app.state.runtime)).county
+    catalogue = await catalogue_in_force(request.app.state.runtime)
+    county = catalogue.county
     if body.unit is not None and body.unit not in county.units:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
     async with transaction(runtime.sessions) as session:
         case = await get_or_404(session, CaseRow, case_id)
+        details = case.details or {}
         now = runtime.clock.now()
         event = CaseClassified(
             event_id=uuid.uuid4(),
@@ -148,20 +151,45 @@ async def classify_manually(
             needs_review=False,
             township=case.township,
             outcome=None,
-            is_accusation=bool((case.details or {}).get("is_accusation")),
-            accused_unit=(case.details or {}).get("accused_unit"),
+            is_accusation=bool(details.get("is_accusation")),
+            accused_unit=details.get("accused_unit"),
+            decided_by=DecidedBy.PERSON,
         )
-        # The sorting desk's own pending task is done once the case has its real unit.
-        for task in (
-            await session.execute(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "pending"))
-        ).scalars():
-            task.state, task.updated_at = "closed", now
-        await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_CLASSIFIED, event)], clock=runtime.clock)
+        # One decision per step: the person's classification comes with its routing (the unit named,
+        # or the table's choice for the topic), and the router leaves a person's decision alone.
         if body.unit is not None:
             unit = county.units[body.unit]
-            routed = routed_by_hand(
-                case, unit, now, reason=f"人工分拣 {principal.username} 指定", topic=body.topic, severity=event.severity
+            refusal = accused_refusal(details, unit, county)
+            if refusal is not None:
+                raise HTTPException(409, detail=refusal)
+            co_units: tuple[str, ...] = ()
+            reason = f"人工分拣 {principal.username} 指定"
+        else:
+            decision = route(
+                topic=body.topic,
+                subtopic=body.subtopic,
+                township=case.township,
+                county=county,
+                is_accusation=event.is_accusation,
+                accused_unit=event.accused_unit,
             )
-            await enqueue(session, source=OUTBOX_SOURCE, events=[(subjects.CASE_ROUTED, routed)], clock=runtime.clock)
+            unit, co_units = county.units[decision.unit_code], decision.co_units
+            reason = f"人工分拣 {principal.username}：{decision.reason}"
+        routed = routed_by_hand(
+            case,
+            unit,
+            now,
+            reason=reason,
+            topic=body.topic,
+            severity=event.severity,
+            co_units=co_units,
+            routing_version=catalogue.version,
+        )
+        await enqueue(
+            session,
+            source=OUTBOX_SOURCE,
+            events=[(subjects.CASE_CLASSIFIED, event), (subjects.CASE_ROUTED, routed)],
+            clock=runtime.clock,
+        )
     runtime.relay.wake()
-    return {"case_id": case_id, "topic": body.topic, "subtopic": body.subtopic, "unit": body.unit}
+    return {"case_id": case_id, "topic": body.topic, "subtopic": body.subtopic, "unit": unit.code}

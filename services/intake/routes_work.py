@@ -16,12 +16,29 @@ from hotline.services.intake.auth import Principal, Role, deny, log_access, requ
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
-from hotline.services.intake.workflow import EVENT_KIND, MAX_EXTENSION_DAYS, STATE_LABELS, WorkflowError, check_step
+from hotline.services.intake.workflow import (
+    EVENT_KIND,
+    MAX_EXTENSION_DAYS,
+    STATE_LABELS,
+    WorkflowError,
+    accused_refusal,
+    check_step,
+)
 from hotline.shared import subjects
+from hotline.shared.calendar_table import calendar_in_force
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.domain.county import Unit
-from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, EmergencyLine, Severity, Verdict
+from hotline.shared.events import (
+    CaseActed,
+    CaseEvent,
+    CaseRouted,
+    Channel,
+    DecidedBy,
+    EmergencyLine,
+    Severity,
+    Verdict,
+)
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -79,6 +96,8 @@ def task_view(task: TaskRow, case: CaseRow | None = None) -> dict[str, Any]:
         "unit": task.unit_code,
         "unit_name": task.unit_name,
         "co_units": task.co_units,
+        "role": task.role,
+        "role_label": "协办" if task.role == "co" else "主办",
         "state": task.state,
         "state_label": STATE_LABELS.get(task.state, task.state),
         "assigned_at": beijing(task.assigned_at).isoformat(),
@@ -123,9 +142,17 @@ async def list_tasks(
 
 
 def routed_by_hand(
-    case: CaseRow, unit: Unit, now: datetime, *, reason: str, topic: str | None = None, severity: Severity | None = None
+    case: CaseRow,
+    unit: Unit,
+    now: datetime,
+    *,
+    reason: str,
+    topic: str | None = None,
+    severity: Severity | None = None,
+    co_units: tuple[str, ...] = (),
+    routing_version: int | None = None,
 ) -> CaseRouted:
-    """A person's routing decision (派单/改派, 人工分拣), as the router would have emitted it."""
+    """A person's routing decision (派单/改派, 人工分拣): it replaces the table's, never adds to it."""
     return CaseRouted(
         event_id=uuid.uuid4(),
         case_id=case.id,
@@ -136,10 +163,13 @@ def routed_by_hand(
         severity=severity or Severity(case.severity or Severity.GENERAL.value),
         unit_code=unit.code,
         unit_name=unit.name,
+        co_units=list(co_units),
         reason=reason,
         # A 紧急诉求 keeps its minute-level clocks when a person routes it.
         urgent=bool(case.urgent),
         urgent_lines=[EmergencyLine(line) for line in case.urgent_lines or []],
+        routing_version=routing_version,
+        decided_by=DecidedBy.PERSON,
     )
 
 
@@ -189,8 +219,9 @@ async def _acted(
             await session.scalar(select(TaskRow.id).where(TaskRow.case_id == task.case_id, TaskRow.state == "returned"))
         )
         now = runtime.clock.now()
+        calendar = await calendar_in_force(session) if action == "return" else None
         try:
-            task.state = check_step(action, task, now=now, returned_before=returned_before)
+            task.state = check_step(action, task, now=now, returned_before=returned_before, calendar=calendar)
         except WorkflowError as exc:
             raise HTTPException(409, detail=str(exc)) from None
         for key, value in (changes or {}).items():
@@ -322,14 +353,23 @@ async def dispatch(
     principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    county = (await catalogue_in_force(request.app.state.runtime)).county
-    unit = county.units.get(body.unit)
+    catalogue = await catalogue_in_force(request.app.state.runtime)
+    unit = catalogue.county.units.get(body.unit)
     if unit is None:
         raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
     async with transaction(runtime.sessions) as session:
         case = await get_or_404(session, CaseRow, case_id)
+        refusal = accused_refusal(case.details, unit, catalogue.county)
+        if refusal is not None:
+            raise HTTPException(409, detail=refusal)
         now = runtime.clock.now()
-        event = routed_by_hand(case, unit, now, reason=f"派单员 {principal.username} 指定：{body.reason}")
+        event = routed_by_hand(
+            case,
+            unit,
+            now,
+            reason=f"派单员 {principal.username} 指定：{body.reason}",
+            routing_version=catalogue.version,
+        )
         events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
         await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=runtime.clock)
     runtime.relay.wake()

@@ -14,6 +14,7 @@ from hotline.shared.catalogue import Catalogue, current, packaged
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
+from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.county import County
 from hotline.shared.events import CaseClassified, CaseRouted
 from hotline.shared.messaging import (
@@ -50,10 +51,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
 
     async def process(deliveries: Sequence[Delivery[CaseClassified]]) -> None:
         catalogue = in_force[0]
+        async with sessions() as session:
+            by_person = await routed_by_person(session, (d.event.case_id for d in deliveries))
         routed = [
             route_case(d.event, county=catalogue.county, clock=clock, version=catalogue.version)
             for d in deliveries
-            if needs_routing(d.event)
+            if needs_routing(d.event, routed_by_person=d.event.case_id in by_person)
         ]
         await asyncio.gather(
             *(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in routed)

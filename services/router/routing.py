@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from hotline.shared.clock import Clock
 from hotline.shared.domain.county import County, route
-from hotline.shared.events import CallOutcome, CaseClassified, CaseRouted, derived_event_id
+from hotline.shared.events import CallOutcome, CaseClassified, CaseRouted, DecidedBy, derived_event_id
 
 MANUAL_SORTING_TOPIC = "人工分拣"
 
 
-def needs_routing(case: CaseClassified) -> bool:
-    """A call answered on the spot (当场解释) is closed at once: no unit, no deadline."""
+def needs_routing(case: CaseClassified, *, routed_by_person: bool = False) -> bool:
+    """A call answered on the spot (当场解释) is closed at once: no unit, no deadline. A person's
+    classification comes with that person's routing (one decision per step), and a case a person has
+    routed is never routed again by the table."""
+    if case.decided_by is DecidedBy.PERSON or routed_by_person:
+        return False
     return case.outcome is not CallOutcome.ANSWERED_ON_SPOT
 
 

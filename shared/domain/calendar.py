@@ -14,19 +14,26 @@ Saturday is a working day and is never skipped.
 
 Which days are working days comes first from an administrator-maintained override table, then from the
 `chinese_calendar` package, which only knows the years the State Council has announced. A date that
-neither knows raises `CalendarGapError`: the caller must raise an alert and the administrator must fill
-the override table. The code never guesses Monday-Friday for an unannounced year, because a wrong guess
-silently moves a legal deadline (e.g. over an unannounced 春节 or 调休 weekend).
+neither knows raises `CalendarGapError`. The code never silently guesses Monday-Friday for an unannounced
+year, because a wrong guess moves a legal deadline (e.g. over an unannounced 春节 or 调休 weekend).
+
+A clock must still run meanwhile (a 60-日 petition received in November ends in the next year, whose
+arrangement the State Council publishes only in late autumn). `WorkCalendar.as_provisional()` answers
+such years from the statutory holidays of 《全国年节及纪念日放假办法》 (revised 2024, in force
+2025-01-01) plus weekends, without 调休 or 补休, which only the yearly notice fixes; a deadline computed
+that way is marked provisional and recomputed once the year is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from types import MappingProxyType
 
 import chinese_calendar
+from lunardate import LunarDate
 
 from hotline.shared.clock import SHANGHAI
 
@@ -34,7 +41,10 @@ __all__ = [
     "CalendarGapError",
     "WorkCalendar",
     "default_calendar",
+    "firm_or_provisional",
+    "gap_message",
     "parse_overrides",
+    "statutory_holidays",
 ]
 
 
@@ -53,6 +63,45 @@ class CalendarGapError(Exception):
             f"override table does not cover it; an administrator must enter the State Council's holiday "
             f"arrangement for {year} (holidays and 调休 working days) and mark the year as covered"
         )
+
+
+def gap_message(exc: CalendarGapError) -> str:
+    """The gap, said in Chinese for the alert feed and the console."""
+    return (
+        f"{exc.year}年的节假日和调休安排尚未录入（日历软件包未收录该年），暂按法定节假日和周末计算，"
+        f"请管理员在「工作日设置」录入国务院办公厅公布的{exc.year}年放假安排，录入后截止时间自动重算"
+    )
+
+
+@cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The 法定节假日 of `year` per 《全国年节及纪念日放假办法》 (2024 revision, in force 2025-01-01):
+    元旦 1 day, 春节 4 days (除夕 and 正月初一至初三), 清明 1 day (the solar term), 劳动节 2 days
+    (1-2 May), 端午 1 day (五月初五), 中秋 1 day (八月十五), 国庆 3 days (1-3 October).
+
+    Lunar dates come from `lunardate`, the 清明 solar term from `chinese_calendar`; both cover
+    1901-2099, far beyond any clock's reach.
+    """
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    days = {
+        date(year, 1, 1),
+        new_year - timedelta(days=1),  # 除夕: the eve of 正月初一, whether the 12th month has 29 or 30 days
+        *(new_year + timedelta(days=n) for n in range(3)),
+        date(year, 5, 1),
+        date(year, 5, 2),
+        LunarDate(year, 5, 5).to_solar_date(),
+        LunarDate(year, 8, 15).to_solar_date(),
+        date(year, 10, 1),
+        date(year, 10, 2),
+        date(year, 10, 3),
+    }
+    qingming = [
+        d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"
+    ]
+    days.update(qingming)
+    # 除夕 of the year's 春节 may fall in the previous year only in theory (正月初一 is never before
+    # 21 January), so every day above is in `year`.
+    return frozenset(days)
 
 
 def _beijing_date(moment: datetime) -> date:
@@ -81,6 +130,8 @@ class WorkCalendar:
 
     overrides: Mapping[date, bool] = field(default_factory=dict)
     covered_years: frozenset[int] = frozenset()
+    # Answer unknown years from the statutory holidays and weekends instead of raising (see module doc).
+    provisional: bool = False
 
     def __post_init__(self) -> None:
         for day, is_workday in self.overrides.items():
@@ -110,7 +161,13 @@ class WorkCalendar:
             pass
         if day.year in self.covered_years:
             return day.weekday() < 5
+        if self.provisional:
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
         raise CalendarGapError(day.year, day)
+
+    def as_provisional(self) -> WorkCalendar:
+        """The same calendar, answering unknown years from the statutory holidays and weekends."""
+        return replace(self, provisional=True)
 
     def next_workday(self, day: date) -> date:
         """The first working day on or after `day`."""
@@ -154,6 +211,17 @@ class WorkCalendar:
 def _check_count(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"a period in days must be a positive whole number, got {n!r}")
+
+
+def firm_or_provisional(
+    compute: Callable[[WorkCalendar], datetime], calendar: WorkCalendar
+) -> tuple[datetime, CalendarGapError | None]:
+    """`compute` on the calendar; where it reaches an unknown year, on the provisional calendar, with
+    the gap that made it provisional (None when the result is firm)."""
+    try:
+        return compute(calendar), None
+    except CalendarGapError as gap:
+        return compute(calendar.as_provisional()), gap
 
 
 def default_calendar() -> WorkCalendar:

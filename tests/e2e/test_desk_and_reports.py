@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
-from tests.e2e.test_pipeline import CALL, routed_case
+from tests.e2e.test_pipeline import CALL, PETITION, routed_case
 
 
 def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFactory) -> None:
@@ -72,3 +72,51 @@ def test_report_and_exports_carry_the_same_numbers_as_the_stats(start_system: Sy
         assert rows[1][:3] == ("全部", "合计", stats["overall"]["received"])
         docx = admin.get("/api/v1/reports/period", params={"format": "docx"})
         assert docx.status_code == 200 and docx.content[:2] == b"PK"
+
+
+def test_a_dispatchers_decision_is_the_only_one(start_system: SystemFactory) -> None:
+    """Reported: 人工分拣 to 教育局 ended at 城管局 with two pending tasks and a 问题工单, because the
+    router also routed the person's classification by the table."""
+    system = start_system()
+    with client_for(system) as admin:
+        unclear = admin.post(
+            "/api/v1/calls", json={**CALL, "phone": "13700002222", "content": "？？？……", "township": None}
+        ).json()
+        wait_until(
+            lambda: [c for c in admin.get("/api/v1/review").json()["items"] if c["id"] == unclear["id"]],
+            what="the case in the sorting queue",
+        )
+        decided = admin.post(
+            f"/api/v1/cases/{unclear['id']}/classify",
+            json={"topic": "城乡建设", "subtopic": "市政服务", "unit": "jyj"},  # the table would say cgj
+        )
+        assert decided.status_code == 200, decided.text
+        # The router reads classified events in order: once a later case is routed, it has seen the
+        # person's classification too.
+        later = admin.post("/api/v1/calls", json={**CALL, "phone": "13700003333"}).json()
+        wait_until(lambda: routed_case(admin, later["id"]), what="a later case to be routed")
+        case = wait_until(
+            lambda: (c := admin.get(f"/api/v1/cases/{unclear['id']}").json())["unit"] == "jyj" and c,
+            what="the case at 教育局",
+        )
+        routed = [e for e in case["history"] if e["kind"] == "routed"]
+        assert [e["event"]["unit_code"] for e in routed][-1] == "jyj"
+        assert "cgj" not in [e["event"]["unit_code"] for e in routed]
+        assert not [e for e in case["history"] if e["kind"] == "escalated"]
+        tasks = [t for t in admin.get("/api/v1/tasks").json()["items"] if t["case_id"] == unclear["id"]]
+        assert [(t["unit"], t["state"]) for t in tasks if t["state"] == "pending"] == [("jyj", "pending")]
+
+        # A 检举 against 县教育局 cannot be dispatched to 县教育局 by hand either.
+        accusation = admin.post(
+            "/api/v1/petitions",
+            json={
+                **PETITION,
+                "is_accusation": True,
+                "accused_unit": "县教育局",
+                "content": "检举县教育局某干部收受学生家长财物。",
+            },
+        ).json()
+        refused = admin.post(
+            f"/api/v1/cases/{accusation['id']}/dispatch", json={"unit": "jyj", "reason": "教育系统的事"}
+        )
+        assert refused.status_code == 409 and "第三十条" in refused.json()["detail"]

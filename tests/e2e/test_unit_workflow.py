@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
-from tests.e2e.test_pipeline import CALL, routed_case
+from tests.e2e.test_pipeline import CALL, PETITION, routed_case
 
 PASSWORD = "unit-pass-123"
 
@@ -28,7 +28,8 @@ def respond_clock(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def task_of(client: httpx.Client, case_id: str) -> dict[str, Any] | None:
-    return next((t for t in client.get("/api/v1/tasks").json()["items"] if t["case_id"] == case_id), None)
+    items = client.get("/api/v1/tasks").json()["items"]
+    return next((t for t in items if t["case_id"] == case_id and t["role"] == "lead"), None)
 
 
 def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(start_system: SystemFactory) -> None:
@@ -197,3 +198,32 @@ def test_each_role_does_its_part_extension_pause_and_operator_scope(start_system
         assert leader.get("/api/v1/stats").status_code == 200
         assert leader.get(f"/api/v1/cases/{case_id}").status_code == 200
         assert leader.post("/api/v1/calls", json=CALL).status_code == 403
+
+
+def test_a_petition_reply_opens_the_review_window_and_a_request_starts_the_review_clock(
+    start_system: SystemFactory,
+) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        case_id = admin.post("/api/v1/petitions", json=PETITION).json()["id"]
+        wait_until(lambda: routed_case(admin, case_id), what="routing")
+        early = admin.post(
+            f"/api/v1/cases/{case_id}/review", json={"stage": "review", "action": "request", "note": "不服处理意见"}
+        )
+        assert early.status_code == 409 and "尚无书面答复" in early.json()["detail"]
+        task = wait_until(lambda: task_of(admin, case_id), what="the task")
+        admin.post(f"/api/v1/tasks/{task['id']}/sign")
+        admin.post(f"/api/v1/tasks/{task['id']}/answer", json={"answer": "经核实，开发商已承诺年底前交房。"})
+
+        def clock(name: str, state: str) -> dict[str, Any] | None:
+            case = admin.get(f"/api/v1/cases/{case_id}").json()
+            return next((d for d in case["deadlines"] if d["name"] == name and d["state"] == state), None)
+
+        wait_until(lambda: clock("review_window", "open"), what="the 复查 window")
+        requested = admin.post(
+            f"/api/v1/cases/{case_id}/review", json={"stage": "review", "action": "request", "note": "不服处理意见"}
+        )
+        assert requested.status_code == 200, requested.text
+        review = wait_until(lambda: clock("review", "open"), what="the 复查 clock")
+        assert review["label"] == "收到复查请求之日起30日内提出复查意见"
+        assert clock("review_window", "met")

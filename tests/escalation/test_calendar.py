@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import chinese_calendar
 import pytest
 
 from hotline.shared.clock import SHANGHAI
-from hotline.shared.domain.calendar import CalendarGapError, WorkCalendar, default_calendar, parse_overrides
+from hotline.shared.domain.calendar import (
+    CalendarGapError,
+    WorkCalendar,
+    default_calendar,
+    firm_or_provisional,
+    gap_message,
+    parse_overrides,
+    statutory_holidays,
+)
 
 CAL = default_calendar()
 
@@ -278,3 +287,62 @@ def test_parse_overrides_reads_an_admin_table() -> None:
 def test_parse_overrides_rejects_bad_tables(table: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_overrides(table)
+
+
+# ------------------------------------------------------------- provisional years (statutory holidays)
+
+
+def test_statutory_holidays_of_2027_from_the_lunar_calendar_and_the_solar_term() -> None:
+    assert sorted(statutory_holidays(2027)) == [
+        date(2027, 1, 1),  # 元旦
+        date(2027, 2, 5),  # 除夕
+        date(2027, 2, 6),  # 正月初一
+        date(2027, 2, 7),
+        date(2027, 2, 8),
+        date(2027, 4, 5),  # 清明
+        date(2027, 5, 1),
+        date(2027, 5, 2),
+        date(2027, 6, 9),  # 端午 五月初五
+        date(2027, 9, 15),  # 中秋 八月十五
+        date(2027, 10, 1),
+        date(2027, 10, 2),
+        date(2027, 10, 3),
+    ]
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_statutory_holidays_are_holidays_in_the_published_arrangements(year: int) -> None:
+    """The rule checked against the years the State Council has published (chinese_calendar knows them)."""
+    holidays = statutory_holidays(year)
+    assert len(holidays) == 13
+    assert all(not chinese_calendar.is_workday(day) for day in holidays)
+
+
+def test_a_provisional_calendar_answers_unknown_years_from_statutory_holidays_and_weekends() -> None:
+    strict = default_calendar()
+    with pytest.raises(CalendarGapError):
+        strict.is_workday(date(2027, 2, 9))
+    provisional = strict.as_provisional()
+    assert [provisional.is_workday(date(2027, 2, d)) for d in range(4, 11)] == [
+        True,  # Thu 4
+        False,  # Fri 5 除夕
+        False,  # Sat 6 初一
+        False,  # Sun 7
+        False,  # Mon 8 初三
+        True,  # Tue 9
+        True,  # Wed 10
+    ]
+    # Known years and the admin's overrides still win.
+    assert provisional.is_workday(date(2026, 10, 7)) is False  # 2026 国庆 as published
+    assert provisional.is_workday(date(2026, 10, 10)) is True  # its 调休 Saturday
+    with_override = parse_overrides({"overrides": {"2027-02-09": False}}).as_provisional()
+    assert with_override.is_workday(date(2027, 2, 9)) is False
+
+
+def test_firm_or_provisional_says_which_year_was_missing() -> None:
+    start = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
+    due, gap = firm_or_provisional(lambda cal: cal.add_workdays(start, 3), default_calendar())
+    assert due == datetime(2027, 1, 5, 16, 0, tzinfo=UTC) and gap is not None and gap.year == 2027
+    assert "2027年" in gap_message(gap)
+    due, gap = firm_or_provisional(lambda cal: cal.add_workdays(start, 1), default_calendar())
+    assert gap is None and due == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)

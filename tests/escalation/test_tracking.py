@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,39 +210,68 @@ async def test_two_scanners_racing_never_emit_a_step_twice(database_url: str) ->
     assert len(await escalations(factories[0], "respond")) == 40 * 3
 
 
-async def test_a_clock_reaching_a_year_without_calendar_data_raises_an_alert_until_an_admin_fills_it(
+async def _rules(sessions: Any) -> Any:
+    from hotline.services.escalation.tracking import ClockRules
+    from hotline.shared.calendar_table import calendar_in_force
+
+    async with sessions() as session:
+        return ClockRules(RULES.policies, await calendar_in_force(session))
+
+
+async def _save_calendar(sessions: Any, content: dict[str, Any]) -> None:
+    from hotline.shared.db import CalendarTableRow
+
+    async with transaction(sessions) as session:
+        session.add(CalendarTableRow(content=content, created_by="admin", created_at=RECEIVED))
+
+
+async def test_a_clock_reaching_an_unknown_year_runs_provisionally_until_an_admin_enters_the_year(
     sessions: Any,
 ) -> None:
-    from hotline.services.escalation.tracking import ClockRules, calendar_in_force
-    from hotline.shared.db import CalendarTableRow
+    from hotline.services.escalation.tracking import recompute_provisional
 
     late_december = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 5 working days later is in 2027
     case = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
     async with transaction(sessions) as session:
-        rules = ClockRules(RULES.policies, await calendar_in_force(session))
-        await start_clocks(session, [case], clock=FixedClock(late_december), rules=rules)
-    assert set(await clocks(sessions, case)) == {"sign", "respond"}  # no silent Monday-Friday guess
+        await start_clocks(session, [case], clock=FixedClock(late_december), rules=await _rules(sessions))
+    finish = (await clocks(sessions, case))["finish"]
+    # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan 元旦 (statutory); Mon 4, Tue 5 Jan → 24:00 Tue 5 Jan, 暂定.
+    assert finish.provisional and finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+    assert not (await clocks(sessions, case))["respond"].provisional
     async with sessions() as session:
         alerts = (
             await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == "case.v1.alert"))
         ).scalars()
-        assert any("2027" in alert for alert in alerts)
+        messages = [json.loads(alert)["message"] for alert in alerts]
+    assert len(messages) == 1 and "暂定" in messages[0] and "2027年" in messages[0]
+    assert not re.search(r"[A-Za-z]{3,}", messages[0])  # all Chinese
 
+    # The State Council's arrangement, entered by an admin (here with 4 January as a rest day).
+    await _save_calendar(sessions, {"covered_years": [2027], "overrides": {"2027-01-01": False, "2027-01-04": False}})
     async with transaction(sessions) as session:
-        session.add(
-            CalendarTableRow(
-                content={"covered_years": [2027], "overrides": {"2027-01-01": False}},
-                created_by="admin",
-                created_at=late_december,
-            )
-        )
-    other = routed().model_copy(update={"received_at": late_december, "occurred_at": late_december})
+        assert await recompute_provisional(session, await _rules(sessions)) == 1
+    finish = (await clocks(sessions, case))["finish"]
+    assert not finish.provisional and finish.due_at == datetime(2027, 1, 6, 16, 0, tzinfo=UTC)
+
+
+async def test_a_60_day_petition_clock_received_in_late_november_gets_a_provisional_due_date(sessions: Any) -> None:
+    from hotline.services.escalation.tracking import recompute_provisional
+
+    received = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 Beijing
+    case = routed(channel=Channel.PETITION).model_copy(update={"received_at": received, "occurred_at": received})
     async with transaction(sessions) as session:
-        rules = ClockRules(RULES.policies, await calendar_in_force(session))
-        await start_clocks(session, [other], clock=FixedClock(late_december), rules=rules)
-    finish = (await clocks(sessions, other))["finish"]
-    # Tue 29, Wed 30, Thu 31 Dec; Fri 1 Jan is a holiday (override); Mon 4, Tue 5 Jan → ends 24:00 Tue 5 Jan.
-    assert finish.due_at == datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+        await start_clocks(session, [case], clock=FixedClock(received), rules=await _rules(sessions))
+    rows = await clocks(sessions, case)
+    # 15 日: Sunday 13 December → Monday 14 December, firm; 60 日: Wednesday 27 January 2027, 暂定.
+    assert not rows["accept"].provisional and rows["accept"].due_at == datetime(2026, 12, 14, 16, 0, tzinfo=UTC)
+    assert rows["finish"].provisional and rows["finish"].due_at == datetime(2027, 1, 27, 16, 0, tzinfo=UTC)
+    async with transaction(sessions) as session:  # nothing known yet: stays provisional
+        assert await recompute_provisional(session, await _rules(sessions)) == 0
+    await _save_calendar(sessions, {"covered_years": [2027], "overrides": {"2027-01-27": False}})
+    async with transaction(sessions) as session:
+        assert await recompute_provisional(session, await _rules(sessions)) == 1
+    finish = (await clocks(sessions, case))["finish"]
+    assert not finish.provisional and finish.due_at == datetime(2027, 1, 28, 16, 0, tzinfo=UTC)
 
 
 async def test_a_case_bouncing_three_times_becomes_a_problem_ticket_once(sessions: Any) -> None:
@@ -265,3 +296,141 @@ async def test_a_case_bouncing_three_times_becomes_a_problem_ticket_once(session
         ).scalars()
         problems = [e for e in map(CaseEscalated.model_validate_json, payloads) if e.step.value == "问题工单"]
     assert len(problems) == 1 and "退回1次、重办2次" in problems[0].notify
+
+
+async def test_co_units_get_their_own_clock_met_by_their_own_answer(sessions: Any) -> None:
+    case = routed().model_copy(update={"co_units": ["cgj", "zjj"]})  # zjj leads: no copy for it
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    rows = await clocks(sessions, case)
+    assert set(rows) == {"sign", "respond", "finish", "respond@cgj"}
+    co = rows["respond@cgj"]
+    assert (co.unit_code, co.due_at, co.label) == ("cgj", rows["respond"].due_at, "协办：48小时内答复")
+
+    lead_answer = acted(case, "answered", RECEIVED + timedelta(hours=1))
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [lead_answer], rules=RULES, clock=FixedClock(RECEIVED))
+    rows = await clocks(sessions, case)
+    assert rows["respond"].state == "met" and rows["respond@cgj"].state == "open"
+
+    # Nobody at 城管局 answered: the ladder reminds 城管局 itself.
+    late = FixedClock(RECEIVED + timedelta(hours=37))
+    async with transaction(sessions) as session:
+        await take_due_steps(session, clock=late)
+    async with sessions() as session:
+        subjects_sent = set((await session.execute(select(OutboxRow.subject))).scalars())
+    assert "notify.v1.unit.cgj" in subjects_sent
+
+    co_answer = acted(case, "answered", RECEIVED + timedelta(hours=38)).model_copy(update={"unit_code": "cgj"})
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [co_answer], rules=RULES, clock=late)
+    rows = await clocks(sessions, case)
+    assert rows["respond@cgj"].state == "met" and rows["finish"].state == "open"  # the lead's clock untouched
+
+
+async def test_an_extension_is_granted_as_often_as_the_policy_allows(sessions: Any) -> None:
+    case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    due_dates = [(await clocks(sessions, case))["finish"].due_at]
+    for day in (1, 2):  # the hotline finish clock allows one extension (times = 1)
+        decided = acted(case, "extension_decided", RECEIVED + timedelta(days=day), approved=True, extension_days=5)
+        async with transaction(sessions) as session:
+            await apply_workflow(session, [decided], rules=RULES, clock=FixedClock(RECEIVED))
+        finish = (await clocks(sessions, case))["finish"]
+        assert finish.extensions == 1
+        due_dates.append(finish.due_at)
+    assert due_dates[0] < due_dates[1] == due_dates[2]  # the second approval changed nothing
+    once = due_dates[1]
+
+    two_times = _with_extension_times(RULES, 2)
+    decided = acted(case, "extension_decided", RECEIVED + timedelta(days=3), approved=True, extension_days=5)
+    async with transaction(sessions) as session:
+        await apply_workflow(session, [decided], rules=two_times, clock=FixedClock(RECEIVED))
+    finish = (await clocks(sessions, case))["finish"]
+    assert finish.extensions == 2 and finish.due_at > once
+
+
+def _with_extension_times(rules: Any, times: int) -> Any:
+    import dataclasses
+
+    from hotline.services.escalation.policies import Policies
+
+    changed = tuple(
+        dataclasses.replace(
+            rule,
+            policy=dataclasses.replace(rule.policy, extension=dataclasses.replace(rule.policy.extension, times=times)),
+        )
+        if rule.policy.extension is not None
+        else rule
+        for rule in rules.policies.rules
+    )
+    return dataclasses.replace(rules, policies=Policies(changed))
+
+
+async def test_a_clock_entry_for_a_topic_applies_to_cases_of_that_topic(sessions: Any) -> None:
+    import dataclasses
+
+    from hotline.services.escalation.policies import ClockRule, Policies
+
+    finish = RULES.policies.clock(channel="hotline", name="finish")
+    land = ClockRule(
+        channel="hotline",
+        policy=dataclasses.replace(finish, label="15个工作日内办结", amount=15),
+        categories=frozenset({"国土资源"}),
+    )
+    rules = dataclasses.replace(RULES, policies=Policies((*RULES.policies.rules, land)))
+    land_case = routed().model_copy(update={"topic": "国土资源"})
+    other_case = routed()
+    async with transaction(sessions) as session:
+        await start_clocks(session, [land_case, other_case], clock=FixedClock(RECEIVED), rules=rules)
+    assert (await clocks(sessions, land_case))["finish"].label == "15个工作日内办结"
+    assert (await clocks(sessions, other_case))["finish"].label == "5个工作日内办结"
+
+
+async def test_a_written_reply_opens_the_review_window_and_each_review_step_starts_the_next_clock(
+    sessions: Any,
+) -> None:
+    case = routed(channel=Channel.PETITION)
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    replied = RECEIVED + timedelta(days=10)  # Friday 4 December 2026
+    steps = [
+        acted(case, "answered", replied),
+        acted(case, "closed", replied + timedelta(days=1)),  # 办结 does not close the petitioner's window
+    ]
+    async with transaction(sessions) as session:
+        await apply_workflow(session, steps, rules=RULES, clock=FixedClock(replied))
+    rows = await clocks(sessions, case)
+    window = rows["review_window"]
+    # 30 日 from 4 December: Sunday 3 January 2027 → Monday 4 January (provisional: 2027 is unknown).
+    assert (window.state, window.due_at, window.next_step_at) == ("open", datetime(2027, 1, 4, 16, tzinfo=UTC), None)
+    assert window.provisional and rows["finish"].state == "met"
+
+    requested = replied + timedelta(days=20)
+    async with transaction(sessions) as session:
+        await apply_workflow(
+            session, [acted(case, "review_requested", requested)], rules=RULES, clock=FixedClock(requested)
+        )
+    rows = await clocks(sessions, case)
+    assert rows["review_window"].state == "met" and rows["review"].state == "open"
+    assert rows["review"].next_step_at is not None  # the organ's clock climbs the ladder
+
+    opinion = requested + timedelta(days=25)
+    async with transaction(sessions) as session:
+        answer = acted(case, "review_answered", opinion)
+        await apply_workflow(session, [answer], rules=RULES, clock=FixedClock(opinion))
+    rows = await clocks(sessions, case)
+    assert rows["review"].state == "met" and rows["recheck_window"].state == "open"
+
+
+async def test_a_redispatch_releases_co_units_it_no_longer_names(sessions: Any) -> None:
+    case = routed().model_copy(update={"co_units": ["cgj"]})
+    async with transaction(sessions) as session:
+        await start_clocks(session, [case], clock=FixedClock(RECEIVED), rules=RULES)
+    again = case.model_copy(update={"event_id": uuid.uuid4(), "unit_code": "jyj", "co_units": ["scjgj"]})
+    async with transaction(sessions) as session:
+        await start_clocks(session, [again], clock=FixedClock(RECEIVED), rules=RULES)
+    rows = await clocks(sessions, case)
+    assert rows["respond@cgj"].state == "cancelled" and rows["respond@cgj"].next_step_at is None
+    assert rows["respond@scjgj"].state == "open" and rows["respond"].unit_code == "jyj"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from hotline.services.feed.projection import project
-from hotline.shared.db import CaseEventRow, CaseRow, transaction
-from hotline.shared.events import CaseClassified, CaseRouted, Channel, Severity
+from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, transaction
+from hotline.shared.events import CaseClassified, CaseRouted, Channel, DecidedBy, Severity
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -84,3 +84,62 @@ async def test_state_only_moves_forward_whatever_the_arrival_order(sessions: Any
         case = await session.get(CaseRow, case_id)
     assert case is not None
     assert (case.status, case.unit_name, case.severity) == ("routed", "县城管局", "一般")
+
+
+async def _tasks(sessions: Any, case_id: uuid.UUID) -> list[tuple[str, str]]:
+    async with sessions() as session:
+        rows = (await session.execute(select(TaskRow).where(TaskRow.case_id == case_id))).scalars().all()
+    return sorted((row.unit_code, row.state) for row in rows)
+
+
+def by_person(case_id: uuid.UUID, unit: str, at: datetime) -> CaseRouted:
+    return routed(case_id).model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "unit_code": unit,
+            "unit_name": unit,
+            "occurred_at": at,
+            "decided_by": DecidedBy.PERSON,
+        }
+    )
+
+
+async def test_a_late_automatic_routing_never_replaces_a_persons(sessions: Any) -> None:
+    """The reported sequence: a dispatcher sends the case to 教育局, then the table's routing of the same
+    case (城管局) arrives; the case stays with 教育局 with one pending task."""
+    case_id = await make_case(sessions)
+    async with transaction(sessions) as session:
+        await project(session, [by_person(case_id, "jyj", NOW)], now=NOW)
+    late = routed(case_id).model_copy(update={"occurred_at": NOW + timedelta(seconds=1)})
+    async with transaction(sessions) as session:
+        await project(session, [late], now=NOW)
+    assert await _tasks(sessions, case_id) == [("jyj", "pending")]
+    async with sessions() as session:
+        case = await session.get(CaseRow, case_id)
+    assert case is not None and case.unit_code == "jyj"
+
+
+async def test_a_redispatch_leaves_one_open_task(sessions: Any) -> None:
+    case_id = await make_case(sessions)
+    first, second = by_person(case_id, "cgj", NOW), by_person(case_id, "jyj", NOW + timedelta(minutes=5))
+    # Out of order on purpose: the later assignment wins, not the last one projected.
+    async with transaction(sessions) as session:
+        await project(session, [second], now=NOW)
+    async with transaction(sessions) as session:
+        await project(session, [first], now=NOW)
+    assert await _tasks(sessions, case_id) == [("cgj", "reassigned"), ("jyj", "pending")]
+
+
+async def test_each_co_unit_gets_its_own_task(sessions: Any) -> None:
+    case_id = await make_case(sessions)
+    event = routed(case_id).model_copy(update={"co_units": ["town-chengxiang", "cgj"]})
+    for _ in range(2):  # redelivered: still one task each
+        async with transaction(sessions) as session:
+            await project(session, [event], now=NOW)
+    async with sessions() as session:
+        rows = (await session.execute(select(TaskRow).where(TaskRow.case_id == case_id))).scalars().all()
+    assert sorted((r.unit_code, r.role, r.state) for r in rows) == [
+        ("cgj", "lead", "pending"),
+        ("town-chengxiang", "co", "pending"),
+    ]
+    assert next(r.unit_name for r in rows if r.role == "co") != "town-chengxiang"  # the unit's name, not its code

@@ -204,3 +204,16 @@ def test_bodies_that_are_not_objects_get_chinese_messages(client: TestClient, bo
     assert response.status_code == 422
     assert response.json()["message"].startswith(expected)
     assert not any(word in response.json()["message"] for word in ("Input", "should", "valid", "0（0）"))
+
+
+def test_another_matter_from_the_same_phone_is_a_new_case_linked_to_the_first(client: TestClient) -> None:
+    """Reported: a street-light call became a "repeat" of the same caller's blocked drain and got no task."""
+    drain = client.post("/api/v1/calls", json=CALL).json()
+    light = client.post(
+        "/api/v1/calls", json={**CALL, "content": "城厢镇经兜村村道旁的路灯坏了两个多月，晚上很不安全，请尽快维修。"}
+    ).json()
+    assert "repeat_of" not in light and light["id"] != drain["id"]
+    assert light["same_caller"] == [{"id": drain["id"], "query_code": drain["query_code"]}]
+    case = client.get(f"/api/v1/cases/{light['id']}").json()
+    assert [c["id"] for c in case["same_caller"]] == [drain["id"]] and case["repeat_count"] == 0
+    assert [c["id"] for c in client.get(f"/api/v1/cases/{drain['id']}").json()["same_caller"]] == [light["id"]]

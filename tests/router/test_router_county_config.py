@@ -106,3 +106,30 @@ def test_broken_toml_is_a_value_error(tmp_path: Path) -> None:
     path.write_text('name = "清溪县\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"broken\.toml"):
         load_county(path)
+
+
+def test_the_packaged_table_has_a_version_that_routing_decisions_name() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from hotline.services.router.routing import route_case
+    from hotline.shared.catalogue import PACKAGED_VERSION, packaged
+    from hotline.shared.clock import FixedClock
+    from hotline.shared.events import CaseClassified, Channel, Severity
+
+    catalogue = packaged()
+    assert catalogue.version == PACKAGED_VERSION == 0
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    event = CaseClassified(
+        event_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        occurred_at=at,
+        channel=Channel.HOTLINE,
+        received_at=at,
+        topic="城乡建设",
+        severity=Severity.GENERAL,
+        confidence=0.9,
+        model_version="m",
+    )
+    routed = route_case(event, county=catalogue.county, clock=FixedClock(at), version=catalogue.version)
+    assert routed.routing_version == 0

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
+from hotline.services.router.routing import needs_routing
 from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
+from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +202,20 @@ def test_find_helpers(county: County) -> None:
     assert find_unit("县交通运输局副局长", county) is county.units["jtj"]
     assert find_township("蓝田", county) is county.units["town-lantian"]
     assert find_township("县住建局", county) is None
+
+
+def test_the_router_leaves_a_persons_decision_alone() -> None:
+    event = CaseClassified(
+        event_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        occurred_at=datetime(2026, 11, 24, tzinfo=UTC),
+        channel=Channel.HOTLINE,
+        received_at=datetime(2026, 11, 24, tzinfo=UTC),
+        topic="城乡建设",
+        severity=Severity.GENERAL,
+        confidence=0.9,
+        model_version="m",
+    )
+    assert needs_routing(event)
+    assert not needs_routing(event, routed_by_person=True)
+    assert not needs_routing(event.model_copy(update={"decided_by": DecidedBy.PERSON}))

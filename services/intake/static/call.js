@@ -55,6 +55,9 @@ async function save(ev) {
     const code = h("strong", { id: "call-query-code", class: "code" }, result.query_code);
     if (result.repeat_of) {
       status.replaceChildren(`该来电与未办结的案件重复（第 ${result.repeat_count} 次反映），已并入原案件，查询码 `, code, "。");
+    } else if (result.same_caller?.length) {
+      const others = result.same_caller.map((c) => c.query_code).join("、");
+      status.replaceChildren("已保存，查询码 ", code, `，请告知来电人。同一来电人另有未办结案件 ${others}（反映的是其他事项，已分别立案）。`);
     } else {
       status.replaceChildren("已保存，查询码 ", code, "，请告知来电人。");
     }

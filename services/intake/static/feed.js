@@ -16,7 +16,7 @@ function describe(item) {
     case "classified": return `${e.topic}${e.subtopic ? "/" + e.subtopic : ""} · ${e.severity}` +
       (e.needs_review ? " · 待人工分拣" : "") + (e.severity_reasons?.length ? `（${e.severity_reasons.join("；")}）` : "");
     case "routed": return `${e.unit_name}：${e.reason || ""}`;
-    case "tracked": return (e.deadlines || []).map((d) => `${d.label}，截止 ${fmtTime(d.due_at)}`).join("；");
+    case "tracked": return (e.deadlines || []).map((d) => `${d.label}，截止 ${fmtTime(d.due_at)}${d.provisional ? "（暂定）" : ""}`).join("；");
     case "escalated": return `${e.step} → ${e.notify || ""}`;
     case "visited": return `回访评价：${e.verdict || ""}`;
     case "repeated": return `第 ${e.repeat_count} 次反映：${(e.content || "").slice(0, 50)}`;

@@ -16,8 +16,10 @@ let signature = "";
 let selectedId = null;
 const clocks = new Map(); // case_id -> {deadline, fetchedAt, state}
 
-function nearestClock(detail) {
-  const open = (detail.deadlines || []).filter((d) => d.state !== "met");
+function nearestClock(detail, task) {
+  // A unit's own clocks: the 主办 unit's, or a 协办 unit's copy (its unit is named on the clock).
+  const own = (d) => (task?.role === "co" ? d.unit === task.unit : !d.co_unit);
+  const open = (detail.deadlines || []).filter((d) => d.state !== "met" && own(d));
   return open.sort((a, b) => a.remaining_hours - b.remaining_hours)[0] || null;
 }
 
@@ -36,7 +38,8 @@ function fillClock(slot, caseId) {
 
 const COLUMNS = [
   { label: "查询码", value: (t) => h("span", {}, t.urgent ? h("span", { class: "tag urgent", title: `紧急诉求 联动 ${(t.urgent_lines || []).join("、")}` }, "紧急") : null, t.urgent ? " " : null, h("span", { class: "code" }, t.query_code)) },
-  { label: "状态", value: (t) => h("span", { class: `tag state-${t.state}` }, t.state_label) },
+  { label: "状态", value: (t) => [h("span", { class: `tag state-${t.state}` }, t.state_label),
+    t.role === "co" ? h("span", { class: "tag co-task", title: "协办：提交协办意见，主办单位负责答复群众" }, "协办") : null] },
   { label: "主题", value: (t) => t.topic || "–" },
   { label: "严重程度", value: (t) => h("span", { class: `sev sev-${t.severity}` }, t.severity || "–") },
   { label: "摘要", value: (t) => t.excerpt, class: "excerpt" },
@@ -53,7 +56,7 @@ async function loadClocks(tasks) {
       try {
         const fetchedAt = Date.now();
         const detail = await api(`/cases/${task.case_id}`);
-        clocks.set(task.case_id, { deadline: nearestClock(detail), fetchedAt, state: task.state });
+        clocks.set(task.case_id, { deadline: nearestClock(detail, task), fetchedAt, state: task.state });
       } catch {
         clocks.set(task.case_id, { deadline: null, fetchedAt: Date.now(), state: task.state });
       }

@@ -16,9 +16,14 @@ export const KIND_LABELS = {
   visited: "回访",
   extension_requested: "申请延期",
   extension_decided: "延期审批",
+  closed: "办结",
+  review_requested: "请求复查",
+  review_answered: "复查意见",
+  recheck_requested: "请求复核",
+  recheck_answered: "复核意见",
   alert: "告警",
   urgent: "紧急诉求",
   handed_over: "转接",
 };
 
-export const CLOCK_STATES = { open: "计时中", met: "已按时完成", overdue: "已超期", paused: "已暂停" };
+export const CLOCK_STATES = { open: "计时中", met: "已按时完成", overdue: "已超期", paused: "已暂停", cancelled: "已撤销" };

@@ -60,7 +60,9 @@ function deadlines(detail, fetchedAt) {
     h("thead", {}, h("tr", {}, ["时限", "截止时间", "倒计时", "状态"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, detail.deadlines.map((d) => h("tr", {},
       h("td", {}, d.label || d.name),
-      h("td", {}, fmtTime(d.due_at)),
+      h("td", {}, fmtTime(d.due_at), d.provisional
+        ? h("small", { class: "tag provisional", title: "该年度放假安排尚未公布，按法定节假日和周末暂定，公布后自动重算" }, "暂定")
+        : null),
       h("td", {}, clockFor(d, fetchedAt, h)),
       h("td", {}, CLOCK_STATES[d.state] || d.state,
         d.paused_seconds ? h("small", { class: "muted" }, `（累计挂起 ${(d.paused_seconds / 3600).toFixed(1)} 小时）`) : null)))));
@@ -113,6 +115,8 @@ export async function showTask(panel, task, changed, flash = "") {
       h("dt", {}, "来电人"), h("dd", {}, [detail.caller_name, detail.phone].filter(Boolean).join(" ") || "–"),
       h("dt", {}, "受理时间"), h("dd", {}, fmtTime(detail.received_at))),
     h("p", { class: "content" }, detail.content),
+    detail.same_caller?.length ? h("p", { class: "muted same-caller" }, "同一来电人的其他案件：",
+      detail.same_caller.map((c) => `${c.query_code}（${c.status_label}）${(c.excerpt || "").slice(0, 20)}`).join("；")) : null,
     task.answer ? h("p", { class: "answer" }, h("strong", {}, "已答复："), task.answer) : null,
     h("h4", {}, "办理时限"), deadlines(detail, fetchedAt),
     buttons.length ? h("div", { class: "actions", role: "group", "aria-label": "办理操作" }, buttons) : null,
