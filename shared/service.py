@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nats
@@ -15,7 +15,9 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
-from hotline.shared.messaging import declare_streams
+from hotline.shared.messaging import declare_streams, patiently
+from hotline.shared.metrics import Sample, Sampler, consumer_lag
+from hotline.shared.ops_http import OpsServer
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
@@ -52,27 +54,64 @@ def run(app: FastStream, service: str) -> None:
     asyncio.run(app.run())
 
 
-def attach_consumers(app: FastStream, settings: Settings, service: str, specs: list[ConsumerSpec]) -> None:
+def attach_consumers(
+    app: FastStream,
+    settings: Settings,
+    service: str,
+    specs: list[ConsumerSpec],
+    *,
+    samples: Sequence[Sample] = (),
+) -> None:
     """Start the service's pull consumers once the app is up; on shutdown let them finish the batch
-    in hand before FastStream closes the broker their handlers publish through."""
+    in hand before FastStream closes the broker their handlers publish through.
+
+    With HOTLINE_METRICS_PORT set, also serve /metrics and /health there, sampling the consumers' lag
+    and the service's own `samples` (outbox backlog, open clocks, ...)."""
     consumers: list[PullConsumer] = []
     connections: list[NatsClient] = []
+    ops: list[OpsServer] = []
+    samplers: list[Sampler] = []
+
+    def reasons() -> list[str]:
+        problems = [] if connections and connections[0].is_connected else ["未连接 NATS（正在重连）"]
+        problems += [f"消费者 {c.spec.durable} 已停止" for c in consumers if not c.alive]
+        return problems
 
     @app.after_startup
     async def start_consumers() -> None:
         nc = await nats.connect(
-            settings.nats_url, name=f"hotline-{service}-consumer", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            settings.nats_servers,
+            name=f"hotline-{service}-consumer",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
         )
         connections.append(nc)
         js = nc.jetstream()
-        await declare_streams(js)
+        await declare_streams(js, replicas=settings.stream_replicas)
         for spec in specs:
             consumer = PullConsumer(js, spec, settings)
-            await consumer.start()
+            await patiently(consumer.start, what=f"consumer {spec.durable}")
             consumers.append(consumer)
+        if settings.metrics_port:
+            lags = [consumer_lag(js, spec.stream, spec.durable) for spec in specs]
+            samplers.append(Sampler([*lags, *samples]))
+            samplers[0].start()
+            server = OpsServer(
+                service=service,
+                instance=settings.instance,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+                health=reasons,
+            )
+            await server.start()
+            ops.append(server)
 
     @app.on_shutdown
     async def stop_consumers() -> None:
+        for server in ops:
+            await server.stop()
+        for sampler in samplers:
+            await sampler.stop()
         for consumer in consumers:
             await consumer.stop()
         for nc in connections:

@@ -24,7 +24,7 @@ from hotline.services.escalation.tracking import (
     start_clocks,
     take_due_steps,
 )
-from hotline.shared import subjects
+from hotline.shared import metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
             ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
+        samples=[metrics.outbox_backlog(sessions, OUTBOX_SOURCE), metrics.open_clocks(sessions)],
     )
 
     @app.on_startup
@@ -119,7 +120,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     @app.after_startup
     async def start_background() -> None:
         connection.append(
-            await nats.connect(settings.nats_url, name="hotline-escalation-relay", max_reconnect_attempts=-1)
+            await nats.connect(settings.nats_servers, name="hotline-escalation-relay", max_reconnect_attempts=-1)
         )
         relay.start()
         scheduler.add_job(

@@ -10,7 +10,7 @@ from faststream import FastStream
 from nats.aio.msg import Msg
 
 from hotline.services.feed.projection import project
-from hotline.shared import subjects
+from hotline.shared import metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import (
@@ -75,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor),
             ConsumerSpec(subjects.DEADLETTER_STREAM, "deadletter.v1.>", DEADLETTER_DURABLE, store_dead_letters),
         ],
+        samples=[metrics.dead_letters(sessions)],
     )
 
     @app.on_shutdown
