@@ -21,7 +21,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     if args.time_scale is not None:
         os.environ["HOTLINE_TIME_SCALE"] = str(args.time_scale)
-    supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port)
+    supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port, metrics=True)
     try:
         supervisor.start()
         health = supervisor.wait_healthy(timeout_s=args.wait)
@@ -37,6 +37,9 @@ def _up(args: argparse.Namespace) -> int:
     print(f"  API 文档    {supervisor.url}/api/docs")
     print(f"  实时事件流  {supervisor.url}/api/v1/feed")
     print(f"  日志目录    {supervisor.logs}")
+    print(f"  监控指标    {supervisor.url}/metrics (intake)")
+    for name, port in supervisor.metrics_ports.items():
+        print(f"              http://127.0.0.1:{port}/metrics ({name}，健康检查 /health)")
     print("按 Ctrl-C 停止。", flush=True)
     supervisor.run_forever()
     return 0

@@ -169,7 +169,9 @@ def _case_id(event: object) -> str | None:
     return str(case_id) if case_id is not None else None
 
 
-async def patiently(action: Callable[[], Awaitable[T]], *, what: str, patience_s: float = 60.0) -> T:
+async def patiently(
+    action: Callable[[], Awaitable[T]], *, what: str, patience_s: float = 60.0, retry_every_s: float = 1.0
+) -> T:
     """Run a JetStream API call again while the cluster is still electing leaders: services and
     their replicas starting together with (or just after losing) a node see API timeouts for a
     few seconds."""
@@ -187,7 +189,7 @@ async def patiently(action: Callable[[], Awaitable[T]], *, what: str, patience_s
             if loop.time() > deadline:
                 raise
             log.warning("JetStream not ready for %s (%r); trying again", what, exc)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(retry_every_s)
 
 
 async def declare_streams(js: Any, *, replicas: int = 1) -> None:

@@ -15,20 +15,14 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
+from hotline.shared.logs import configure_logging
 from hotline.shared.messaging import declare_streams, patiently
 from hotline.shared.metrics import Sample, Sampler, consumer_lag
 from hotline.shared.ops_http import OpsServer
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
-
-def configure_logging(service: str) -> None:
-    logging.basicConfig(
-        level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
-        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every scan at INFO; the scans report what they did themselves.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 def add_health_responder(broker: NatsBroker, service: str, details: Callable[[], dict[str, Any]] | None = None) -> None:
@@ -50,7 +44,7 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
-    configure_logging(service)
+    configure_logging(service)  # reads its settings: instance and log directory
     asyncio.run(app.run())
 
 
@@ -92,6 +86,7 @@ def attach_consumers(
             consumer = PullConsumer(js, spec, settings)
             await patiently(consumer.start, what=f"consumer {spec.durable}")
             consumers.append(consumer)
+        log.info("%s: consuming %s", service, ", ".join(spec.durable for spec in specs))
         if settings.metrics_port:
             lags = [consumer_lag(js, spec.stream, spec.durable) for spec in specs]
             samplers.append(Sampler([*lags, *samples]))
@@ -105,6 +100,7 @@ def attach_consumers(
             )
             await server.start()
             ops.append(server)
+            log.info("%s: /metrics and /health on %s:%d", service, settings.metrics_host, settings.metrics_port)
 
     @app.on_shutdown
     async def stop_consumers() -> None:

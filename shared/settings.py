@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", validation_alias="HOTLINE_METRICS_HOST")
     # Which replica of a service this process is (systemd's %i): names its log file and its health reply.
     instance: str = Field(default="", validation_alias="HOTLINE_INSTANCE")
+    log_level: str = Field(default="INFO", validation_alias="HOTLINE_LOG_LEVEL")
     # Where the JSON log files go (rotated); default: <data dir>/logs.
     log_dir: Path | None = Field(default=None, validation_alias="HOTLINE_LOG_DIR")
 
