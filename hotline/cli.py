@@ -152,6 +152,19 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from hotline.provision import provision
+    from hotline.shared.settings import Settings
+    from hotline.supervisor import _redact
+
+    done = provision(Settings(), admin_password=os.environ.get("HOTLINE_ADMIN_PASSWORD"))
+    print(f"数据库已迁移到最新版本：{_redact(done.database_url)}")
+    if done.admin_password:
+        print(f"已创建管理员账号 admin，初始密码：{done.admin_password}（只显示这一次，请妥善保存）")
+    print(f"JetStream 流已就绪（副本数 {done.streams_replicas}）")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"参数错误：{message}（用 `{self.prog} --help` 查看用法）\n")
@@ -249,6 +262,11 @@ def _dispatch(argv: list[str]) -> int:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")
     migrate.set_defaults(run=_migrate)
+
+    init = commands.add_parser(
+        "init", help="migrate the database, create the first admin, declare the streams (multi-host set-up)"
+    )
+    init.set_defaults(run=_init)
 
     args = parser.parse_args(argv)
     code: int = args.run(args)

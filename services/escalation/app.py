@@ -29,8 +29,8 @@ from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
-from hotline.shared.messaging import MSG_ID_HEADER, BatchProcessor, Delivery, create_broker
-from hotline.shared.outbox import OutboxRelay
+from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
+from hotline.shared.outbox import OutboxRelay, publish_once
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     connection: list[NatsClient] = []
 
     async def publish(subject: str, payload: bytes, message_id: str) -> object:
-        return await connection[0].jetstream().publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+        return await publish_once(connection[0].jetstream(), subject, payload, message_id)
 
     relay = OutboxRelay(publish=publish, sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
     scheduler = AsyncIOScheduler()

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import APIError
 
 from hotline.natscluster import Node, node_config
 from hotline.natsserver import free_port
@@ -17,6 +18,7 @@ from hotline.shared import metrics
 from hotline.shared.logs import JsonFormatter, case_context, configure_logging, log_file
 from hotline.shared.messaging import patiently
 from hotline.shared.ops_http import OpsServer, health_body
+from hotline.shared.outbox import DUPLICATE_IN_PROCESS, publish_once
 from hotline.shared.settings import Settings
 
 
@@ -131,3 +133,31 @@ def test_a_node_config_routes_to_every_node(tmp_path: Path) -> None:
     config = node_config(node, routes, host="0.0.0.0")
     assert "server_name: n2" in config and 'listen: "0.0.0.0:6222"' in config and "name: hotline" in config
     assert all(route in config for route in routes) and f'store_dir: "{tmp_path / "js"}"' in config
+
+
+class RacingJetStream:
+    """A JetStream whose first answers are 'same message id in process' (another relay publishing)."""
+
+    def __init__(self, busy: int, err_code: int = DUPLICATE_IN_PROCESS) -> None:
+        self.busy = busy
+        self.err_code = err_code
+        self.calls: list[tuple[str, str]] = []
+
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> str:
+        self.calls.append((subject, headers["Nats-Msg-Id"]))
+        if len(self.calls) <= self.busy:
+            raise APIError(code=409, err_code=self.err_code, description="duplicate message id is in process")
+        return "stored"
+
+
+async def test_a_relay_racing_another_waits_for_jetstreams_verdict() -> None:
+    js = RacingJetStream(busy=2)
+    assert await publish_once(js, "case.v1.received", b"{}", "e-1") == "stored"
+    assert js.calls == [("case.v1.received", "e-1")] * 3
+
+
+async def test_other_publish_errors_are_not_retried_here() -> None:
+    js = RacingJetStream(busy=1, err_code=10077)
+    with pytest.raises(APIError):
+        await publish_once(js, "case.v1.received", b"{}", "e-1")
+    assert len(js.calls) == 1
