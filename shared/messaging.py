@@ -7,6 +7,7 @@ parked in the dead-letter stream when it is malformed or has failed `max_deliver
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,10 @@ class BatchProcessor(Generic[E]):
         for delivery in deliveries:
             await delivery.msg.ack()
         metrics.MESSAGES.labels(self.consumer, "acked").inc(len(deliveries))
+        if log.isEnabledFor(logging.DEBUG):  # a case's path through every service (HOTLINE_LOG_LEVEL=DEBUG)
+            for delivery in deliveries:
+                where = {"case_id": _case_id(delivery.event)}
+                log.debug("%s: done %s", self.consumer, delivery.msg.subject, extra=where)
 
     async def _one_by_one(self, deliveries: Sequence[Delivery[E]]) -> None:
         for delivery in deliveries:
@@ -137,6 +142,8 @@ class BatchProcessor(Generic[E]):
             else:
                 await delivery.msg.ack()
                 metrics.MESSAGES.labels(self.consumer, "acked").inc()
+                where = {"case_id": _case_id(delivery.event)}
+                log.debug("%s: done %s", self.consumer, delivery.msg.subject, extra=where)
 
     async def _failed(self, msg: Msg, exc: Exception, *, case_id: str | None = None) -> None:
         delivered = msg.metadata.num_delivered or 1
@@ -175,8 +182,6 @@ async def patiently(
     """Run a JetStream API call again while the cluster is still electing leaders: services and
     their replicas starting together with (or just after losing) a node see API timeouts for a
     few seconds."""
-    import asyncio
-
     from nats.errors import TimeoutError as NatsTimeoutError
     from nats.js.errors import ServiceUnavailableError
 

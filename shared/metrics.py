@@ -3,7 +3,8 @@ collectors — CPU, memory, open files — come along).
 
 Counters and the latency histogram are updated where messages are settled (`messaging.py`); gauges that
 describe shared state (consumer lag, outbox backlog, open clocks, dead letters) are sampled every few
-seconds by a `Sampler`, from JetStream or the database, so scraping never waits on I/O.
+seconds by a `Sampler`, from JetStream or the database (through read-only sessions: on SQLite a writing
+session would take the write lock), so scraping never waits on I/O.
 """
 
 from __future__ import annotations
@@ -62,16 +63,24 @@ class Sampler:
         self.samples = list(samples)
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="metrics-sampler")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Let a sample in progress finish (cancelling a database call midway can leave its
+        connection in use while the engine is disposed), then stop."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout_s)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def sample_once(self) -> None:
         for sample in self.samples:
@@ -81,9 +90,10 @@ class Sampler:
                 log.debug("metrics sample %s failed: %r", getattr(sample, "__name__", sample), exc)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self.sample_once()
-            await asyncio.sleep(self.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
 
 
 def consumer_lag(js: Any, stream: str, durable: str) -> Sample:

@@ -45,6 +45,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
+    # Metrics read through their own read-only engine (a writing one begins IMMEDIATE on SQLite).
+    read_engine = create_engine(settings.resolved_database_url(), writes=False)
+    read_sessions = session_factory(read_engine)
     # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
     # connected at start-up, rather than the broker's stream-bound publish.
     connection: list[NatsClient] = []
@@ -110,7 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
             ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
-        samples=[metrics.outbox_backlog(sessions, OUTBOX_SOURCE), metrics.open_clocks(sessions)],
+        samples=[metrics.outbox_backlog(read_sessions, OUTBOX_SOURCE), metrics.open_clocks(read_sessions)],
     )
 
     @app.on_startup
@@ -142,5 +145,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         for nc in connection:
             await nc.close()
         await engine.dispose()
+        await read_engine.dispose()
 
     return app

@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.runtime = runtime
         runtime.relay.start()
         await runtime.feed.start()
-        sampler = pipeline_sampler(js, sessions)
+        sampler = pipeline_sampler(js, runtime.read_sessions)
         sampler.start()
         try:
             yield

@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError
+from prometheus_client import REGISTRY
+from pydantic import BaseModel
 
 from hotline.natscluster import Node, node_config
 from hotline.natsserver import free_port
 from hotline.shared import metrics
 from hotline.shared.logs import JsonFormatter, case_context, configure_logging, log_file
-from hotline.shared.messaging import patiently
+from hotline.shared.messaging import BatchProcessor, Delivery, patiently
 from hotline.shared.ops_http import OpsServer, health_body
 from hotline.shared.outbox import DUPLICATE_IN_PROCESS, publish_once
 from hotline.shared.settings import Settings
@@ -161,3 +166,55 @@ async def test_other_publish_errors_are_not_retried_here() -> None:
     with pytest.raises(APIError):
         await publish_once(js, "case.v1.received", b"{}", "e-1")
     assert len(js.calls) == 1
+
+
+class Event(BaseModel):
+    case_id: str
+
+
+@dataclass
+class FakeMsg:
+    data: bytes
+    subject: str = "case.v1.received"
+    reply: str = "$JS.ACK.x"
+    settled: list[str] = field(default_factory=list)
+
+    @property
+    def metadata(self) -> SimpleNamespace:
+        return SimpleNamespace(num_delivered=1, sequence=SimpleNamespace(stream=1))
+
+    async def ack(self) -> None:
+        self.settled.append("ack")
+
+    async def nak(self, delay: float | None = None) -> None:
+        self.settled.append("nak")
+
+
+def counted(consumer: str, outcome: str) -> float | None:
+    return REGISTRY.get_sample_value("hotline_messages_total", {"consumer": consumer, "outcome": outcome})
+
+
+async def test_settling_is_counted_and_logged_with_the_case(caplog: pytest.LogCaptureFixture) -> None:
+    async def process(deliveries: Sequence[Delivery[Event]]) -> None:
+        if any(d.event.case_id == "bad" for d in deliveries):
+            raise RuntimeError("database away")
+
+    consumer = "test-settling"
+    processor = BatchProcessor(
+        broker=None,  # type: ignore[arg-type]  # only dead letters use it
+        decode=Event.model_validate_json,
+        consumer=consumer,
+        process=process,
+        settings=Settings(),
+    )
+    good, bad = FakeMsg(b'{"case_id": "good"}'), FakeMsg(b'{"case_id": "bad"}')
+    with caplog.at_level(logging.DEBUG, logger="hotline.shared.messaging"):
+        await processor([FakeMsg(b'{"case_id": "c-1"}'), FakeMsg(b'{"case_id": "c-2"}')])
+        await processor([good, bad])
+    assert (good.settled, bad.settled) == (["ack"], ["nak"])
+    assert (counted(consumer, "acked"), counted(consumer, "retried")) == (3, 1)
+    # The batch failed, then the bad message alone.
+    assert REGISTRY.get_sample_value("hotline_handler_errors_total", {"consumer": consumer}) == 2
+    assert 'hotline_handler_seconds_count{consumer="test-settling"} 2.0' in metrics.render()[0].decode()
+    cases = [getattr(r, "case_id", None) for r in caplog.records]
+    assert {"c-1", "c-2", "good", "bad"} <= set(cases)
