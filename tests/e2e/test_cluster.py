@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+from nats.js.api import StreamConfig
 from sqlalchemy import func, select
 
 from hotline.natscluster import NatsCluster
@@ -30,6 +31,7 @@ from hotline.natsserver import free_port
 from hotline.proc import die_with_parent
 from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, create_engine, session_factory
+from hotline.shared.messaging import declare_streams
 from hotline.supervisor import SERVICE_MODULES
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, _pg_admin
 from tests.e2e.conftest import ADMIN_PASSWORD, wait_until
@@ -277,3 +279,24 @@ def test_a_cluster_loses_a_nats_node_and_a_replica_of_every_service_and_loses_no
     assert health == {"service": "classifier", "instance": "2", "status": "ok"}
     intake_scrape = httpx.get(intakes[1].base + "/metrics", timeout=5).text
     assert 'hotline_outbox_backlog{source="intake"}' in intake_scrape
+
+
+def test_raising_the_replica_setting_scales_existing_streams(cluster: NatsCluster) -> None:
+    """A county that grew from one NATS node to three: HOTLINE_STREAM_REPLICAS=3 takes effect on the
+    streams it already has, keeping their messages."""
+
+    async def run() -> tuple[int, int]:
+        nc = await nats.connect(cluster.urls)
+        try:
+            js = nc.jetstream()
+            await js.add_stream(
+                StreamConfig(name=subjects.CASES_STREAM, subjects=list(subjects.CASES_SUBJECTS), num_replicas=1)
+            )
+            await js.publish(subjects.CASE_RECEIVED, b"{}")
+            await declare_streams(js, replicas=3)
+            info = await js.stream_info(subjects.CASES_STREAM)
+            return info.config.num_replicas or 1, info.state.messages
+        finally:
+            await nc.close()
+
+    assert asyncio.run(run()) == (3, 1)
