@@ -21,7 +21,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     if args.time_scale is not None:
         os.environ["HOTLINE_TIME_SCALE"] = str(args.time_scale)
-    supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port)
+    supervisor = Supervisor(data_dir=Path(args.data_dir), http_port=args.port, metrics=True)
     try:
         supervisor.start()
         health = supervisor.wait_healthy(timeout_s=args.wait)
@@ -37,6 +37,9 @@ def _up(args: argparse.Namespace) -> int:
     print(f"  API 文档    {supervisor.url}/api/docs")
     print(f"  实时事件流  {supervisor.url}/api/v1/feed")
     print(f"  日志目录    {supervisor.logs}")
+    print(f"  监控指标    {supervisor.url}/metrics (intake)")
+    for name, port in supervisor.metrics_ports.items():
+        print(f"              http://127.0.0.1:{port}/metrics ({name}，健康检查 /health)")
     print("按 Ctrl-C 停止。", flush=True)
     supervisor.run_forever()
     return 0
@@ -155,6 +158,19 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from hotline.provision import provision
+    from hotline.shared.settings import Settings
+    from hotline.supervisor import _redact
+
+    done = provision(Settings(), admin_password=os.environ.get("HOTLINE_ADMIN_PASSWORD"))
+    print(f"数据库已迁移到最新版本：{_redact(done.database_url)}")
+    if done.admin_password:
+        print(f"已创建管理员账号 admin，初始密码：{done.admin_password}（只显示这一次，请妥善保存）")
+    print(f"JetStream 流已就绪（副本数 {done.streams_replicas}）")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"参数错误：{message}（用 `{self.prog} --help` 查看用法）\n")
@@ -255,6 +271,11 @@ def _dispatch(argv: list[str]) -> int:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")
     migrate.set_defaults(run=_migrate)
+
+    init = commands.add_parser(
+        "init", help="migrate the database, create the first admin, declare the streams (multi-host set-up)"
+    )
+    init.set_defaults(run=_init)
 
     args = parser.parse_args(argv)
     code: int = args.run(args)

@@ -43,6 +43,7 @@ class Child:
     restarts: int = 0
     next_start: float = 0.0
     started_at: float = field(default=0.0)
+    env: dict[str, str] = field(default_factory=dict)  # this child's own settings (its metrics port)
 
 
 class Supervisor:
@@ -56,6 +57,7 @@ class Supervisor:
         restart: bool = True,
         sync_always: bool = False,
         quiet: bool = False,
+        metrics: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
@@ -68,6 +70,9 @@ class Supervisor:
         self.logs = self.data_dir / "logs"
         self._stopping = False
         self.admin_password: str | None = None
+        self.metrics = metrics
+        # The port of each service's /metrics and /health (intake serves /metrics on its API port).
+        self.metrics_ports: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -101,6 +106,9 @@ class Supervisor:
         if self.admin_password:
             self.say(f"已创建管理员账号 admin，初始密码：{self.admin_password}（只显示这一次，请妥善保存）")
         for child in self.children.values():
+            if self.metrics and child.name != "intake":
+                self.metrics_ports[child.name] = free_port()
+                child.env["HOTLINE_METRICS_PORT"] = str(self.metrics_ports[child.name])
             self.spawn(child)
 
     def _clock_epoch(self) -> float:
@@ -119,7 +127,7 @@ class Supervisor:
         log = open(self.logs / f"{child.name}.log", "ab")  # noqa: SIM115 - handed to the child
         child.process = subprocess.Popen(
             [sys.executable, "-m", child.module],
-            env=self.env,
+            env={**self.env, **child.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,

@@ -65,6 +65,11 @@ class PullConsumer:
             subscription = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
         self._task = asyncio.create_task(self._run(subscription), name=f"consumer-{self.spec.durable}")
 
+    @property
+    def alive(self) -> bool:
+        """Whether the pull loop runs (for the health check)."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Finish the batch in hand (so its acks go out), then stop pulling."""
         self._stopping.set()

@@ -7,6 +7,7 @@ parked in the dead-letter stream when it is malformed or has failed `max_deliver
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,15 +17,29 @@ from faststream.nats import JStream, NatsBroker
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from hotline.shared import subjects
+from hotline.shared import metrics, subjects
 from hotline.shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
+T = TypeVar("T")
 
-CASES_STREAM = JStream(subjects.CASES_STREAM, subjects=list(subjects.CASES_SUBJECTS), declare=True)
-DEADLETTER_STREAM = JStream(subjects.DEADLETTER_STREAM, subjects=list(subjects.DEADLETTER_SUBJECTS), declare=True)
+
+def cases_stream(settings: Settings) -> JStream:
+    """The CASES stream as FastStream publishers declare it. FastStream *updates* a stream whose
+    config differs from its declaration, so the replica count must be the configured one here too
+    (a default R1 declaration would scale a cluster's R3 stream down)."""
+    from nats.js.api import StorageType
+
+    return JStream(
+        subjects.CASES_STREAM,
+        subjects=list(subjects.CASES_SUBJECTS),
+        num_replicas=settings.stream_replicas,
+        storage=StorageType.FILE,
+        declare=True,
+    )
+
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 
@@ -32,7 +47,7 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 def create_broker(settings: Settings, *, service: str) -> NatsBroker:
     # Per-message logging costs ~40 µs a message; services log per batch instead.
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_servers,
         name=f"hotline-{service}",
         logger=None,
         max_reconnect_attempts=-1,
@@ -89,6 +104,10 @@ class BatchProcessor(Generic[E]):
         self.settings = settings
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
+        with metrics.HANDLER_SECONDS.labels(self.consumer).time():
+            await self._settle(messages)
+
+    async def _settle(self, messages: Sequence[Msg]) -> None:
         deliveries: list[Delivery[E]] = []
         for msg in messages:
             try:
@@ -101,29 +120,43 @@ class BatchProcessor(Generic[E]):
         try:
             await self.process(deliveries)
         except Exception:
+            metrics.HANDLER_ERRORS.labels(self.consumer).inc()
             log.exception("%s: batch of %d failed; retrying one by one", self.consumer, len(deliveries))
             await self._one_by_one(deliveries)
             return
         for delivery in deliveries:
             await delivery.msg.ack()
+        metrics.MESSAGES.labels(self.consumer, "acked").inc(len(deliveries))
+        if log.isEnabledFor(logging.DEBUG):  # a case's path through every service (HOTLINE_LOG_LEVEL=DEBUG)
+            for delivery in deliveries:
+                where = {"case_id": _case_id(delivery.event)}
+                log.debug("%s: done %s", self.consumer, delivery.msg.subject, extra=where)
 
     async def _one_by_one(self, deliveries: Sequence[Delivery[E]]) -> None:
         for delivery in deliveries:
             try:
                 await self.process([delivery])
             except Exception as exc:
-                await self._failed(delivery.msg, exc)
+                metrics.HANDLER_ERRORS.labels(self.consumer).inc()
+                await self._failed(delivery.msg, exc, case_id=_case_id(delivery.event))
             else:
                 await delivery.msg.ack()
+                metrics.MESSAGES.labels(self.consumer, "acked").inc()
+                where = {"case_id": _case_id(delivery.event)}
+                log.debug("%s: done %s", self.consumer, delivery.msg.subject, extra=where)
 
-    async def _failed(self, msg: Msg, exc: Exception) -> None:
+    async def _failed(self, msg: Msg, exc: Exception, *, case_id: str | None = None) -> None:
         delivered = msg.metadata.num_delivered or 1
+        where = {"case_id": case_id} if case_id else {}
         if delivered >= self.settings.max_deliver - 1:
-            log.error("%s: giving up on %s after %d deliveries: %r", self.consumer, msg.subject, delivered, exc)
+            log.error(
+                "%s: giving up on %s after %d deliveries: %r", self.consumer, msg.subject, delivered, exc, extra=where
+            )
             await self._dead_letter(msg, f"failed {delivered} times: {exc!r}")
         else:
-            log.warning("%s: will retry %s (delivery %d): %r", self.consumer, msg.subject, delivered, exc)
+            log.warning("%s: will retry %s (delivery %d): %r", self.consumer, msg.subject, delivered, exc, extra=where)
             await msg.nak(delay=self.settings.nak_delay_s)
+            metrics.MESSAGES.labels(self.consumer, "retried").inc()
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
         try:
@@ -132,15 +165,48 @@ class BatchProcessor(Generic[E]):
             # Without a dead-letter copy the message must stay in the stream: let it come back.
             log.exception("%s: could not dead-letter a message; nacking it", self.consumer)
             await msg.nak(delay=self.settings.nak_delay_s)
+            metrics.MESSAGES.labels(self.consumer, "retried").inc()
             return
         await msg.ack()
+        metrics.MESSAGES.labels(self.consumer, "dead_lettered").inc()
 
 
-async def declare_streams(js: Any) -> None:
+def _case_id(event: object) -> str | None:
+    case_id = getattr(event, "case_id", None)
+    return str(case_id) if case_id is not None else None
+
+
+async def patiently(
+    action: Callable[[], Awaitable[T]], *, what: str, patience_s: float = 60.0, retry_every_s: float = 1.0
+) -> T:
+    """Run a JetStream API call again while the cluster is still electing leaders: services and
+    their replicas starting together with (or just after losing) a node see API timeouts for a
+    few seconds."""
+    from nats.errors import TimeoutError as NatsTimeoutError
+    from nats.js.errors import ServiceUnavailableError
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    while True:
+        try:
+            return await action()
+        except (NatsTimeoutError, ServiceUnavailableError) as exc:
+            if loop.time() > deadline:
+                raise
+            log.warning("JetStream not ready for %s (%r); trying again", what, exc)
+            await asyncio.sleep(retry_every_s)
+
+
+async def declare_streams(js: Any, *, replicas: int = 1) -> None:
+    await patiently(lambda: ensure_streams(js, replicas=replicas), what="declaring the streams")
+
+
+async def ensure_streams(js: Any, *, replicas: int = 1) -> None:
     """Create the streams if missing (for processes that publish without FastStream subscribers).
 
-    An existing stream is left as it is: FastStream may already have created it (adding the subjects
-    of its subscribers), and an operator may have tuned limits.
+    An existing stream keeps its subjects and limits (FastStream may have added subjects, an operator
+    may have tuned limits); only its replica count follows HOTLINE_STREAM_REPLICAS, so that raising
+    it on a grown cluster takes effect (JetStream copies the data to the new replicas).
     """
     from nats.js.api import StorageType, StreamConfig
     from nats.js.errors import NotFoundError
@@ -151,6 +217,18 @@ async def declare_streams(js: Any) -> None:
         (subjects.NOTIFY_STREAM, subjects.NOTIFY_SUBJECTS),
     ):
         try:
-            await js.stream_info(name)
+            info = await js.stream_info(name)
         except NotFoundError:
-            await js.add_stream(StreamConfig(name=name, subjects=list(stream_subjects), storage=StorageType.FILE))
+            config = StreamConfig(
+                name=name, subjects=list(stream_subjects), storage=StorageType.FILE, num_replicas=replicas
+            )
+            try:
+                await js.add_stream(config)
+            except Exception:
+                # Another replica of a service may have created it at the same moment.
+                await js.stream_info(name)
+            continue
+        if (info.config.num_replicas or 1) != replicas:
+            log.warning("stream %s: replicas %s → %d", name, info.config.num_replicas, replicas)
+            info.config.num_replicas = replicas
+            await js.update_stream(info.config)

@@ -62,9 +62,30 @@ def _case_key(payload: str) -> str:
 Publish = Callable[[str, bytes, str], Awaitable[Any]]
 
 
+# JetStream's answer while another publisher's message with the same id is still being stored: with
+# two relays (two intake or escalation replicas) both publishing a pending row, one of them gets it.
+DUPLICATE_IN_PROCESS = 10158
+
+
+async def publish_once(js: Any, subject: str, payload: bytes, message_id: str, *, attempts: int = 50) -> Any:
+    """Publish with the message id as Nats-Msg-Id; while the same id is in process elsewhere, ask again
+    until JetStream acknowledges it as stored (or as a duplicate of the stored one). Taking the
+    409 for success would mark a row published that the other relay may still fail to store."""
+    from nats.js.errors import APIError
+
+    for attempt in range(attempts):
+        try:
+            return await js.publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+        except APIError as exc:
+            if exc.err_code != DUPLICATE_IN_PROCESS or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def jetstream_publish(js: Any) -> Publish:
     async def publish(subject: str, payload: bytes, message_id: str) -> Any:
-        return await js.publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+        return await publish_once(js, subject, payload, message_id)
 
     return publish
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nats
@@ -15,18 +15,14 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
-from hotline.shared.messaging import declare_streams
+from hotline.shared.logs import configure_logging
+from hotline.shared.messaging import declare_streams, patiently
+from hotline.shared.metrics import Sample, Sampler, consumer_lag
+from hotline.shared.ops_http import OpsServer
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
-
-def configure_logging(service: str) -> None:
-    logging.basicConfig(
-        level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
-        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every scan at INFO; the scans report what they did themselves.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 def add_health_responder(broker: NatsBroker, service: str, details: Callable[[], dict[str, Any]] | None = None) -> None:
@@ -48,31 +44,70 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
-    configure_logging(service)
+    configure_logging(service)  # reads its settings: instance and log directory
     asyncio.run(app.run())
 
 
-def attach_consumers(app: FastStream, settings: Settings, service: str, specs: list[ConsumerSpec]) -> None:
+def attach_consumers(
+    app: FastStream,
+    settings: Settings,
+    service: str,
+    specs: list[ConsumerSpec],
+    *,
+    samples: Sequence[Sample] = (),
+) -> None:
     """Start the service's pull consumers once the app is up; on shutdown let them finish the batch
-    in hand before FastStream closes the broker their handlers publish through."""
+    in hand before FastStream closes the broker their handlers publish through.
+
+    With HOTLINE_METRICS_PORT set, also serve /metrics and /health there, sampling the consumers' lag
+    and the service's own `samples` (outbox backlog, open clocks, ...)."""
     consumers: list[PullConsumer] = []
     connections: list[NatsClient] = []
+    ops: list[OpsServer] = []
+    samplers: list[Sampler] = []
+
+    def reasons() -> list[str]:
+        problems = [] if connections and connections[0].is_connected else ["未连接 NATS（正在重连）"]
+        problems += [f"消费者 {c.spec.durable} 已停止" for c in consumers if not c.alive]
+        return problems
 
     @app.after_startup
     async def start_consumers() -> None:
         nc = await nats.connect(
-            settings.nats_url, name=f"hotline-{service}-consumer", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            settings.nats_servers,
+            name=f"hotline-{service}-consumer",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
         )
         connections.append(nc)
         js = nc.jetstream()
-        await declare_streams(js)
+        await declare_streams(js, replicas=settings.stream_replicas)
         for spec in specs:
             consumer = PullConsumer(js, spec, settings)
-            await consumer.start()
+            await patiently(consumer.start, what=f"consumer {spec.durable}")
             consumers.append(consumer)
+        log.info("%s: consuming %s", service, ", ".join(spec.durable for spec in specs))
+        if settings.metrics_port:
+            lags = [consumer_lag(js, spec.stream, spec.durable) for spec in specs]
+            samplers.append(Sampler([*lags, *samples]))
+            samplers[0].start()
+            server = OpsServer(
+                service=service,
+                instance=settings.instance,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+                health=reasons,
+            )
+            await server.start()
+            ops.append(server)
+            log.info("%s: /metrics and /health on %s:%d", service, settings.metrics_host, settings.metrics_port)
 
     @app.on_shutdown
     async def stop_consumers() -> None:
+        for server in ops:
+            await server.stop()
+        for sampler in samplers:
+            await sampler.stop()
         for consumer in consumers:
             await consumer.stop()
         for nc in connections:

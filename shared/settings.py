@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     # Classifier confidence below which a case goes to the 人工分拣 queue.
     review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
 
+    # Copies JetStream keeps of every stream: 1 on one machine, 3 on a 3-node cluster (a stream then
+    # survives the loss of any one node). Applied when the streams are declared, also to existing ones.
+    stream_replicas: int = Field(default=1, ge=1, le=5, validation_alias="HOTLINE_STREAM_REPLICAS")
+    # Prometheus metrics and a health page on this port for the services without HTTP (0 = off);
+    # intake serves /metrics on its own port.
+    metrics_port: int = Field(default=0, ge=0, le=65535, validation_alias="HOTLINE_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="HOTLINE_METRICS_HOST")
+    # Which replica of a service this process is (systemd's %i): names its log file and its health reply.
+    instance: str = Field(default="", validation_alias="HOTLINE_INSTANCE")
+    log_level: str = Field(default="INFO", validation_alias="HOTLINE_LOG_LEVEL")
+    # Where the JSON log files go (rotated); default: <data dir>/logs.
+    log_dir: Path | None = Field(default=None, validation_alias="HOTLINE_LOG_DIR")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """NATS_URL may list several servers of a cluster, comma-separated; clients try each."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    def resolved_log_dir(self) -> Path:
+        return self.log_dir if self.log_dir is not None else self.data_dir / "logs"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

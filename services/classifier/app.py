@@ -23,10 +23,10 @@ from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.domain.county import County, load_county
 from hotline.shared.events import CaseClassified, CaseReceived
 from hotline.shared.messaging import (
-    CASES_STREAM,
     MSG_ID_HEADER,
     BatchProcessor,
     Delivery,
+    cases_stream,
     create_broker,
 )
 from hotline.shared.service import add_health_responder, attach_consumers
@@ -47,7 +47,7 @@ class Loaded:
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=CASES_STREAM, schema=CaseClassified)
+    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(settings), schema=CaseClassified)
     loaded: list[Loaded] = []
 
     async def process(deliveries: Sequence[Delivery[CaseReceived]]) -> None:

@@ -24,14 +24,14 @@ from hotline.services.escalation.tracking import (
     start_clocks,
     take_due_steps,
 )
-from hotline.shared import subjects
+from hotline.shared import metrics, subjects
 from hotline.shared.calendar_table import calendar_in_force
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
-from hotline.shared.messaging import MSG_ID_HEADER, BatchProcessor, Delivery, create_broker
-from hotline.shared.outbox import OutboxRelay
+from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
+from hotline.shared.outbox import OutboxRelay, publish_once
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -46,12 +46,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
+    # Metrics read through their own read-only engine (a writing one begins IMMEDIATE on SQLite).
+    read_engine = create_engine(settings.resolved_database_url(), writes=False)
+    read_sessions = session_factory(read_engine)
     # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
     # connected at start-up, rather than the broker's stream-bound publish.
     connection: list[NatsClient] = []
 
     async def publish(subject: str, payload: bytes, message_id: str) -> object:
-        return await connection[0].jetstream().publish(subject, payload, headers={MSG_ID_HEADER: message_id})
+        return await publish_once(connection[0].jetstream(), subject, payload, message_id)
 
     relay = OutboxRelay(publish=publish, sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
     scheduler = AsyncIOScheduler()
@@ -115,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
             ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
+        samples=[metrics.outbox_backlog(read_sessions, OUTBOX_SOURCE), metrics.open_clocks(read_sessions)],
     )
 
     @app.on_startup
@@ -124,7 +128,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     @app.after_startup
     async def start_background() -> None:
         connection.append(
-            await nats.connect(settings.nats_url, name="hotline-escalation-relay", max_reconnect_attempts=-1)
+            await nats.connect(settings.nats_servers, name="hotline-escalation-relay", max_reconnect_attempts=-1)
         )
         relay.start()
         scheduler.add_job(
@@ -146,5 +150,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         for nc in connection:
             await nc.close()
         await engine.dispose()
+        await read_engine.dispose()
 
     return app

@@ -10,7 +10,7 @@ from faststream import FastStream
 from nats.aio.msg import Msg
 
 from hotline.services.feed.projection import project
-from hotline.shared import subjects
+from hotline.shared import metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import (
@@ -38,6 +38,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
     broker = create_broker(settings, service=SERVICE)
     engine = create_engine(settings.resolved_database_url())
     sessions = session_factory(engine)
+    # Metrics read through their own read-only engine (a writing one begins IMMEDIATE on SQLite).
+    read_engine = create_engine(settings.resolved_database_url(), writes=False)
+    read_sessions = session_factory(read_engine)
 
     async def process(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
@@ -75,11 +78,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor),
             ConsumerSpec(subjects.DEADLETTER_STREAM, "deadletter.v1.>", DEADLETTER_DURABLE, store_dead_letters),
         ],
+        samples=[metrics.dead_letters(read_sessions)],
     )
 
     @app.on_shutdown
     async def dispose() -> None:
         await engine.dispose()
+        await read_engine.dispose()
 
     return app
 

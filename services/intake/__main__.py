@@ -3,7 +3,7 @@
 import uvicorn
 
 from hotline.services.intake.app import create_app
-from hotline.shared.service import configure_logging
+from hotline.shared.logs import configure_logging
 from hotline.shared.settings import Settings
 
 if __name__ == "__main__":

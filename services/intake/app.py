@@ -10,13 +10,15 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import nats
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
 from hotline.services.intake.cases import OUTBOX_SOURCE
@@ -33,6 +35,7 @@ from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import chinese_error
 from hotline.services.intake.similar import subject_words
+from hotline.shared import metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.db import create_engine, session_factory
 from hotline.shared.messaging import declare_streams
@@ -40,6 +43,13 @@ from hotline.shared.outbox import OutboxRelay, jetstream_publish
 from hotline.shared.settings import Settings
 
 SERVICE = "intake"
+PIPELINE_DURABLES = (
+    subjects.CLASSIFIER_DURABLE,
+    subjects.ROUTER_DURABLE,
+    subjects.ESCALATION_DURABLE,
+    subjects.ESCALATION_WORKFLOW_DURABLE,
+    subjects.FEED_DURABLE,
+)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -51,10 +61,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         url = settings.resolved_database_url()
         engine, read_engine = create_engine(url), create_engine(url, writes=False)
         nc = await nats.connect(
-            settings.nats_url, name="hotline-intake", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            settings.nats_servers, name="hotline-intake", max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
-        await declare_streams(js)
+        await declare_streams(js, replicas=settings.stream_replicas)
         sessions = session_factory(engine)
         runtime = Runtime(
             settings=settings,
@@ -74,10 +84,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         warm_up = asyncio.get_running_loop().run_in_executor(None, subject_words, "路灯坏了请维修")
         runtime.relay.start()
         await runtime.feed.start()
+        sampler = pipeline_sampler(js, runtime.read_sessions)
+        sampler.start()
         try:
             yield
         finally:
             warm_up.cancel()
+            await sampler.stop()
             await runtime.feed.stop()
             await runtime.relay.stop()
             await nc.drain()
@@ -123,6 +136,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
         )
 
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        payload, content_type = metrics.render()
+        return Response(payload, media_type=content_type)
+
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -131,3 +149,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             return FileResponse(STATIC / "index.html")
 
     return app
+
+
+def pipeline_sampler(js: Any, sessions: async_sessionmaker[AsyncSession]) -> metrics.Sampler:
+    """Intake's scrape shows the whole pipeline: its outbox, every stage's lag and the dead letters."""
+    lags = [metrics.consumer_lag(js, subjects.CASES_STREAM, durable) for durable in PIPELINE_DURABLES]
+    return metrics.Sampler([metrics.outbox_backlog(sessions, OUTBOX_SOURCE), metrics.dead_letters(sessions), *lags])

@@ -18,10 +18,10 @@ from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.county import County
 from hotline.shared.events import CaseClassified, CaseRouted
 from hotline.shared.messaging import (
-    CASES_STREAM,
     MSG_ID_HEADER,
     BatchProcessor,
     Delivery,
+    cases_stream,
     create_broker,
 )
 from hotline.shared.service import add_health_responder, attach_consumers
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None, county: County | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_ROUTED, stream=CASES_STREAM, schema=CaseRouted)
+    publisher = broker.publisher(subjects.CASE_ROUTED, stream=cases_stream(settings), schema=CaseRouted)
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
     # The table in force; replaced as a whole when an admin saves a new version.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +41,20 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def check_operations(port: int, output: str, logs: Path) -> None:
+    """What the engineer on call uses: the printed metrics ports, /health with reasons, JSON logs."""
+    printed = dict(re.findall(r"http://127\.0\.0\.1:(\d+)/metrics \((\w+)，", output))
+    assert sorted(printed.values()) == ["classifier", "escalation", "feed", "router"], output
+    for metrics_port, service in printed.items():
+        health = httpx.get(f"http://127.0.0.1:{metrics_port}/health", timeout=5)
+        assert (health.status_code, health.json()["service"]) == (200, service)
+        assert "hotline_consumer_pending" in httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    assert "hotline_outbox_backlog" in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for service in ("classifier", "router", "escalation", "feed"):
+        first = (logs / f"{service}.jsonl").read_text(encoding="utf-8").splitlines()[0]
+        assert json.loads(first)["service"] == service
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL])
 def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop_signal: int) -> None:
@@ -58,6 +74,7 @@ def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop
     try:
         wait_until(lambda: any("按 Ctrl-C 停止" in line for line in lines), timeout_s=90, what="hotline up to be ready")
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200
+        check_operations(port, "".join(lines), tmp_path / "data" / "logs")
         children = descendants(up.pid)
         assert len(children) == 6  # nats-server and five services
         up.send_signal(stop_signal)
