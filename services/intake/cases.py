@@ -43,7 +43,7 @@ def _receipt_time(given: datetime | None, field: str, clock: Clock) -> datetime:
     moment = as_utc(given)
     problem = receipt_time_problem(moment, now)
     if problem is not None:
-        raise InvalidCase(field, f"{FIELD_LABELS[field]}（{field}）{problem}：{window_text(field)}")
+        raise InvalidCase(field, f"{FIELD_LABELS[field]}（{field}）{problem}：{window_text()}")
     return moment
 
 

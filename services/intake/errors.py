@@ -36,7 +36,7 @@ INTERNAL = "服务器内部错误，已记录"
 
 # Starlette's own errors (unknown path, wrong method …) carry English reason phrases.
 _CHINESE_STATUS = {
-    400: "请求格式不正确",
+    400: "请求格式不正确，请检查请求体（JSON）和 Content-Type",
     401: "未登录或令牌无效",
     403: "无权访问",
     404: "接口或资源不存在",
@@ -104,14 +104,22 @@ def error_body(status: int, detail: Any) -> dict[str, Any]:
         message = "；".join(str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in detail)
     else:
         message = str(detail) if detail is not None else ""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    if not message or message == phrase:
+    if not _has_chinese(message):  # Starlette's and FastAPI's own English wording
+        english = message
         message = _CHINESE_STATUS.get(status, f"请求失败（{status}）")
-        detail = message
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        if english and english != phrase:
+            message = f"{message}（{english}）"
+        if not english or english == phrase:
+            detail = message
     return {"message": message, "detail": detail}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _json_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -165,6 +173,9 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code in (204, 304):  # no body allowed
             return Response(status_code=exc.status_code, headers=exc.headers)
-        return _json_response(exc.status_code, error_body(exc.status_code, exc.detail), exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 503:  # a service this request needs is down: say when to try again
+            headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        return _json_response(exc.status_code, error_body(exc.status_code, exc.detail), headers)
 
     app.add_middleware(LastResort)

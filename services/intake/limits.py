@@ -46,17 +46,18 @@ def nested_has_control_chars(value: Any) -> bool:
     return False
 
 
-def window_text(field: str) -> str:
+def window_text() -> str:
+    minutes = int(FUTURE_TOLERANCE.total_seconds() // 60)
     return (
-        f"{field} 应在 {EARLIEST.isoformat()} 之后，且不能晚于当前时间 "
-        f"{int(FUTURE_TOLERANCE.total_seconds() // 60)} 分钟以上（更早或更晚的时间多为录入错误）"
+        f"应在 {EARLIEST.isoformat()} 之后，且不能晚于当前时间 {minutes} 分钟以上"
+        "（更早或更晚的时间多为录入错误，请核对年份）"
     )
 
 
 def plausible_year(moment: datetime) -> datetime:
     """Pydantic validator: refuse years outside the window before any time-zone arithmetic can overflow."""
     if not EARLIEST.year <= moment.year <= LATEST.year:
-        raise ValueError(f"超出允许范围：应在 {EARLIEST.isoformat()} 之后，且不能晚于当前时间")
+        raise ValueError(f"超出允许范围：{window_text()}")
     return moment
 
 
