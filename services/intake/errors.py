@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
@@ -62,22 +63,26 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
 
 
-# asyncpg's connection failures, by class name: the driver ships no type information.
-_ASYNCPG_CONNECTION_ERRORS = frozenset(
-    {
-        "PostgresConnectionError",
-        "InterfaceError",
-        "CannotConnectNowError",
-        "TooManyConnectionsError",
-        "AdminShutdownError",
-    }
-)
+# PostgreSQL error classes that mean "the database cannot serve you now", not "your query is wrong":
+# 08 connection exception, 28 invalid authorization, 3D no such database, 53 insufficient resources
+# (too many connections, disk full), 57P operator intervention (shutdown, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "28", "3D", "53", "57P")
 
 
 def _driver_connection_error(exc: BaseException) -> bool:
-    return type(exc).__module__.startswith("asyncpg") and any(
-        cls.__name__ in _ASYNCPG_CONNECTION_ERRORS for cls in type(exc).__mro__
-    )
+    if not type(exc).__module__.startswith("asyncpg"):
+        return False
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    # asyncpg's client-side failures (connection closed, pool released) carry no SQLSTATE.
+    return any(cls.__name__ == "InterfaceError" for cls in type(exc).__mro__)
+
+
+def _all_addresses_failed(exc: BaseException) -> bool:
+    # asyncio's connect to a host name with several addresses (localhost: ::1 and 127.0.0.1) raises a
+    # bare OSError naming each refusal.
+    return type(exc) is OSError and str(exc).startswith("Multiple exceptions")
 
 
 def unavailable(exc: BaseException) -> str | None:
@@ -91,7 +96,7 @@ def unavailable(exc: BaseException) -> str | None:
             return DATABASE_DOWN
         if isinstance(cause, sqlite3.OperationalError | sqlite3.InterfaceError) or _driver_connection_error(cause):
             return DATABASE_DOWN
-        if isinstance(cause, ConnectionError):
+        if isinstance(cause, ConnectionError | socket.gaierror) or _all_addresses_failed(cause):
             return DATABASE_DOWN
     if isinstance(exc, TimeoutError):
         return TIMED_OUT

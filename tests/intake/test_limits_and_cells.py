@@ -4,6 +4,7 @@ spreadsheet cells, and how an exception becomes an HTTP answer."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -152,7 +153,15 @@ def test_database_and_nats_failures_are_503_and_bugs_are_not(tmp_path: Path) -> 
     assert unavailable(sa.OperationalError("connect", {}, missing.value)) == DATABASE_DOWN
     refused = _database_error("postgresql+asyncpg://postgres@127.0.0.1:1/none")  # nothing listens on port 1
     assert unavailable(refused) == DATABASE_DOWN
+    no_database = _database_error("postgresql+asyncpg://postgres@127.0.0.1:5432/hotline_no_such_database")
+    assert isinstance(no_database, sa.DBAPIError | OSError)
+    if isinstance(no_database, sa.DBAPIError):  # PostgreSQL answered: it has no such database
+        assert unavailable(no_database) == DATABASE_DOWN
     assert unavailable(sa.TimeoutError("QueuePool limit reached")) == DATABASE_DOWN
+    several = OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 1), [Errno 111] ...")
+    assert unavailable(several) == DATABASE_DOWN
+    assert unavailable(socket.gaierror(-2, "Name or service not known")) == DATABASE_DOWN
+    assert unavailable(OSError(28, "No space left on device")) is None
     assert unavailable(sa.OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))) == (
         DATABASE_DOWN
     )
