@@ -161,8 +161,10 @@ async def feed(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     resume = since
-    if resume is None and last_event_id and last_event_id.isdigit():
-        resume = int(last_event_id)
+    # A resuming browser sends the last id it saw; anything else (not ASCII digits, beyond any id) is
+    # ignored rather than failing the stream after it started.
+    if resume is None and last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        resume = int(last_event_id) if int(last_event_id) <= MAX_ID else None
     return StreamingResponse(
         _runtime(request).feed.stream(resume),
         media_type="text/event-stream",
