@@ -6,7 +6,7 @@ import uuid
 from typing import Any, TypeVar
 
 from fastapi import HTTPException
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.auth import SEES_ALL, Principal, Role
@@ -36,8 +36,10 @@ def visible_cases(principal: Principal, statement: Select[Any]) -> Select[Any]:
     if principal.role in SEES_ALL:
         return statement
     if principal.role is Role.UNIT:
+        # Only cases the unit holds a task for, as `can_see`: a case naming the unit without its task
+        # (re-dispatched away, or before the task exists) is not one it may open, so not one it may list.
         own = select(TaskRow.case_id).where(TaskRow.unit_code == principal.unit_code)
-        return statement.where(or_(CaseRow.id.in_(own), CaseRow.unit_code == principal.unit_code))
+        return statement.where(CaseRow.id.in_(own))
     return statement.where(CaseRow.created_by == principal.username)
 
 

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
+from hotline.services.intake import errors
 from hotline.services.intake.cases import OUTBOX_SOURCE
+from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.routes import router
 from hotline.services.intake.routes_calendar import router as calendar_router
@@ -33,7 +34,6 @@ from hotline.services.intake.routes_reports import router as reports_router
 from hotline.services.intake.routes_review import router as review_router
 from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
-from hotline.services.intake.schemas import chinese_error
 from hotline.services.intake.similar import subject_words
 from hotline.shared import metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from a CDN; see api_docs below
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_control_chars)],
     )
     # review_router first: its /cases/similar must win over /cases/{case_id}.
     app.include_router(review_router)
@@ -116,13 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(linkage_router)
     app.include_router(petition_review_router)
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [chinese_error(dict(error)) for error in exc.errors()]
-        return JSONResponse(
-            status_code=422,
-            content={"message": "；".join(e["message"] for e in errors), "detail": errors},
-        )
+    errors.install(app)
 
     app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
 

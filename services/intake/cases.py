@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
-from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
+from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import most_similar, same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
@@ -25,8 +26,6 @@ from hotline.shared.outbox import enqueue
 OUTBOX_SOURCE = "intake"
 # No 0/O/1/I/L: a citizen reads the code over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-# Operators log calls a little after they happen; a receipt time further ahead than this is a typo.
-FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,9 @@ def _receipt_time(given: datetime | None, field: str, clock: Clock) -> datetime:
     if given is None:
         return now
     moment = as_utc(given)
-    if moment > now + FUTURE_TOLERANCE:
-        raise InvalidCase(field, f"{field} 不能晚于当前时间")
+    problem = receipt_time_problem(moment, now)
+    if problem is not None:
+        raise InvalidCase(field, f"{FIELD_LABELS[field]}（{field}）{problem}：{window_text()}")
     return moment
 
 

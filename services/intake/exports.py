@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from hotline.services.intake.cells import safe_row
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS
 from hotline.services.intake.reports import GROUPS, TABLE_COLUMNS
 from hotline.shared.clock import beijing
@@ -66,7 +67,7 @@ def to_csv(header: Sequence[str] | None, rows: list[list[Any]]) -> bytes:
     writer = csv.writer(buffer)
     if header:
         writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -80,7 +81,7 @@ def to_xlsx(header: Sequence[str] | None, rows: list[list[Any]], *, title: str) 
     if header:
         sheet.append(list(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     buffer = io.BytesIO()

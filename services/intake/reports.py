@@ -10,6 +10,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from hotline.services.intake.cells import safe_row, xml_safe
+
 CHANNEL_NAMES = {"hotline": "热线", "petition": "信访", "media": "舆情"}
 TABLE_COLUMNS = (
     ("received", "受理"),
@@ -133,7 +135,9 @@ def markdown_report(stats: dict[str, Any], *, thresholds: Thresholds = Threshold
 
 def _sheet_rows(rows: dict[str, dict[str, Any]], first: str) -> list[list[Any]]:
     header = [first, *(label for _, label in TABLE_COLUMNS)]
-    return [header] + [[CHANNEL_NAMES.get(k, k), *(row.get(c) for c, _ in TABLE_COLUMNS)] for k, row in rows.items()]
+    # Group names (townships, topics) are stored input: made safe for a spreadsheet cell.
+    body = [safe_row([CHANNEL_NAMES.get(k, k), *(row.get(c) for c, _ in TABLE_COLUMNS)]) for k, row in rows.items()]
+    return [header, *body]
 
 
 def xlsx_report(stats: dict[str, Any], *, thresholds: Thresholds = Thresholds()) -> bytes:
@@ -160,10 +164,10 @@ def xlsx_report(stats: dict[str, Any], *, thresholds: Thresholds = Thresholds())
     sheet = workbook.create_sheet("通报")
     sheet.append(["排名", "承办单位", "答复率%", "满意率%"])
     for rank, (name, figures) in enumerate(units, 1):
-        sheet.append([rank, name, figures["response_rate"], figures["satisfaction_rate"]])
+        sheet.append(safe_row([rank, name, figures["response_rate"], figures["satisfaction_rate"]]))
     sheet.append([])
     for sentence in named:
-        sheet.append([sentence])
+        sheet.append(safe_row([sentence]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -183,15 +187,17 @@ def docx_report(stats: dict[str, Any], *, thresholds: Thresholds = Thresholds())
         table.style = "Table Grid"
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
-                table.cell(r, c).text = _cell(value)
+                table.cell(r, c).text = xml_safe(_cell(value))
     document.add_heading("六、通报", level=2)
     units, named = notice(stats, thresholds)
     for rank, (name, figures) in enumerate(units, 1):
         document.add_paragraph(
-            f"{rank}. {name}：答复率{_pct(figures['response_rate'])}，满意率{_pct(figures['satisfaction_rate'])}"
+            xml_safe(
+                f"{rank}. {name}：答复率{_pct(figures['response_rate'])}，满意率{_pct(figures['satisfaction_rate'])}"
+            )
         )
     for sentence in named or ["各承办单位均达到考核标准。"]:
-        document.add_paragraph(sentence)
+        document.add_paragraph(xml_safe(sentence))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select, update
 
@@ -21,6 +21,7 @@ from hotline.services.intake.cases import (
     store_or_link,
 )
 from hotline.services.intake.health import health_report
+from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
 from hotline.services.intake.ratelimit import RateLimiter
 from hotline.services.intake.routes_catalogue import catalogue_in_force
@@ -143,7 +144,7 @@ async def list_cases(
     urgent: Annotated[bool | None, Query(description="只看紧急诉求")] = None,
     open_only: Annotated[bool, Query(alias="open", description="只看未办结的")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     statement = visible_cases(
         principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(limit).offset(offset)
@@ -169,9 +170,9 @@ async def list_cases(
 async def get_stats(
     request: Request,
     _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
-    start: Annotated[date | None, Query(alias="from", description="起始日期（含），北京时间")] = None,
-    end: Annotated[date | None, Query(alias="to", description="截止日期（含），北京时间")] = None,
+    days: Annotated[Period, Depends(period)],
 ) -> dict[str, Any]:
+    start, end = days
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
         return await statistics(session, now=runtime.clock.now(), start=start, end=end)
@@ -181,12 +182,14 @@ async def get_stats(
 async def feed(
     request: Request,
     _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
-    since: Annotated[int | None, Query(ge=0, description="从该序号之后开始补发")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID, description="从该序号之后开始补发")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     resume = since
-    if resume is None and last_event_id and last_event_id.isdigit():
-        resume = int(last_event_id)
+    # A resuming browser sends the last id it saw; anything else (not ASCII digits, beyond any id) is
+    # ignored rather than failing the stream after it started.
+    if resume is None and last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        resume = int(last_event_id) if int(last_event_id) <= MAX_ID else None
     return StreamingResponse(
         _runtime(request).feed.stream(resume),
         media_type="text/event-stream",
@@ -231,7 +234,9 @@ async def list_dead_letters(
 
 @router.post("/dead-letters/{letter_id}/replay", summary="重放死信")
 async def replay_dead_letter(
-    letter_id: int, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+    letter_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> dict[str, Any]:
     """Publish the stored message again on its original subject (after the cause was fixed)."""
     runtime = _runtime(request)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.runtime import Runtime
+from hotline.services.intake.schemas import Body
 from hotline.shared.db import CalendarTableRow, transaction
 from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.subjects import CALENDAR_UPDATED
@@ -17,7 +18,7 @@ from hotline.shared.subjects import CALENDAR_UPDATED
 router = APIRouter(prefix="/api/v1")
 
 
-class CalendarTable(BaseModel):
+class CalendarTable(Body):
     model_config = ConfigDict(extra="forbid")
     covered_years: list[int] = Field(default_factory=list, description="已完整录入节假日安排的年份")
     overrides: dict[str, bool] = Field(default_factory=dict, description='日期 → 是否工作日，如 {"2027-01-01": false}')

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.runtime import Runtime
+from hotline.services.intake.schemas import Body
 from hotline.shared.catalogue import Catalogue, current, parse_catalogue
 from hotline.shared.clock import beijing
 from hotline.shared.db import RoutingTableRow, transaction
@@ -18,7 +19,7 @@ from hotline.shared.subjects import ROUTING_UPDATED
 router = APIRouter(prefix="/api/v1")
 
 
-class NewTable(BaseModel):
+class NewTable(Body):
     model_config = ConfigDict(extra="forbid")
     content: str = Field(min_length=10, max_length=500_000, description="county.toml 格式的派单目录")
     comment: str | None = Field(default=None, max_length=500)

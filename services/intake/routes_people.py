@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
 from hotline.services.intake.routes_catalogue import catalogue_in_force
+from hotline.services.intake.schemas import Body
 from hotline.shared.clock import beijing
 from hotline.shared.db import AccessLogRow, UserRow, transaction
 
 router = APIRouter(prefix="/api/v1")
 
 
-class Credentials(BaseModel):
+class Credentials(Body):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class NewUser(BaseModel):
+class NewUser(Body):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     password: str = Field(min_length=8, max_length=256)

@@ -6,20 +6,19 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.exports import CASE_COLUMNS, case_rows, stats_rows, to_csv, to_xlsx
+from hotline.services.intake.limits import Period, period
 from hotline.services.intake.reports import docx_report, markdown_report, xlsx_report
 from hotline.services.intake.stats import period_bounds, statistics
 from hotline.shared.db import CaseRow
 
 router = APIRouter(prefix="/api/v1")
 READERS = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
-From = Annotated[date | None, Query(alias="from", description="起始日期（含），北京时间")]
-To = Annotated[date | None, Query(alias="to", description="截止日期（含），北京时间")]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -46,10 +45,10 @@ def _name(prefix: str, start: date | None, end: date | None) -> str:
 async def period_report(
     request: Request,
     _: Annotated[Principal, Depends(require(*READERS))],
-    start: From = None,
-    end: To = None,
+    days: Annotated[Period, Depends(period)],
     format: Literal["md", "xlsx", "docx"] = "md",
 ) -> Response:
+    start, end = days
     stats = await _period_stats(request, start, end)
     if format == "md":
         return PlainTextResponse(markdown_report(stats), media_type="text/markdown; charset=utf-8")
@@ -62,9 +61,9 @@ async def export_cases(
     extension: Literal["csv", "xlsx"],
     request: Request,
     _: Annotated[Principal, Depends(require(*READERS))],
-    start: From = None,
-    end: To = None,
+    days: Annotated[Period, Depends(period)],
 ) -> Response:
+    start, end = days
     lower, upper = period_bounds(start, end)
     statement = select(CaseRow).order_by(CaseRow.received_at)
     if lower is not None:
@@ -83,9 +82,9 @@ async def export_stats(
     extension: Literal["csv", "xlsx"],
     request: Request,
     _: Annotated[Principal, Depends(require(*READERS))],
-    start: From = None,
-    end: To = None,
+    days: Annotated[Period, Depends(period)],
 ) -> Response:
+    start, end = days
     rows = stats_rows(await _period_stats(request, start, end))
     content = to_csv(None, rows) if extension == "csv" else to_xlsx(None, rows, title="统计")
     return _download(content, _name("统计", start, end), extension)

@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
 from hotline.services.intake.access import get_or_404, visible_cases
@@ -17,6 +17,7 @@ from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
+from hotline.services.intake.schemas import MAX_REACH, Body, FreeText
 from hotline.services.intake.similar import most_similar
 from hotline.services.intake.workflow import accused_refusal
 from hotline.shared import subjects
@@ -32,15 +33,15 @@ OUTBOX_SOURCE = "intake"
 SIMILAR_WINDOW = 3000  # the most recent cases searched for similar ones
 
 
-class SuggestBody(BaseModel):
+class SuggestBody(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: str = Field(min_length=1, max_length=20000)
+    text: FreeText = Field(min_length=1, max_length=20000)
     channel: Channel = Channel.HOTLINE
     township: str | None = Field(default=None, max_length=64)
-    reach: int | None = Field(default=None, ge=0)
+    reach: int | None = Field(default=None, ge=0, le=MAX_REACH)
 
 
-class ManualClassification(BaseModel):
+class ManualClassification(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     topic: str = Field(min_length=1, max_length=32)
     subtopic: str | None = Field(default=None, max_length=32)

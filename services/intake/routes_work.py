@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from hotline.services.intake.auth import Principal, Role, deny, log_access, requ
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
+from hotline.services.intake.schemas import Body, FreeText
 from hotline.services.intake.workflow import (
     EVENT_KIND,
     MAX_EXTENSION_DAYS,
@@ -45,40 +46,40 @@ router = APIRouter(prefix="/api/v1")
 OUTBOX_SOURCE = "intake"
 
 
-class StepBody(BaseModel):
+class StepBody(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    note: str | None = Field(default=None, max_length=5000)
+    note: FreeText | None = Field(default=None, max_length=5000)
 
 
-class AnswerBody(BaseModel):
+class AnswerBody(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    answer: str = Field(min_length=1, max_length=20000)
-    public_answer: str | None = Field(default=None, max_length=5000)
+    answer: FreeText = Field(min_length=1, max_length=20000)
+    public_answer: FreeText | None = Field(default=None, max_length=5000)
     attachments: list[dict[str, str]] = Field(default_factory=list, max_length=20)
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: FreeText = Field(min_length=2, max_length=2000)
 
 
 class ExtendBody(ReasonBody):
     days: int = Field(ge=1, le=MAX_EXTENSION_DAYS)
 
 
-class DecisionBody(BaseModel):
+class DecisionBody(Body):
     model_config = ConfigDict(extra="forbid")
     approved: bool
     note: str | None = Field(default=None, max_length=2000)
 
 
-class DispatchBody(BaseModel):
+class DispatchBody(Body):
     model_config = ConfigDict(extra="forbid")
     unit: str
     reason: str = Field(min_length=2, max_length=2000)
 
 
-class VisitBody(BaseModel):
+class VisitBody(Body):
     model_config = ConfigDict(extra="forbid")
     verdict: Verdict
     note: str | None = Field(default=None, max_length=2000)

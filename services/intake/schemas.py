@@ -6,10 +6,17 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, field_validator
 
+from hotline.services.intake.limits import (
+    CONTROL_MESSAGE,
+    nested_has_control_chars,
+    plausible_year,
+    strip_control_chars,
+)
 from hotline.shared.events import CallOutcome, EmergencyLine, PetitionForm, Platform
 
+MAX_REACH = 10**12  # more readers than the world has: a typo or an attack, and it overflows BIGINT sums
 _PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,8})$")
 
 
@@ -21,11 +28,38 @@ def _phone(value: str) -> str:
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
-Text = Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+def _strip_control_chars(value: Any) -> Any:
+    # Before validation, so the length limits and whitespace stripping see the cleaned text.
+    return strip_control_chars(value) if isinstance(value, str) else value
+
+
+# Free text in a citizen's or an officer's words: control characters (pasted from web pages, Word,
+# OCR) are dropped rather than refused, so nobody has to retype a complaint. Every other string
+# (names, phone numbers, codes, URLs) is refused with the field named: there a control character is
+# a mistake or an attack, and guessing what was meant would be worse.
+FreeText = Annotated[str, BeforeValidator(_strip_control_chars)]
+Text = Annotated[FreeText, Field(min_length=1, max_length=20000)]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
+# Receipt and publication times: years outside 2000..2100 are refused before any time-zone arithmetic.
+Moment = Annotated[datetime, AfterValidator(plausible_year)]
 
 
-class _Body(BaseModel):
+class Body(BaseModel):
+    """Base of every JSON request body: unknown fields and control characters are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_chars(cls, value: Any) -> Any:
+        if nested_has_control_chars(value):
+            raise ValueError(CONTROL_MESSAGE)
+        return value
+
+
+class _Body(Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -37,7 +71,7 @@ class CallIn(_Body):
     outcome: CallOutcome
     caller_name: Name | None = None
     township: Annotated[str, Field(max_length=64)] | None = None
-    received_at: datetime | None = None
+    received_at: Moment | None = None
     wants_secrecy: bool = False
     # 转接 recorded while the call was being logged (Alt+1..Alt+4): stored with the case.
     handover_line: EmergencyLine | None = None
@@ -54,7 +88,7 @@ class PetitionIn(_Body):
     accused_unit: Annotated[str, Field(max_length=64)] | None = None
     township: Annotated[str, Field(max_length=64)] | None = None
     visitors: Annotated[int, Field(ge=1, le=200)] | None = None
-    received_at: datetime | None = None
+    received_at: Moment | None = None
     handover_line: EmergencyLine | None = None
 
 
@@ -65,9 +99,9 @@ class MentionIn(_Body):
     platform: Platform
     outlet: Annotated[str, Field(min_length=1, max_length=128)]
     content: Text
-    published_at: datetime
-    title: Annotated[str, Field(max_length=200)] | None = None
-    reach: Annotated[int, Field(ge=0)] | None = None
+    published_at: Moment
+    title: Annotated[FreeText, Field(max_length=200)] | None = None
+    reach: Annotated[int, Field(ge=0, le=MAX_REACH)] | None = None
     handover_line: EmergencyLine | None = None
 
 
@@ -75,7 +109,7 @@ class HandoverIn(_Body):
     """A 转接 to an emergency line (联动)."""
 
     line: EmergencyLine
-    note: Annotated[str, Field(max_length=500)] | None = None
+    note: Annotated[FreeText, Field(max_length=500)] | None = None
 
 
 FIELD_LABELS = {
@@ -122,6 +156,8 @@ def chinese_error(error: dict[str, Any]) -> dict[str, str]:
     """One pydantic error → {field, message} with a message an operator can act on."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        kind = "string_" + kind  # a length limit checked after one of our validators (FreeText)
     if kind == "json_invalid":  # its location is a character offset, not a field
         return {"field": "body", "message": "请求体不是有效的 JSON，请检查引号、逗号和括号"}
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
