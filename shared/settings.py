@@ -31,8 +31,12 @@ class Settings(BaseSettings):
     # partly filled batch once a first message came (the idle latency each stage adds).
     batch_size: int = Field(default=100, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
     batch_timeout_s: float = Field(default=0.01, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
+    # Retries: a transient failure (database or NATS unavailable) is retried forever, `nak_delay_s`
+    # doubling per delivery up to `backoff_cap_s`; any other failure is dead-lettered after
+    # `max_deliver` attempts (a permanent one at once).
     max_deliver: int = Field(default=8, ge=2, validation_alias="HOTLINE_MAX_DELIVER")
     nak_delay_s: float = Field(default=1.0, ge=0, validation_alias="HOTLINE_NAK_DELAY")
+    backoff_cap_s: float = Field(default=60.0, gt=0, validation_alias="HOTLINE_BACKOFF_MAX")
 
     # How often the escalation service scans for deadlines reaching a ladder step (real seconds).
     # Half a second keeps every step within a second of its due time (a scan of 100,000 open clocks
