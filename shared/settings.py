@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # Classifier confidence below which a case goes to the 人工分拣 queue.
     review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
 
+    def supervisor_status_path(self) -> Path:
+        """Where `hotline up` records each child's restarts (read by the health endpoint)."""
+        return self.data_dir / "supervisor.json"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
