@@ -39,6 +39,7 @@ async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[
             "source": source,
             "subject": subject,
             "message_id": str(event.event_id),
+            "case_id": event.case_id,
             "payload": event.model_dump_json(),
             "created_at": now,
             "published_at": None,

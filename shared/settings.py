@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # Classifier confidence below which a case goes to the 人工分拣 queue.
     review_threshold: float = Field(default=0.35, ge=0, le=1, validation_alias="HOTLINE_REVIEW_THRESHOLD")
 
+    # The reconciler re-drives a case stuck half-way (received but never classified, tracked without
+    # unit or task) once it has not moved for `reconcile_grace_s` real seconds; it looks every
+    # `reconcile_every_s`.
+    reconcile_grace_s: float = Field(default=120.0, gt=0, validation_alias="HOTLINE_RECONCILE_GRACE")
+    reconcile_every_s: float = Field(default=30.0, gt=0, validation_alias="HOTLINE_RECONCILE_EVERY")
+
     def supervisor_status_path(self) -> Path:
         """Where `hotline up` records each child's restarts (read by the health endpoint)."""
         return self.data_dir / "supervisor.json"

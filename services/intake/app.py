@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import nats
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.live import FeedBroadcaster
+from hotline.services.intake.reconcile import Reconciler
 from hotline.services.intake.routes import router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
@@ -61,13 +63,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             js=js,
             relay=OutboxRelay(publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock),
             feed=FeedBroadcaster(session_factory(read_engine)),
+            reconciler=Reconciler(
+                sessions=sessions,
+                publish=jetstream_publish(js),
+                clock=clock,
+                grace=timedelta(seconds=settings.reconcile_grace_s * settings.time_scale),
+                interval_s=settings.reconcile_every_s,
+            ),
         )
         app.state.runtime = runtime
         runtime.relay.start()
+        runtime.reconciler.start()
         await runtime.feed.start()
         try:
             yield
         finally:
+            await runtime.reconciler.stop()
             await runtime.feed.stop()
             await runtime.relay.stop()
             await nc.drain()

@@ -9,6 +9,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.live import FeedBroadcaster
+from hotline.services.intake.reconcile import Reconciler
 from hotline.shared.clock import Clock
 from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import Settings
@@ -26,3 +27,4 @@ class Runtime:
     js: JetStreamContext
     relay: OutboxRelay
     feed: FeedBroadcaster
+    reconciler: Reconciler
