@@ -173,7 +173,12 @@ async def feed(
 @router.get("/health", summary="健康检查")
 async def health(request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    report = await health_report(runtime.nc, runtime.sessions, supervisor=runtime.settings.supervisor_status_path())
+    report = await health_report(
+        runtime.nc,
+        runtime.sessions,
+        supervisor=runtime.settings.supervisor_status_path(),
+        extra={"reconciler": runtime.reconciler.report()},
+    )
     return JSONResponse(status_code=200 if not report["down"] else 503, content=report)
 
 
