@@ -66,6 +66,7 @@ class ChaosResult:
     doubled: int
     half_made: int
     http_5xx: int
+    http_503: int  # of the 5xx: "unavailable, retry" (with Retry-After), the answer an outage should give
     dead_letters: int
     fault_s: float
     recover_s: float | None  # from the fault's end to the last case fully processed; None: never
@@ -103,7 +104,8 @@ def table(results: list[ChaosResult]) -> str:
     for r in results:
         recover = "never" if r.recover_s is None else f"{r.recover_s:.1f}"
         values = (r.fault, r.database, r.sent, r.stored, r.fully_processed, r.lost, r.doubled, r.half_made)
-        rows.append([*map(str, values), str(r.http_5xx), str(r.dead_letters), f"{r.fault_s:.1f}", recover])
+        errors = f"{r.http_5xx} ({r.http_503}×503)" if r.http_5xx else "0"
+        rows.append([*map(str, values), errors, str(r.dead_letters), f"{r.fault_s:.1f}", recover])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
 
@@ -204,6 +206,7 @@ class Caller:
         self.client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         self.sent: set[uuid.UUID] = set()
         self.http_5xx = 0
+        self.http_503 = 0
         self.connection_errors = 0
 
     def post(self, n: int, *, give_up_s: float = 120.0) -> None:
@@ -225,6 +228,7 @@ class Caller:
                 if response.status_code < 500:
                     raise RuntimeError(f"call {n} refused: {response.status_code} {response.text}")
                 self.http_5xx += 1
+                self.http_503 += response.status_code == 503
             if time.monotonic() > deadline:
                 raise RuntimeError(f"call {n} could not be posted within {give_up_s:.0f} s")
             time.sleep(0.5)
@@ -282,6 +286,7 @@ def run_faults(
                         doubled=found.doubled,
                         half_made=found.stored - found.fully_processed,
                         http_5xx=caller.http_5xx,
+                        http_503=caller.http_503,
                         dead_letters=found.dead_letters,
                         fault_s=round(fault_ended - fault_started, 1),
                         recover_s=recover_s,

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.services.intake.cases import OUTBOX_SOURCE
+from hotline.services.intake.errors import install_error_handlers
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.reconcile import Reconciler
 from hotline.services.intake.routes import router
@@ -100,6 +101,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(catalogue_router)
     app.include_router(calendar_router)
+
+    install_error_handlers(app)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
