@@ -18,6 +18,9 @@ from pydantic import ValidationError
 
 BACKOFF_BASE_S: Final = 1.0
 BACKOFF_CAP_S: Final = 60.0
+# A consumer whose store is down tries again at least this often: rare enough not to hammer it,
+# often enough to resume within seconds of its return.
+PAUSE_CAP_S: Final = 10.0
 
 
 class PermanentError(Exception):
@@ -123,7 +126,11 @@ class Pause:
     the first success clears it. `monotonic` is injectable for tests."""
 
     def __init__(
-        self, *, base_s: float = BACKOFF_BASE_S, cap_s: float = 30.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        *,
+        base_s: float = BACKOFF_BASE_S,
+        cap_s: float = PAUSE_CAP_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_s = base_s
         self.cap_s = cap_s

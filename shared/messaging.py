@@ -18,7 +18,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from hotline.shared import subjects
-from hotline.shared.faults import Pause, backoff_s, is_permanent, is_transient
+from hotline.shared.faults import PAUSE_CAP_S, Pause, backoff_s, is_permanent, is_transient
 from hotline.shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class BatchProcessor(Generic[E]):
         self.consumer = consumer
         self.process = process
         self.settings = settings
-        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=min(30.0, settings.backoff_cap_s))
+        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=min(PAUSE_CAP_S, settings.backoff_cap_s))
 
     def pause_s(self) -> float:
         """How long the pull loop should wait before pulling again (the store is unreachable)."""

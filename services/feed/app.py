@@ -22,7 +22,7 @@ from hotline.shared.db import (
     transaction,
 )
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent
-from hotline.shared.faults import Pause, backoff_s
+from hotline.shared.faults import PAUSE_CAP_S, Pause, backoff_s
 from hotline.shared.messaging import (
     BatchProcessor,
     Delivery,
@@ -86,12 +86,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 class DeadLetterStore:
     """Copies dead letters from their stream into the table, retrying forever: the stream keeps them
     meanwhile (they are acked only once stored), so a database outage only delays them. While the
-    database fails the pull loop pauses, doubling up to 30 s, instead of hammering it."""
+    database fails the pull loop pauses, doubling up to 10 s, instead of hammering it."""
 
     def __init__(self, store: Callable[[Sequence[Msg]], Awaitable[None]], settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=30.0)
+        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=PAUSE_CAP_S)
 
     def pause_s(self) -> float:
         return self.pause.remaining_s()
