@@ -60,7 +60,9 @@ class PullConsumer:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=UNLIMITED,
-            ack_wait=30,
+            # A message whose ack was lost (NATS restarted mid-batch) comes back after this; batches
+            # take well under a second, so 10 s only costs a retry when a process or server died.
+            ack_wait=10,
             max_ack_pending=max(1000, settings.batch_size * 10),
         )
         self._task: asyncio.Task[None] | None = None

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     # `max_deliver` attempts (a permanent one at once).
     max_deliver: int = Field(default=8, ge=2, validation_alias="HOTLINE_MAX_DELIVER")
     nak_delay_s: float = Field(default=1.0, ge=0, validation_alias="HOTLINE_NAK_DELAY")
-    backoff_cap_s: float = Field(default=60.0, gt=0, validation_alias="HOTLINE_BACKOFF_MAX")
+    # 10 s: a message waits at most that long after the store is back (the pull loop's pause stops
+    # a down store from being hammered meanwhile).
+    backoff_cap_s: float = Field(default=10.0, gt=0, validation_alias="HOTLINE_BACKOFF_MAX")
 
     # How often the escalation service scans for deadlines reaching a ladder step (real seconds).
     # Half a second keeps every step within a second of its due time (a scan of 100,000 open clocks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +24,8 @@ OUTBOX_SOURCE = "intake"
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Operators log calls a little after they happen; a receipt time further ahead than this is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+# Nothing this system handles was received before this: an earlier date is a typo or a probe.
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class InvalidCase(ValueError):
@@ -44,6 +46,8 @@ def _receipt_time(given: datetime | None, field: str, clock: Clock) -> datetime:
     moment = as_utc(given)
     if moment > now + FUTURE_TOLERANCE:
         raise InvalidCase(field, f"{field} 不能晚于当前时间")
+    if moment < EARLIEST_RECEIPT:
+        raise InvalidCase(field, f"{field} 不能早于 2000-01-01")
     return moment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,12 +62,28 @@ def stats_rows(stats: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 forbids (xlsx is XML): openpyxl refuses to write them.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell that no spreadsheet will execute and every xlsx writer accepts: illegal XML
+    characters removed, a leading formula character quoted with an apostrophe. Numbers, dates and
+    None pass unchanged (a negative number is a number, not a formula)."""
+    if not isinstance(value, str):
+        return value
+    text = _ILLEGAL_XML.sub("", value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(header: Sequence[str] | None, rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:
         writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -80,7 +97,7 @@ def to_xlsx(header: Sequence[str] | None, rows: list[list[Any]], *, title: str) 
     if header:
         sheet.append(list(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append([safe_cell(v) for v in row])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     buffer = io.BytesIO()

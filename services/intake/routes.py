@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -24,7 +24,7 @@ from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_
 from hotline.services.intake.ratelimit import RateLimiter
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
-from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
+from hotline.services.intake.schemas import CallIn, Day, MentionIn, PetitionIn
 from hotline.services.intake.stats import statistics
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
@@ -123,7 +123,7 @@ async def list_cases(
     unit: str | None = None,
     query_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     statement = visible_cases(
         principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(limit).offset(offset)
@@ -145,8 +145,8 @@ async def list_cases(
 async def get_stats(
     request: Request,
     _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
-    start: Annotated[date | None, Query(alias="from", description="起始日期（含），北京时间")] = None,
-    end: Annotated[date | None, Query(alias="to", description="截止日期（含），北京时间")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="起始日期（含），北京时间")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="截止日期（含），北京时间")] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.exports import CASE_COLUMNS, case_rows, stats_rows, to_csv, to_xlsx
 from hotline.services.intake.reports import docx_report, markdown_report, xlsx_report
+from hotline.services.intake.schemas import Day
 from hotline.services.intake.stats import period_bounds, statistics
 from hotline.shared.db import CaseRow
 
 router = APIRouter(prefix="/api/v1")
 READERS = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
-From = Annotated[date | None, Query(alias="from", description="起始日期（含），北京时间")]
-To = Annotated[date | None, Query(alias="to", description="截止日期（含），北京时间")]
+From = Annotated[Day | None, Query(alias="from", description="起始日期（含），北京时间")]
+To = Annotated[Day | None, Query(alias="to", description="截止日期（含），北京时间")]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
@@ -20,9 +20,35 @@ def _phone(value: str) -> str:
     return normalised
 
 
+# C0 control characters but tab and newlines, and DEL: a NUL breaks PostgreSQL text columns, others
+# break exports and terminals; none belongs in what an operator typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control(value: str) -> str:
+    cleaned = _CONTROL.sub("", value).strip()
+    if not cleaned:
+        raise ValueError("empty")
+    return cleaned
+
+
+Clean = AfterValidator(strip_control)
+
+# Statistics and report periods: a date outside this range is a typo (or a probe for a slow query).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def sane_day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("day_range")
+    return value
+
+
+Day = Annotated[date, AfterValidator(sane_day)]
 Phone = Annotated[str, AfterValidator(_phone)]
-Text = Annotated[str, Field(min_length=1, max_length=20000)]
-Name = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=20000), Clean]
+Name = Annotated[str, Field(min_length=1, max_length=64), Clean]
+Short = Annotated[str, Field(max_length=64), Clean]
 
 
 class _Body(BaseModel):
@@ -36,7 +62,7 @@ class CallIn(_Body):
     content: Text
     outcome: CallOutcome
     caller_name: Name | None = None
-    township: Annotated[str, Field(max_length=64)] | None = None
+    township: Short | None = None
     received_at: datetime | None = None
     wants_secrecy: bool = False
 
@@ -49,8 +75,8 @@ class PetitionIn(_Body):
     content: Text
     phone: Phone | None = None
     is_accusation: bool = False
-    accused_unit: Annotated[str, Field(max_length=64)] | None = None
-    township: Annotated[str, Field(max_length=64)] | None = None
+    accused_unit: Short | None = None
+    township: Short | None = None
     visitors: Annotated[int, Field(ge=1, le=200)] | None = None
     received_at: datetime | None = None
 
@@ -60,10 +86,10 @@ class MentionIn(_Body):
 
     url: HttpUrl
     platform: Platform
-    outlet: Annotated[str, Field(min_length=1, max_length=128)]
+    outlet: Annotated[str, Field(min_length=1, max_length=128), Clean]
     content: Text
     published_at: datetime
-    title: Annotated[str, Field(max_length=200)] | None = None
+    title: Annotated[str, Field(max_length=200), Clean] | None = None
     reach: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -86,6 +112,9 @@ FIELD_LABELS = {
     "title": "标题",
     "reach": "传播量",
     "wants_secrecy": "保密要求",
+    "from": "起始日期",
+    "to": "截止日期",
+    "offset": "偏移量",
 }
 
 _ENUM_CHOICES = {
@@ -112,6 +141,10 @@ def chinese_error(error: dict[str, Any]) -> dict[str, str]:
         reason = f"过长，最多 {ctx.get('max_length')} 个字符"
     elif kind == "enum":
         reason = f"取值无效，应为 {_ENUM_CHOICES.get(location[0] if location else '', ctx.get('expected', ''))}"
+    elif kind == "value_error" and error.get("msg", "").endswith("day_range"):
+        reason = f"超出允许范围，应在 {FIRST_DAY} 至 {LAST_DAY} 之间"
+    elif kind == "value_error" and error.get("msg", "").endswith("empty"):
+        reason = "不能为空（控制字符已去除）"
     elif kind == "value_error" and error.get("msg", "").endswith("phone"):
         reason = "格式不正确，应为手机号（11位）或带区号的固定电话，如 13812345678、0595-23271234"
     elif kind.startswith("datetime") or kind.startswith("date"):

@@ -156,3 +156,20 @@ def test_a_repeat_call_is_linked_to_the_open_case_not_opened_anew(client: TestCl
     # A different township is a different matter.
     elsewhere = client.post("/api/v1/calls", json={**CALL, "phone": "13900002222", "township": "湖头镇"}).json()
     assert "repeat_of" not in elsewhere and elsewhere["id"] != first["id"]
+
+
+def test_hostile_queries_get_422_with_a_chinese_message(client: TestClient) -> None:
+    for path in (
+        "/api/v1/cases?offset=100000000000000000000000",
+        "/api/v1/stats?from=1900-01-01",
+        "/api/v1/stats?to=9999-12-31",
+        "/api/v1/reports/period?from=0001-01-01",
+    ):
+        response = client.get(path)
+        assert response.status_code == 422, (path, response.text)
+        assert "范围" in response.json()["message"] or "整数" in response.json()["message"], response.text
+    response = client.post("/api/v1/calls", json={**CALL, "received_at": "1970-01-01T00:00:00+00:00"})
+    assert response.status_code == 422 and "2000" in response.json()["message"]
+    response = client.post("/api/v1/calls", json={**CALL, "content": "路灯\u0000坏了"})
+    assert response.status_code == 201, response.text
+    assert client.get(f"/api/v1/cases/{response.json()['id']}").json()["content"] == "路灯坏了"

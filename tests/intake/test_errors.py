@@ -38,3 +38,15 @@ def test_a_bug_is_a_json_500_with_a_chinese_message() -> None:
     response = app_raising(ZeroDivisionError()).get("/boom")
     assert response.status_code == 500
     assert response.json() == {"message": "服务器内部错误，已记录，请稍后重试或联系管理员"}
+
+
+def test_http_errors_carry_a_chinese_message_beside_their_detail() -> None:
+    from fastapi import HTTPException
+
+    client = app_raising(HTTPException(404, detail="死信不存在"))
+    assert client.get("/boom").json() == {"message": "死信不存在", "detail": "死信不存在"}
+    body = app_raising(HTTPException(422, detail=[{"field": "x", "message": "x 不能早于 2000-01-01"}])).get("/boom")
+    assert body.json()["message"] == "x 不能早于 2000-01-01"
+    unknown = client.get("/no-such-path")
+    assert unknown.status_code == 404 and unknown.json()["message"] == "接口或资源不存在"
+    assert client.delete("/boom").json()["message"] == "不支持该请求方法"
