@@ -69,7 +69,9 @@ class ChaosResult:
     http_503: int  # of the 5xx: "unavailable, retry" (with Retry-After), the answer an outage should give
     dead_letters: int
     fault_s: float
-    recover_s: float | None  # from the fault's end to the last case fully processed; None: never
+    # From the fault's end until every case sent before it ended is fully processed; None: some case
+    # (of all sent) was never fully processed.
+    recover_s: float | None
 
     @property
     def ok(self) -> bool:
@@ -269,9 +271,13 @@ def run_faults(
             for fault in faults:
                 caller = Caller(system.url)
                 try:
-                    fault_started, fault_ended = _drive(fault, system, caller, proxy, n, outage_s, rate_per_s, say)
+                    fault_started, fault_ended, caught = _drive(
+                        fault, system, caller, proxy, n, outage_s, rate_per_s, say
+                    )
                     every |= caller.sent
-                    recover_s = _await_recovery(database_url, caller.sent, fault_ended, settle_s)
+                    recover_s = _await_recovery(database_url, caught, fault_ended, settle_s)
+                    if _await_recovery(database_url, caller.sent, fault_ended, settle_s) is None:
+                        recover_s = None
                 finally:
                     caller.close()
                 found = census(database_url, caller.sent, every)
@@ -315,11 +321,12 @@ def _drive(
     outage_s: float,
     rate_per_s: float,
     say: Callable[[str], None],
-) -> tuple[float, float]:
+) -> tuple[float, float, set[uuid.UUID]]:
     """Post n calls at `rate_per_s`, striking the fault a third of the way through; returns when the
-    fault started and ended (monotonic)."""
+    fault started and ended (monotonic) and the cases sent before it ended (those it caught)."""
     started = 0.0
     ended: list[float] = []
+    caught: set[uuid.UUID] = set()
     timer: threading.Timer | None = None
     for i in range(n):
         if i == n // 3:
@@ -333,6 +340,7 @@ def _drive(
                         raise RuntimeError("nats-server was not restarted within 60 s")
                     time.sleep(0.05)
                 ended.append(time.monotonic())
+                caught.update(caller.sent)
                 say(f"chaos: nats-server back after {ended[0] - started:.1f} s")
             else:
                 assert proxy is not None
@@ -343,6 +351,7 @@ def _drive(
                     assert proxy is not None
                     proxy.restore()
                     ended.append(time.monotonic())
+                    caught.update(caller.sent)
                     say("chaos: database back")
 
                 timer = threading.Timer(outage_s, restore)
@@ -351,7 +360,7 @@ def _drive(
         time.sleep(1 / rate_per_s)
     if timer is not None:
         timer.join()
-    return started, ended[0]
+    return started, ended[0], caught
 
 
 def _await_recovery(database_url: str, sent: set[uuid.UUID], fault_ended: float, settle_s: float) -> float | None:
