@@ -271,11 +271,12 @@ def run_faults(
             for fault in faults:
                 caller = Caller(system.url)
                 try:
-                    fault_started, fault_ended, caught = _drive(
-                        fault, system, caller, proxy, n, outage_s, rate_per_s, say
+                    recovery = Recovery(database_url, settle_s)
+                    fault_started, fault_ended = _drive(
+                        fault, system, caller, proxy, n, outage_s, rate_per_s, say, recovery.watch
                     )
                     every |= caller.sent
-                    recover_s = _await_recovery(database_url, caught, fault_ended, settle_s)
+                    recover_s = recovery.seconds()
                     if _await_recovery(database_url, caller.sent, fault_ended, settle_s) is None:
                         recover_s = None
                 finally:
@@ -321,12 +322,13 @@ def _drive(
     outage_s: float,
     rate_per_s: float,
     say: Callable[[str], None],
-) -> tuple[float, float, set[uuid.UUID]]:
+    fault_over: Callable[[set[uuid.UUID], float], None],
+) -> tuple[float, float]:
     """Post n calls at `rate_per_s`, striking the fault a third of the way through; returns when the
-    fault started and ended (monotonic) and the cases sent before it ended (those it caught)."""
+    fault started and ended (monotonic). `fault_over` hears when it ended, with the cases sent by then
+    (those the fault caught)."""
     started = 0.0
     ended: list[float] = []
-    caught: set[uuid.UUID] = set()
     timer: threading.Timer | None = None
     for i in range(n):
         if i == n // 3:
@@ -340,7 +342,7 @@ def _drive(
                         raise RuntimeError("nats-server was not restarted within 60 s")
                     time.sleep(0.05)
                 ended.append(time.monotonic())
-                caught.update(caller.sent)
+                fault_over(set(caller.sent), ended[0])
                 say(f"chaos: nats-server back after {ended[0] - started:.1f} s")
             else:
                 assert proxy is not None
@@ -351,7 +353,7 @@ def _drive(
                     assert proxy is not None
                     proxy.restore()
                     ended.append(time.monotonic())
-                    caught.update(caller.sent)
+                    fault_over(set(caller.sent), ended[0])
                     say("chaos: database back")
 
                 timer = threading.Timer(outage_s, restore)
@@ -360,7 +362,31 @@ def _drive(
         time.sleep(1 / rate_per_s)
     if timer is not None:
         timer.join()
-    return started, ended[0], caught
+    return started, ended[0]
+
+
+class Recovery:
+    """Watches, from the fault's end and alongside the ongoing calls, for the cases the fault caught
+    to be fully processed."""
+
+    def __init__(self, database_url: str, settle_s: float) -> None:
+        self.database_url = database_url
+        self.settle_s = settle_s
+        self._result: list[float | None] = []
+        self._thread: threading.Thread | None = None
+
+    def watch(self, caught: set[uuid.UUID], ended: float) -> None:
+        def run() -> None:
+            self._result.append(_await_recovery(self.database_url, caught, ended, self.settle_s))
+
+        self._thread = threading.Thread(target=run, name="chaos-recovery", daemon=True)
+        self._thread.start()
+
+    def seconds(self) -> float | None:
+        if self._thread is None:
+            return None
+        self._thread.join()
+        return self._result[0] if self._result else None
 
 
 def _await_recovery(database_url: str, sent: set[uuid.UUID], fault_ended: float, settle_s: float) -> float | None:
