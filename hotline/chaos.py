@@ -17,6 +17,7 @@ client posts like an operator would: a 5xx or a refused connection is counted an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -72,6 +74,8 @@ class ChaosResult:
     # From the fault's end until every case sent before it ended is fully processed; None: some case
     # (of all sent) was never fully processed.
     recover_s: float | None
+    healthy: bool = False  # GET /api/v1/health answered 200 afterwards, without anyone's help
+    nats_restarts: int | None = None  # as the health endpoint reports them
 
     @property
     def ok(self) -> bool:
@@ -82,6 +86,8 @@ class ChaosResult:
             and self.fully_processed == self.sent
             and self.dead_letters == 0
             and self.recover_s is not None
+            and self.healthy
+            and (self.fault != "nats-kill" or (self.nats_restarts or 0) >= 1)
         )
 
 
@@ -235,6 +241,19 @@ class Caller:
                 raise RuntimeError(f"call {n} could not be posted within {give_up_s:.0f} s")
             time.sleep(0.5)
 
+    def health(self, *, timeout_s: float) -> dict[str, Any]:
+        """The health report once it is 200 (or the last one after `timeout_s`)."""
+        deadline = time.monotonic() + timeout_s
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError, ValueError):
+                response = self.client.get("/api/v1/health")
+                body = dict(response.json())
+                if response.status_code == 200:
+                    return body
+            time.sleep(0.5)
+        return body
+
     def close(self) -> None:
         self.client.close()
 
@@ -279,6 +298,7 @@ def run_faults(
                     recover_s = recovery.seconds()
                     if _await_recovery(database_url, caller.sent, fault_ended, settle_s) is None:
                         recover_s = None
+                    health = caller.health(timeout_s=60)
                 finally:
                     caller.close()
                 found = census(database_url, caller.sent, every)
@@ -297,6 +317,8 @@ def run_faults(
                         dead_letters=found.dead_letters,
                         fault_s=round(fault_ended - fault_started, 1),
                         recover_s=recover_s,
+                        healthy=health.get("status") == "ok",
+                        nats_restarts=health.get("checks", {}).get("nats", {}).get("restarts"),
                     )
                 )
     finally:

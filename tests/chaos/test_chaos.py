@@ -43,6 +43,8 @@ def test_nats_killed_and_database_cut_lose_double_and_half_make_nothing(
         assert (r.sent, r.stored, r.fully_processed) == (r.sent, r.sent, r.sent), r
         assert (r.lost, r.doubled, r.half_made, r.dead_letters) == (0, 0, 0, 0), r
         assert r.recover_s is not None and r.recover_s <= 30, r
+        assert r.healthy, r  # health back to 200 without anyone's help
+    assert results[0].nats_restarts == 1, results[0]  # the restart shows on GET /api/v1/health
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
