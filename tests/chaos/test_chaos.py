@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.chaos import run_faults, table
+from hotline.chaos import run_faults
+from hotline.chaos_checks import table
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
 
