@@ -131,9 +131,9 @@ class Supervisor:
         self.admin_password = ensure_admin(self.env["DATABASE_URL"], password=self.env.get("HOTLINE_ADMIN_PASSWORD"))
         if self.admin_password:
             self.say(f"已创建管理员账号 admin，初始密码：{self.admin_password}（只显示这一次，请妥善保存）")
-        self.write_status()
         for child in self.children.values():
             self.spawn(child)
+        self.write_status()
 
     def _clock_epoch(self) -> float:
         """The virtual clock's origin, kept in the data dir so a restart does not turn time back."""
