@@ -158,6 +158,14 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chaos(args: argparse.Namespace) -> int:
+    from hotline.chaos import main as chaos_main
+
+    return chaos_main(
+        long=args.long, postgres_url=args.postgres_url, faults=tuple(args.fault or ("nats-kill", "db-outage"))
+    )
+
+
 def _init(args: argparse.Namespace) -> int:
     from hotline.provision import provision
     from hotline.shared.settings import Settings
@@ -264,6 +272,11 @@ def _dispatch(argv: list[str]) -> int:
     bench_stats.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
     bench_stats.set_defaults(run=_bench_stats)
 
+    chaos = commands.add_parser("chaos", help="kill nats-server, cut the database; check nothing is lost")
+    chaos.add_argument("--long", action="store_true", help="300 calls per fault instead of 60")
+    chaos.add_argument("--postgres-url", help="PostgreSQL server for the db-outage fault (a scratch database)")
+    chaos.add_argument("--fault", action="append", choices=("nats-kill", "db-outage"), help="default: both")
+    chaos.set_defaults(run=_chaos)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")

@@ -106,6 +106,11 @@ class EmbeddedNats:
                 self.process.wait()
         self.process = None
 
+    def restart(self, timeout_s: float = 15.0) -> str:
+        """Start again after the process died (reaping it), on the same port and store dir."""
+        self.stop()
+        return self.start(timeout_s=timeout_s)
+
     def __enter__(self) -> EmbeddedNats:
         self.start()
         return self

@@ -1,8 +1,11 @@
 """`hotline up`: runs nats-server, applies migrations and runs every service as its own process.
 
-The supervisor restarts a service that dies (with back-off), and on Ctrl-C or SIGTERM stops them all,
-services first, then nats-server. Children ask the kernel to die with it (PDEATHSIG), so even a
-`kill -9` of the supervisor leaves no orphans.
+The supervisor restarts any child that dies, the embedded nats-server included (same port, same
+store, so durable consumers and unacknowledged messages are where they were), with a back-off that
+doubles up to 30 s, saying so on the console and recording restarts in `<data dir>/supervisor.json`
+(which `GET /api/v1/health` reports). On Ctrl-C or SIGTERM it stops them all, services first, then
+nats-server. Children ask the kernel to die with it (PDEATHSIG), so even a `kill -9` of the
+supervisor leaves no orphans.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
 from hotline.services.intake.accounts import ensure_admin
 from hotline.shared.migrate import upgrade
+from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
 SERVICE_MODULES = {
@@ -33,6 +37,9 @@ SERVICE_MODULES = {
     "feed": "hotline.services.feed",
 }
 DEFAULT_NATS_PORT = 4222
+NATS_CHILD = "nats-server"
+RESTART_CAP_S = 30.0
+STABLE_AFTER_S = 60.0
 
 
 @dataclass
@@ -44,6 +51,25 @@ class Child:
     next_start: float = 0.0
     started_at: float = field(default=0.0)
     env: dict[str, str] = field(default_factory=dict)  # this child's own settings (its metrics port)
+    last_exit: int | None = None
+    last_restart_at: str | None = None
+
+
+def restart_delay_s(restarts: int, uptime_s: float) -> float:
+    """Back-off before restarting a child: 0.5 s after a run that lasted (a crash now and then), else
+    doubling with each quick death (a crash loop) up to 30 s."""
+    if uptime_s >= STABLE_AFTER_S:
+        return 0.5
+    return float(min(RESTART_CAP_S, 0.5 * 2 ** min(restarts, 16)))
+
+
+def exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"被信号 {signal.Signals(-code).name} 终止"
+        except ValueError:
+            return f"被信号 {-code} 终止"
+    return f"退出码 {code}"
 
 
 class Supervisor:
@@ -58,6 +84,7 @@ class Supervisor:
         sync_always: bool = False,
         quiet: bool = False,
         metrics: bool = False,
+        nats_port: int | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
@@ -67,6 +94,8 @@ class Supervisor:
         self.sync_always = sync_always
         self.quiet = quiet
         self.nats: EmbeddedNats | None = None
+        self.nats_port = nats_port
+        self.nats_child = Child(NATS_CHILD, "")
         self.logs = self.data_dir / "logs"
         self._stopping = False
         self.admin_password: str | None = None
@@ -87,11 +116,13 @@ class Supervisor:
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         if not self.env.get("NATS_URL"):
-            port = DEFAULT_NATS_PORT if port_is_free(DEFAULT_NATS_PORT) else free_port()
+            port = self.nats_port or (DEFAULT_NATS_PORT if port_is_free(DEFAULT_NATS_PORT) else free_port())
             self.nats = EmbeddedNats(
                 self.data_dir / "nats", port=port, sync_always=self.sync_always, log_file=self.logs / "nats-server.log"
             )
             self.env["NATS_URL"] = self.nats.start()
+            self.nats_child.process = self.nats.process
+            self.nats_child.started_at = time.monotonic()
             self.say(f"nats-server (JetStream) 已启动：{self.env['NATS_URL']}，数据目录 {self.data_dir / 'nats'}")
         else:
             self.say(f"使用已有 NATS：{self.env['NATS_URL']}")
@@ -110,6 +141,7 @@ class Supervisor:
                 self.metrics_ports[child.name] = free_port()
                 child.env["HOTLINE_METRICS_PORT"] = str(self.metrics_ports[child.name])
             self.spawn(child)
+        self.write_status()
 
     def _clock_epoch(self) -> float:
         """The virtual clock's origin, kept in the data dir so a restart does not turn time back."""
@@ -153,21 +185,65 @@ class Supervisor:
     # -- running --------------------------------------------------------------------------------
 
     def check_children(self) -> None:
-        """Restart children that died (back-off doubles up to 30 s)."""
+        """Restart children that died, nats-server first (the services need it)."""
         now = time.monotonic()
+        if self.nats is not None:
+            self._check(self.nats_child, now)
         for child in self.children.values():
-            if child.process is None or child.process.poll() is None or self._stopping:
-                continue
-            if not self.restart:
-                raise RuntimeError(f"服务 {child.name} 已退出（退出码 {child.process.returncode}），日志见 {self.logs}")
-            if child.next_start == 0.0:
-                delay = min(30.0, 0.5 * 2**child.restarts) if now - child.started_at < 60 else 0.5
-                child.next_start = now + delay
-                self.say(f"服务 {child.name} 退出（退出码 {child.process.returncode}），{delay:.1f} 秒后重启")
-            elif now >= child.next_start:
-                child.restarts += 1
-                child.next_start = 0.0
-                self.spawn(child)
+            self._check(child, now)
+
+    def _check(self, child: Child, now: float) -> None:
+        if child.process is None or child.process.poll() is None or self._stopping:
+            return
+        if not self.restart:
+            raise RuntimeError(f"服务 {child.name} 已退出（退出码 {child.process.returncode}），日志见 {self.logs}")
+        if child.next_start == 0.0:
+            child.last_exit = child.process.returncode
+            delay = restart_delay_s(child.restarts, now - child.started_at)
+            child.next_start = now + delay
+            self.say(f"服务 {child.name} 意外退出（{exit_text(child.last_exit)}），{delay:.1f} 秒后自动重启")
+            self.write_status()
+        elif now >= child.next_start:
+            child.restarts += 1
+            child.next_start = 0.0
+            child.last_restart_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            try:
+                self.respawn(child)
+            except Exception as exc:  # e.g. nats-server could not bind its port yet: try again later
+                child.started_at = now
+                child.next_start = now + restart_delay_s(child.restarts, 0.0)
+                self.say(f"服务 {child.name} 重启失败（{exc}），稍后重试")
+            else:
+                self.say(f"服务 {child.name} 已重启（第 {child.restarts} 次）")
+            self.write_status()
+
+    def respawn(self, child: Child) -> None:
+        if child is self.nats_child:
+            assert self.nats is not None
+            self.nats.restart()  # same port and store dir: clients reconnect, durables are kept
+            child.process = self.nats.process
+            child.started_at = time.monotonic()
+        else:
+            self.spawn(child)
+
+    def status(self) -> dict[str, dict[str, object]]:
+        children = [self.nats_child] if self.nats is not None else []
+        return {
+            child.name: {
+                "restarts": child.restarts,
+                "last_exit": child.last_exit,
+                "last_restart_at": child.last_restart_at,
+                "pid": child.process.pid if child.process is not None else None,
+            }
+            for child in [*children, *self.children.values()]
+        }
+
+    def write_status(self) -> None:
+        """Restart counts for the health endpoint (intake reads the file; written atomically)."""
+        target = Settings(HOTLINE_DATA_DIR=self.data_dir).supervisor_status_path()
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.status(), ensure_ascii=False), encoding="utf-8")
+        temporary.replace(target)
 
     def run_forever(self) -> None:
         """Watch the children until Ctrl-C (the caller maps SIGTERM to it too), then stop them all."""
@@ -184,6 +260,12 @@ class Supervisor:
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.children[name].process
+        if process is not None and process.poll() is None:
+            process.send_signal(sig)
+            process.wait(timeout=15)
+
+    def kill_nats(self, sig: int = signal.SIGKILL) -> None:
+        process = self.nats_child.process
         if process is not None and process.poll() is None:
             process.send_signal(sig)
             process.wait(timeout=15)

@@ -5,6 +5,11 @@ timeout passes, so at low load every stage waits out the timeout (measured: ~1 s
 timeout), while short timeouts race the server and strand messages until `ack_wait`. Here each round
 waits as long as needed for the first message, then takes whatever else arrives within a few
 milliseconds: ~20 ms a stage at idle, full batches under load.
+
+The loop outlives outages: a handler that saw its store unavailable asks for a pause (`Throttled`),
+pull errors (NATS restarting) back off up to a few seconds, and nats-py resubscribes the pull inbox
+on reconnect. Consumers have no `max_deliver`: JetStream would silently stop redelivering a message
+after it; the handlers decide themselves when a message is hopeless (`messaging.BatchProcessor`).
 """
 
 from __future__ import annotations
@@ -14,18 +19,26 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from hotline.shared.faults import Pause
 from hotline.shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
 IDLE_WAIT_S = 5.0
+UNLIMITED = -1
+
+
+@runtime_checkable
+class Throttled(Protocol):
+    def pause_s(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +59,25 @@ class PullConsumer:
             durable_name=spec.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=settings.max_deliver,
-            ack_wait=30,
+            max_deliver=UNLIMITED,
+            # A message whose ack was lost (NATS restarted mid-batch) comes back after this; batches
+            # take well under a second, so 10 s only costs a retry when a process or server died.
+            ack_wait=10,
             max_ack_pending=max(1000, settings.batch_size * 10),
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._handling = False
+        self._pull_errors = Pause(base_s=0.5, cap_s=5.0)
 
     async def start(self) -> None:
         if isinstance(self.spec.subject, str):
-            subscription = await self.js.pull_subscribe(
-                self.spec.subject, durable=self.spec.durable, stream=self.spec.stream, config=self.config
-            )
+            self.config.filter_subject = self.spec.subject
         else:
             self.config.filter_subjects = list(self.spec.subject)
-            await self.js.add_consumer(self.spec.stream, config=self.config)
-            subscription = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
+        # Create, or update an existing durable (e.g. one made with a finite max_deliver).
+        await self.js.add_consumer(self.spec.stream, config=self.config)
+        subscription = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
         self._task = asyncio.create_task(self._run(subscription), name=f"consumer-{self.spec.durable}")
 
     @property
@@ -96,19 +111,35 @@ class PullConsumer:
                 batch += await subscription.fetch(batch=self.batch_size - 1, timeout=self.drain_s)
         return batch
 
+    async def _rest(self, seconds: float) -> None:
+        """Sleep, but wake at once when asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
+        handle = self.spec.handle
         while not self._stopping.is_set():
+            if isinstance(handle, Throttled) and (pause := handle.pause_s()) > 0:
+                await self._rest(min(pause, 1.0))  # recheck: a success elsewhere may have cleared it
+                continue
             try:
                 batch = await self._next_batch(subscription)
                 if batch:
                     self._handling = True
                     try:
-                        await self.spec.handle(batch)
+                        await handle(batch)
                     finally:
                         self._handling = False
+                self._pull_errors.succeeded()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # The handler settles its own messages; anything else (a lost connection) is retried.
-                log.exception("consumer %s: pull failed; retrying", self.spec.durable)
-                await asyncio.sleep(1.0)
+                delay = self._pull_errors.failed()
+                if self._pull_errors.failures <= 3:
+                    log.exception("consumer %s: pull failed; retrying in %.1f s", self.spec.durable, delay)
+                else:
+                    log.warning(
+                        "consumer %s: pull still failing (%r); retrying in %.1f s", self.spec.durable, exc, delay
+                    )
+                await self._rest(delay)

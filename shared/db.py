@@ -127,6 +127,8 @@ class OutboxRow(Base):
     source: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(128))
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The event's case: the reconciler finds a stuck case's `received` event by it.
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]

@@ -1,8 +1,9 @@
 """JetStream plumbing shared by every consumer: streams, settling batches and dead letters.
 
 Every consumer pulls batches (`consumer.py`) with manual acks: a message is acked only after its
-effects are committed (or its output published), nacked with a delay on error (never TERM), and
-parked in the dead-letter stream when it is malformed or has failed `max_deliver - 1` times.
+effects are committed (or its output published), nacked with a growing delay on error (never TERM),
+and parked in the dead-letter stream only for a permanent failure (`faults.py`): malformed, about an
+unknown case, or failing `max_deliver` times for a reason that is not the store being unavailable.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from hotline.shared import metrics, subjects
+from hotline.shared.faults import PAUSE_CAP_S, Pause, backoff_s, is_permanent, is_transient
 from hotline.shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,9 +85,12 @@ async def publish_dead_letter(broker: NatsBroker, msg: Msg, *, consumer: str, er
 class BatchProcessor(Generic[E]):
     """Decodes a batch, runs `process` on the valid part and settles every message.
 
-    If the batch as a whole fails, each message is retried alone so one poison message cannot hold
-    back its neighbours; a message that still fails is nacked with a delay, and dead-lettered on its
-    last allowed delivery.
+    A transient failure (database or broker unavailable, `faults.is_transient`) naks the whole batch
+    with an exponential delay from its delivery count and pauses the pull loop: such messages are
+    never dead-lettered, however long the outage. Any other failure retries each message alone so
+    one poison message cannot hold back its neighbours; a message that still fails is dead-lettered
+    at once when the failure is permanent (malformed, unknown case), after `max_deliver` attempts
+    otherwise (a bug we cannot tell from a glitch).
     """
 
     def __init__(
@@ -102,6 +107,16 @@ class BatchProcessor(Generic[E]):
         self.consumer = consumer
         self.process = process
         self.settings = settings
+        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=min(PAUSE_CAP_S, settings.backoff_cap_s))
+
+    def pause_s(self) -> float:
+        """How long the pull loop should wait before pulling again (the store is unreachable)."""
+        return self.pause.remaining_s()
+
+    def delay_s(self, msg: Msg) -> float:
+        return backoff_s(
+            msg.metadata.num_delivered or 1, base_s=self.settings.nak_delay_s, cap_s=self.settings.backoff_cap_s
+        )
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
         with metrics.HANDLER_SECONDS.labels(self.consumer).time():
@@ -119,11 +134,15 @@ class BatchProcessor(Generic[E]):
             return
         try:
             await self.process(deliveries)
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                await self._unavailable(deliveries, exc)
+                return
             metrics.HANDLER_ERRORS.labels(self.consumer).inc()
             log.exception("%s: batch of %d failed; retrying one by one", self.consumer, len(deliveries))
             await self._one_by_one(deliveries)
             return
+        self.pause.succeeded()
         for delivery in deliveries:
             await delivery.msg.ack()
         metrics.MESSAGES.labels(self.consumer, "acked").inc(len(deliveries))
@@ -132,14 +151,31 @@ class BatchProcessor(Generic[E]):
                 where = {"case_id": _case_id(delivery.event)}
                 log.debug("%s: done %s", self.consumer, delivery.msg.subject, extra=where)
 
-    async def _one_by_one(self, deliveries: Sequence[Delivery[E]]) -> None:
+    async def _unavailable(self, deliveries: Sequence[Delivery[E]], exc: BaseException) -> None:
+        pause = self.pause.failed()
+        log.warning(
+            "%s: store or broker unavailable (%s: %s); %d message(s) back in the queue, pausing %.1f s",
+            self.consumer,
+            type(exc).__name__,
+            str(exc)[:200],
+            len(deliveries),
+            pause,
+        )
         for delivery in deliveries:
+            await delivery.msg.nak(delay=self.delay_s(delivery.msg))
+
+    async def _one_by_one(self, deliveries: Sequence[Delivery[E]]) -> None:
+        for index, delivery in enumerate(deliveries):
             try:
                 await self.process([delivery])
             except Exception as exc:
+                if is_transient(exc):  # the rest would fail the same way: back off for all of them
+                    await self._unavailable(deliveries[index:], exc)
+                    return
                 metrics.HANDLER_ERRORS.labels(self.consumer).inc()
                 await self._failed(delivery.msg, exc, case_id=_case_id(delivery.event))
             else:
+                self.pause.succeeded()
                 await delivery.msg.ack()
                 metrics.MESSAGES.labels(self.consumer, "acked").inc()
                 where = {"case_id": _case_id(delivery.event)}
@@ -148,14 +184,17 @@ class BatchProcessor(Generic[E]):
     async def _failed(self, msg: Msg, exc: Exception, *, case_id: str | None = None) -> None:
         delivered = msg.metadata.num_delivered or 1
         where = {"case_id": case_id} if case_id else {}
-        if delivered >= self.settings.max_deliver - 1:
+        if is_permanent(exc):
+            log.error("%s: cannot process %s: %r", self.consumer, msg.subject, exc, extra=where)
+            await self._dead_letter(msg, f"permanent: {exc!r}")
+        elif delivered >= self.settings.max_deliver:
             log.error(
                 "%s: giving up on %s after %d deliveries: %r", self.consumer, msg.subject, delivered, exc, extra=where
             )
             await self._dead_letter(msg, f"failed {delivered} times: {exc!r}")
         else:
             log.warning("%s: will retry %s (delivery %d): %r", self.consumer, msg.subject, delivered, exc, extra=where)
-            await msg.nak(delay=self.settings.nak_delay_s)
+            await msg.nak(delay=self.delay_s(msg))
             metrics.MESSAGES.labels(self.consumer, "retried").inc()
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
@@ -164,7 +203,7 @@ class BatchProcessor(Generic[E]):
         except Exception:
             # Without a dead-letter copy the message must stay in the stream: let it come back.
             log.exception("%s: could not dead-letter a message; nacking it", self.consumer)
-            await msg.nak(delay=self.settings.nak_delay_s)
+            await msg.nak(delay=self.delay_s(msg))
             metrics.MESSAGES.labels(self.consumer, "retried").inc()
             return
         await msg.ack()

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.shared.clock import Clock
 from hotline.shared.db import OutboxRow, insert_ignoring_duplicates, transaction
 from hotline.shared.events import CaseEvent
+from hotline.shared.faults import is_transient
 from hotline.shared.messaging import MSG_ID_HEADER
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[
             "source": source,
             "subject": subject,
             "message_id": str(event.event_id),
+            "case_id": event.case_id,
             "payload": event.model_dump_json(),
             "created_at": now,
             "published_at": None,
@@ -133,8 +135,11 @@ class OutboxRelay:
                 published = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay %s: publishing failed; retrying", self.source)
+            except Exception as exc:
+                if is_transient(exc):  # database or NATS away: once a second, so no traceback
+                    log.warning("outbox relay %s: unavailable (%s); retrying", self.source, type(exc).__name__)
+                else:
+                    log.exception("outbox relay %s: publishing failed; retrying", self.source)
                 published = 0
                 await asyncio.sleep(self.idle_poll_s)
             if time.monotonic() >= self._next_prune:

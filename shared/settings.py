@@ -31,8 +31,14 @@ class Settings(BaseSettings):
     # partly filled batch once a first message came (the idle latency each stage adds).
     batch_size: int = Field(default=100, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
     batch_timeout_s: float = Field(default=0.01, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
+    # Retries: a transient failure (database or NATS unavailable) is retried forever, `nak_delay_s`
+    # doubling per delivery up to `backoff_cap_s`; any other failure is dead-lettered after
+    # `max_deliver` attempts (a permanent one at once).
     max_deliver: int = Field(default=8, ge=2, validation_alias="HOTLINE_MAX_DELIVER")
     nak_delay_s: float = Field(default=1.0, ge=0, validation_alias="HOTLINE_NAK_DELAY")
+    # 10 s: a message waits at most that long after the store is back (the pull loop's pause stops
+    # a down store from being hammered meanwhile).
+    backoff_cap_s: float = Field(default=10.0, gt=0, validation_alias="HOTLINE_BACKOFF_MAX")
 
     # How often the escalation service scans for deadlines reaching a ladder step (real seconds).
     # Half a second keeps every step within a second of its due time (a scan of 100,000 open clocks
@@ -67,6 +73,16 @@ class Settings(BaseSettings):
 
     def resolved_log_dir(self) -> Path:
         return self.log_dir if self.log_dir is not None else self.data_dir / "logs"
+
+    # The reconciler re-drives a case stuck half-way (received but never classified, tracked without
+    # unit or task) once it has not moved for `reconcile_grace_s` real seconds; it looks every
+    # `reconcile_every_s`.
+    reconcile_grace_s: float = Field(default=120.0, gt=0, validation_alias="HOTLINE_RECONCILE_GRACE")
+    reconcile_every_s: float = Field(default=30.0, gt=0, validation_alias="HOTLINE_RECONCILE_EVERY")
+
+    def supervisor_status_path(self) -> Path:
+        """Where `hotline up` records each child's restarts (read by the health endpoint)."""
+        return self.data_dir / "supervisor.json"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

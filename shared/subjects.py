@@ -93,5 +93,7 @@ ROUTER_DURABLE: Final = "router-classified-v1"
 ESCALATION_DURABLE: Final = "escalation-routed-v1"
 ESCALATION_WORKFLOW_DURABLE: Final = "escalation-clock-steps-v2"
 FEED_DURABLE: Final = "feed-all-v1"
+# The feed copies dead letters into the database; the API counts what this consumer still holds.
+FEED_DEADLETTER_DURABLE: Final = "feed-deadletters-v1"
 
 SERVICES: Final = ("classifier", "router", "escalation", "feed")

@@ -19,6 +19,16 @@ PG_PORT = int(os.environ.get("HOTLINE_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("HOTLINE_TEST_PG_USER", "postgres")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--chaos-long", action="store_true", default=False, help="the long chaos suite")
+
+
+@pytest.fixture
+def pg_missing() -> str | None:
+    """Why PostgreSQL cannot be used (None when it answers)."""
+    return _postgres_reachable()
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
     """A fresh nats-server with JetStream on a random port, fsyncing every write."""

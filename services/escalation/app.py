@@ -30,6 +30,7 @@ from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
+from hotline.shared.faults import is_transient
 from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
 from hotline.shared.outbox import OutboxRelay, publish_once
 from hotline.shared.service import add_health_responder, attach_consumers
@@ -85,8 +86,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         try:
             async with transaction(sessions) as session:
                 emitted = await take_due_steps(session, clock=clock)
-        except Exception:
-            log.exception("escalation scan failed; the next scan retries")
+        except Exception as exc:
+            if is_transient(exc):  # every half second during an outage: one line, no traceback
+                log.warning("escalation scan: database unavailable (%s); the next scan retries", type(exc).__name__)
+            else:
+                log.exception("escalation scan failed; the next scan retries")
             return
         if emitted:
             log.info("escalation scan: %d step(s) taken", emitted)

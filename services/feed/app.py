@@ -3,7 +3,8 @@ read, and stores dead letters where operators can see and replay them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream import FastStream
@@ -21,6 +22,7 @@ from hotline.shared.db import (
     transaction,
 )
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent
+from hotline.shared.faults import PAUSE_CAP_S, Pause, backoff_s
 from hotline.shared.messaging import (
     BatchProcessor,
     Delivery,
@@ -30,7 +32,7 @@ from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "feed"
-DEADLETTER_DURABLE = "feed-deadletters-v1"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
@@ -54,19 +56,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         settings=settings,
     )
 
-    async def store_dead_letters(messages: Sequence[Msg]) -> None:
-        try:
-            async with transaction(sessions) as session:
-                await session.execute(
-                    insert_ignoring_duplicates(session, DeadLetterRow),
-                    [dead_letter_row(m, clock) for m in messages],
-                )
-        except Exception:
-            for m in messages:
-                await m.nak(delay=settings.nak_delay_s)
-            raise
-        for m in messages:
-            await m.ack()
+    async def store(messages: Sequence[Msg]) -> None:
+        async with transaction(sessions) as session:
+            await session.execute(
+                insert_ignoring_duplicates(session, DeadLetterRow),
+                [dead_letter_row(m, clock) for m in messages],
+            )
+
+    store_dead_letters = DeadLetterStore(store, settings)
 
     add_health_responder(broker, SERVICE)
     app = FastStream(broker)
@@ -76,7 +73,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         SERVICE,
         [
             ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor),
-            ConsumerSpec(subjects.DEADLETTER_STREAM, "deadletter.v1.>", DEADLETTER_DURABLE, store_dead_letters),
+            ConsumerSpec(
+                subjects.DEADLETTER_STREAM, "deadletter.v1.>", subjects.FEED_DEADLETTER_DURABLE, store_dead_letters
+            ),
         ],
         samples=[metrics.dead_letters(read_sessions)],
     )
@@ -87,6 +86,34 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         await read_engine.dispose()
 
     return app
+
+
+class DeadLetterStore:
+    """Copies dead letters from their stream into the table, retrying forever: the stream keeps them
+    meanwhile (they are acked only once stored), so a database outage only delays them. While the
+    database fails the pull loop pauses, doubling up to 10 s, instead of hammering it."""
+
+    def __init__(self, store: Callable[[Sequence[Msg]], Awaitable[None]], settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.pause = Pause(base_s=max(settings.nak_delay_s, 0.1), cap_s=PAUSE_CAP_S)
+
+    def pause_s(self) -> float:
+        return self.pause.remaining_s()
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        try:
+            await self.store(messages)
+        except Exception as exc:
+            pause = self.pause.failed()
+            log.warning("feed: could not store %d dead letter(s) (%r); retrying in %.1f s", len(messages), exc, pause)
+            for m in messages:
+                delay = backoff_s(m.metadata.num_delivered or 1, cap_s=self.settings.backoff_cap_s)
+                await m.nak(delay=delay)
+            return
+        self.pause.succeeded()
+        for m in messages:
+            await m.ack()
 
 
 def dead_letter_row(msg: Msg, clock: Clock) -> dict[str, Any]:

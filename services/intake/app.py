@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hotline.services.intake import errors
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
+from hotline.services.intake.reconcile import Reconciler
 from hotline.services.intake.routes import router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
@@ -77,12 +79,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             js=js,
             relay=OutboxRelay(publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock),
             feed=FeedBroadcaster(session_factory(read_engine)),
+            reconciler=Reconciler(
+                sessions=sessions,
+                publish=jetstream_publish(js),
+                clock=clock,
+                grace=timedelta(seconds=settings.reconcile_grace_s * settings.time_scale),
+                interval_s=settings.reconcile_every_s,
+            ),
         )
         app.state.runtime = runtime
         # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather
         # than in the first repeat check of a caller who is on the line.
         warm_up = asyncio.get_running_loop().run_in_executor(None, subject_words, "路灯坏了请维修")
         runtime.relay.start()
+        runtime.reconciler.start()
         await runtime.feed.start()
         sampler = pipeline_sampler(js, runtime.read_sessions)
         sampler.start()
@@ -91,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             warm_up.cancel()
             await sampler.stop()
+            await runtime.reconciler.stop()
             await runtime.feed.stop()
             await runtime.relay.stop()
             await nc.drain()

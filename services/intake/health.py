@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
@@ -32,7 +33,36 @@ async def check_service(nc: NatsClient, service: str) -> dict[str, Any]:
         return {"ok": False, "error": f"无响应 ({type(exc).__name__})"}
 
 
-async def health_report(nc: NatsClient, sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+def supervisor_status(path: Path | None) -> dict[str, dict[str, Any]]:
+    """Restart counts that `hotline up` records; empty when the processes run under something else."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+def add_restarts(checks: dict[str, Any], status: dict[str, dict[str, Any]]) -> None:
+    """Each supervised process's check gets `restarts` (and its last exit status once it died)."""
+    for name, check in checks.items():
+        record = status.get("nats-server" if name == "nats" else name)
+        if record is None:
+            continue
+        check["restarts"] = int(record.get("restarts") or 0)
+        if record.get("last_exit") is not None:
+            check["last_exit"] = record["last_exit"]
+            check["last_restart_at"] = record.get("last_restart_at")
+
+
+async def health_report(
+    nc: NatsClient,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    supervisor: Path | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     checks: dict[str, Any] = {"intake": {"ok": True}, "database": await check_database(sessions)}
     if nc.is_connected:
         checks["nats"] = {"ok": True, "server": nc.connected_url.netloc if nc.connected_url else None}
@@ -41,6 +71,8 @@ async def health_report(nc: NatsClient, sessions: async_sessionmaker[AsyncSessio
     else:
         checks["nats"] = {"ok": False, "error": "未连接 NATS"}
         checks.update({s: {"ok": False, "error": "NATS 未连接，无法检查"} for s in SERVICES})
+    checks.update(extra or {})
+    add_restarts(checks, supervisor_status(supervisor))
     down = [name for name, check in checks.items() if not check["ok"]]
     return {
         "status": "ok" if not down else "degraded",

@@ -30,6 +30,7 @@ from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import place_names
 from hotline.services.intake.stats import statistics
+from hotline.shared import subjects
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
@@ -200,7 +201,12 @@ async def feed(
 @router.get("/health", summary="健康检查")
 async def health(request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    report = await health_report(runtime.nc, runtime.sessions)
+    report = await health_report(
+        runtime.nc,
+        runtime.sessions,
+        supervisor=runtime.settings.supervisor_status_path(),
+        extra={"reconciler": runtime.reconciler.report()},
+    )
     return JSONResponse(status_code=200 if not report["down"] else 503, content=report)
 
 
@@ -214,9 +220,11 @@ async def list_dead_letters(
     statement = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
     if not include_replayed:
         statement = statement.where(DeadLetterRow.replayed_at.is_(None))
-    async with _runtime(request).read_sessions() as session:
+    runtime = _runtime(request)
+    async with runtime.read_sessions() as session:
         rows = (await session.execute(statement)).scalars().all()
     return {
+        "pending": await dead_letters_pending(runtime),
         "items": [
             {
                 "id": row.id,
@@ -228,8 +236,18 @@ async def list_dead_letters(
                 "replayed_at": row.replayed_at.isoformat() if row.replayed_at else None,
             }
             for row in rows
-        ]
+        ],
     }
+
+
+async def dead_letters_pending(runtime: Runtime) -> int | None:
+    """Dead letters still in their stream, not yet copied into the table (e.g. while the database
+    was down); None when NATS cannot say."""
+    try:
+        info = await runtime.js.consumer_info(subjects.DEADLETTER_STREAM, subjects.FEED_DEADLETTER_DURABLE, timeout=1.0)
+    except Exception:
+        return None
+    return int((info.num_pending or 0) + (info.num_ack_pending or 0))
 
 
 @router.post("/dead-letters/{letter_id}/replay", summary="重放死信")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
+from hotline.services.intake.reconcile import Reconciler
 from hotline.shared.clock import Clock
 from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import Settings
@@ -27,4 +28,5 @@ class Runtime:
     js: JetStreamContext
     relay: OutboxRelay
     feed: FeedBroadcaster
+    reconciler: Reconciler
     login_guard: LoginGuard = field(default_factory=LoginGuard)

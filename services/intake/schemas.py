@@ -134,6 +134,9 @@ FIELD_LABELS = {
     "handover_line": "转接线路",
     "line": "转接线路",
     "note": "备注",
+    "from": "起始日期",
+    "to": "截止日期",
+    "offset": "偏移量",
 }
 
 _ENUM_CHOICES = {

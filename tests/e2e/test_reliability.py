@@ -124,4 +124,6 @@ def test_a_malformed_message_is_dead_lettered_visible_and_replayable(start_syste
             what="the replayed message to be dead-lettered again",
         )
         assert client.post("/api/v1/dead-letters/999999/replay").status_code == 404
+        # Every dead letter in the stream has been copied into the table.
+        wait_until(lambda: client.get("/api/v1/dead-letters").json()["pending"] == 0, what="no dead letter pending")
         assert json.loads(client.get("/api/v1/health").content)["status"] == "ok"

@@ -126,6 +126,8 @@ def test_health_names_the_services_that_are_down(client: TestClient) -> None:
     body = response.json()
     assert body["checks"]["database"]["ok"] and body["checks"]["nats"]["ok"]
     assert set(body["down"]) == {"classifier", "router", "escalation", "feed"}
+    reconciler = body["checks"]["reconciler"]
+    assert reconciler["ok"] and reconciler["redriven"] == 0 and reconciler["grace_s"] > 0
 
 
 def test_live_feed_page_serves_every_asset_locally(anonymous: TestClient) -> None:

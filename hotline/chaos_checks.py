@@ -1,0 +1,129 @@
+"""What the chaos suite checks and prints: every case sent, counted in the database (read directly,
+never through the proxy the suite cuts), and one table of the results."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from hotline.shared.db import (
+    CaseEventRow,
+    CaseRow,
+    DeadLetterRow,
+    DeadlineRow,
+    TaskRow,
+    create_engine,
+    session_factory,
+)
+
+PIPELINE_KINDS = ("received", "classified", "routed", "tracked")
+
+
+@dataclass
+class ChaosResult:
+    fault: str
+    database: str
+    sent: int
+    stored: int
+    fully_processed: int
+    lost: int
+    doubled: int
+    half_made: int
+    http_5xx: int
+    http_503: int  # of the 5xx: "unavailable, retry" (with Retry-After), the answer an outage should give
+    dead_letters: int
+    fault_s: float
+    # From the fault's end until every case sent before it ended is fully processed; None: some case
+    # (of all sent) was never fully processed.
+    recover_s: float | None
+    healthy: bool = False  # GET /api/v1/health answered 200 afterwards, without anyone's help
+    nats_restarts: int | None = None  # as the health endpoint reports them
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.lost == 0
+            and self.doubled == 0
+            and self.half_made == 0
+            and self.fully_processed == self.sent
+            and self.dead_letters == 0
+            and self.recover_s is not None
+            and self.healthy
+            and (self.fault != "nats-kill" or (self.nats_restarts or 0) >= 1)
+        )
+
+
+HEADERS = (
+    "fault",
+    "database",
+    "sent",
+    "stored",
+    "fully processed",
+    "lost",
+    "doubled",
+    "half-made",
+    "5xx",
+    "dead letters",
+    "fault s",
+)
+
+
+def table(results: list[ChaosResult]) -> str:
+    """One plain-text table, one row per scenario."""
+    rows = [[*HEADERS, "time to recover s"]]
+    for r in results:
+        recover = "never" if r.recover_s is None else f"{r.recover_s:.1f}"
+        values = (r.fault, r.database, r.sent, r.stored, r.fully_processed, r.lost, r.doubled, r.half_made)
+        errors = f"{r.http_5xx} ({r.http_503}×503)" if r.http_5xx else "0"
+        rows.append([*map(str, values), errors, str(r.dead_letters), f"{r.fault_s:.1f}", recover])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+@dataclass(frozen=True)
+class Census:
+    stored: int
+    fully_processed: int
+    doubled: int
+    dead_letters: int
+
+
+async def _census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID]) -> Census:
+    engine = create_engine(database_url, writes=False)
+    try:
+        async with session_factory(engine)() as session:
+            cases = (await session.execute(select(CaseRow.id, CaseRow.status, CaseRow.topic, CaseRow.unit_code))).all()
+            tasks = dict((await session.execute(select(TaskRow.case_id, func.count()).group_by(TaskRow.case_id))).all())
+            clocks = set((await session.scalars(select(DeadlineRow.case_id).distinct())).all())
+            repeated = (
+                await session.execute(
+                    select(CaseEventRow.case_id)
+                    .where(CaseEventRow.kind.in_(PIPELINE_KINDS))
+                    .group_by(CaseEventRow.case_id, CaseEventRow.kind)
+                    .having(func.count() > 1)
+                )
+            ).all()
+            dead_letters = await session.scalar(select(func.count()).select_from(DeadLetterRow))
+    finally:
+        await engine.dispose()
+    full = {
+        c.id
+        for c in cases
+        if c.status == "tracked" and c.topic and c.unit_code and tasks.get(c.id) == 1 and c.id in clocks
+    }
+    doubled = ({r.case_id for r in repeated} | {case_id for case_id, n in tasks.items() if n > 1}) & sent
+    # A case stored that the client never got an answer for was posted twice (a retried POST).
+    extra = len([c for c in cases if c.id not in every])
+    return Census(
+        stored=len({c.id for c in cases} & sent),
+        fully_processed=len(full & sent),
+        doubled=len(doubled) + extra,
+        dead_letters=dead_letters or 0,
+    )
+
+
+def census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID] | None = None) -> Census:
+    return asyncio.run(_census(database_url, sent, every if every is not None else sent))

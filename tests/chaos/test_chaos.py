@@ -1,0 +1,62 @@
+"""The chaos suite: faults struck at a running system (loopback only, bounded in time).
+
+Short by default, to stay within two minutes: one fault of each kind, 40 calls each, the database cut
+for 20 s. `pytest --chaos-long` posts 300 calls per fault and cuts the database for 30 s. The
+database fault needs PostgreSQL (a TCP proxy in front of it is cut); without one it is skipped loudly
+and the NATS fault runs on SQLite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.chaos import run_faults
+from hotline.chaos_checks import table
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
+
+
+def print_logs(data_dir: Path) -> None:
+    for log in sorted((data_dir / "logs").glob("*.log")):
+        print(f"===== {log.name} =====\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_nats_killed_and_database_cut_lose_double_and_half_make_nothing(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    long = bool(request.config.getoption("--chaos-long"))
+    data_dir = tmp_path / "system"
+    results = run_faults(
+        ("nats-kill", "db-outage"),
+        data_dir=data_dir,
+        database_url=database_url,
+        n=300 if long else 40,
+        rate_per_s=40 if long else 20,
+        outage_s=30 if long else 20,
+    )
+    print(table(results))
+    if not all(r.ok for r in results):
+        print_logs(data_dir)
+    for r in results:
+        assert (r.sent, r.stored, r.fully_processed) == (r.sent, r.sent, r.sent), r
+        assert (r.lost, r.doubled, r.half_made, r.dead_letters) == (0, 0, 0, 0), r
+        assert r.recover_s is not None and r.recover_s <= 30, r
+        assert r.healthy, r  # health back to 200 without anyone's help
+    assert results[0].nats_restarts == 1, results[0]  # the restart shows on GET /api/v1/health
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_nats_killed_under_sqlite_loses_and_doubles_nothing(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest, pg_missing: str | None
+) -> None:
+    """The same NATS fault on the default database (in the short run only where no PostgreSQL
+    answers, to stay within two minutes)."""
+    if pg_missing is None and not request.config.getoption("--chaos-long"):
+        pytest.skip("PostgreSQL answers: the NATS fault ran against it above (--chaos-long runs both)")
+    [result] = run_faults(("nats-kill",), data_dir=tmp_path / "system", database_url=database_url, n=40)
+    print(table([result]))
+    assert result.ok, result
+    assert result.recover_s is not None and result.recover_s <= 30
