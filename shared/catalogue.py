@@ -1,5 +1,6 @@
-"""The 派单目录 in force: the newest version saved by an admin, or the table shipped with the system
-(`county.toml`) until an admin saves one."""
+"""The 派单目录 in force: the newest version saved by an admin, or the tables shipped with the system
+(`county.toml`, `matters.toml`) until an admin saves one. A version holds the county (units and
+routing table) and the matter catalogue, so every service decides with the same pair."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.db import RoutingTableRow
 from hotline.shared.domain.county import DEFAULT_COUNTY_PATH, County, county_from_dict, load_county
+from hotline.shared.domain.matters import DEFAULT_MATTERS_PATH, MatterCatalogue, parse_matters
 
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    version: int | None  # None: the packaged table
+    version: int | None  # None: the packaged tables
     county: County
     content: str
+    matters: MatterCatalogue
+    matters_content: str
 
 
 def parse_catalogue(content: str) -> County:
@@ -29,17 +33,33 @@ def parse_catalogue(content: str) -> County:
         raise ValueError(f"TOML 格式错误：{exc}") from exc
 
 
+def parse_matter_catalogue(content: str, county: County) -> MatterCatalogue:
+    """Validate a matter catalogue against the county it goes with (unit codes must exist)."""
+    return parse_matters(content, county)
+
+
+def packaged_matters_content() -> str:
+    return DEFAULT_MATTERS_PATH.read_text(encoding="utf-8")
+
+
 @cache
 def packaged() -> Catalogue:
-    return Catalogue(None, load_county(), DEFAULT_COUNTY_PATH.read_text(encoding="utf-8"))
+    county = load_county()
+    matters_content = packaged_matters_content()
+    return Catalogue(
+        None, county, DEFAULT_COUNTY_PATH.read_text(encoding="utf-8"), parse_matters(matters_content), matters_content
+    )
 
 
 @lru_cache(maxsize=4)
-def _parsed(version: int, content: str) -> Catalogue:
+def _parsed(version: int, content: str, matters_content: str | None) -> Catalogue:
     # Keyed by the text itself: each saved version is parsed once, whatever database it came from.
-    return Catalogue(version, parse_catalogue(content), content)
+    # The matters were checked against this county when saved; they are not checked again here so
+    # that a version saved before a unit was renamed still loads (unknown units show as codes).
+    text = matters_content if matters_content is not None else packaged_matters_content()
+    return Catalogue(version, parse_catalogue(content), content, parse_matters(text), text)
 
 
 async def current(session: AsyncSession) -> Catalogue:
     row = await session.scalar(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()).limit(1))
-    return packaged() if row is None else _parsed(row.version, row.content)
+    return packaged() if row is None else _parsed(row.version, row.content, row.matters)

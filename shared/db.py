@@ -231,13 +231,15 @@ class TaskRow(Base):
 
 
 class RoutingTableRow(Base):
-    """派单目录 versions: the county's units and routing table as TOML, edited by admins. The newest
-    version is in force; every routing decision names the version it used."""
+    """派单目录 versions: the county's units, routing table and matter catalogue as TOML, edited by
+    admins. The newest version is in force; every routing decision names the version it used."""
 
     __tablename__ = "routing_tables"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     content: Mapped[str] = mapped_column(Text)
+    # The matter catalogue (matters.toml format) of this version; NULL: the one shipped with the system.
+    matters: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]

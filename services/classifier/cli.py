@@ -1,5 +1,6 @@
-"""`hotline classify`: JSON lines in (`{"id", "text", "channel"?, "reach"?}`), JSON lines out with the
-topic, subtopic, severity (and why), confidence and place. `--bench FILE` measures speed instead."""
+"""`hotline classify`: JSON lines in (`{"id", "text", "channel"?, "reach"?, "township"?, "is_accusation"?}`),
+JSON lines out with the topic, subtopic, severity (and why), confidence, place, and the routing decision
+(unit, co_units, matter, reason, candidates) the router would make. `--bench FILE` measures speed."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from hotline.services.classifier.classify import Request, classify_and_dispatch, dispatch_view
 from hotline.services.classifier.model import TopicModel
-from hotline.services.classifier.severity import assess_severity, load_severity_rules
-from hotline.shared.domain.county import load_county
-from hotline.shared.domain.places import extract_place
+from hotline.services.classifier.severity import load_severity_rules
+from hotline.shared.catalogue import Catalogue, packaged
+from hotline.shared.clock import ScaledClock
 
 CHUNK = 2000
 
@@ -51,26 +53,42 @@ def _chunks(stream: TextIO) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-def classify_stream(source: TextIO, sink: TextIO, model: TopicModel) -> int:
-    rules, county = load_severity_rules(), load_county()
+def request_of(item: dict[str, Any]) -> Request:
+    township = item.get("township")
+    accused = item.get("accused_unit")
+    reach = item.get("reach")
+    return Request(
+        text=item["text"],
+        channel=str(item.get("channel") or "hotline"),
+        reach=reach if isinstance(reach, int) else None,
+        township=township if isinstance(township, str) and township.strip() else None,
+        is_accusation=bool(item.get("is_accusation")),
+        accused_unit=accused if isinstance(accused, str) and accused.strip() else None,
+    )
+
+
+def classify_stream(source: TextIO, sink: TextIO, model: TopicModel, catalogue: Catalogue | None = None) -> int:
+    """Classify and route each line exactly as the pipeline would (classifier, then router's decision)."""
+    rules, in_force = load_severity_rules(), catalogue or packaged()
+    clock = ScaledClock()
     count = 0
     for chunk in _chunks(source):
-        predictions = model.predict([item["text"] for item in chunk])
-        for item, prediction in zip(chunk, predictions, strict=True):
-            severity = assess_severity(
-                item["text"], channel=str(item.get("channel", "hotline")), reach=item.get("reach"), rules=rules
-            )
-            place = extract_place(item["text"], county)
+        results = classify_and_dispatch(
+            [request_of(item) for item in chunk], model=model, severity_rules=rules, catalogue=in_force, clock=clock
+        )
+        for item, (case, dispatch) in zip(chunk, results, strict=True):
             out = {
                 "id": item.get("id"),
-                "topic": prediction.topic,
-                "subtopic": prediction.subtopic,
-                "severity": severity.level,
-                "severity_reasons": severity.reasons,
-                "confidence": round(prediction.confidence, 4),
-                "needs_review": prediction.needs_review,
-                "place": {"township": place.township, "village": place.village},
+                "topic": case.topic,
+                "subtopic": case.subtopic,
+                "severity": case.severity.value,
+                "severity_reasons": case.severity_reasons,
+                "confidence": case.confidence,
+                "needs_review": case.needs_review,
+                "place": {"township": case.township, "village": case.village},
                 "model_version": model.version,
+                "routing_version": in_force.version,
+                **dispatch_view(dispatch),
             }
             sink.write(json.dumps(out, ensure_ascii=False) + "\n")
             count += 1

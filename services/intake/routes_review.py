@@ -20,7 +20,6 @@ from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, TaskRow, transaction
-from hotline.shared.domain.county import route
 from hotline.shared.events import CaseClassified, Channel, Severity
 from hotline.shared.outbox import enqueue
 
@@ -57,7 +56,8 @@ async def suggest(
     body: SuggestBody, request: Request, _: Annotated[Principal, Depends(require(*DESK_ROLES))]
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    payload = {"text": body.text, "channel": body.channel.value, "reach": body.reach}
+    # The classifier decides the unit too, with the same function and 派单目录 version as the router.
+    payload = {"text": body.text, "channel": body.channel.value, "reach": body.reach, "township": body.township}
     try:
         reply = await runtime.nc.request(
             subjects.CLASSIFY_REQUEST,
@@ -68,15 +68,8 @@ async def suggest(
     except Exception:
         raise HTTPException(503, detail="分类服务暂不可用，请稍后再试") from None
     result: dict[str, Any] = json.loads(reply.data)
-    county = (await catalogue_in_force(request.app.state.runtime)).county
-    township = body.township or result["place"]["township"]
-    decision = route(
-        topic="人工分拣" if result["needs_review"] else result["topic"],
-        subtopic=result["subtopic"],
-        township=township,
-        county=county,
-    )
-    result["unit"] = {"code": decision.unit_code, "name": decision.unit_name, "reason": decision.reason}
+    if isinstance(result.get("unit"), dict):
+        result["unit"]["reason"] = result.get("reason")
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from faststream import FastStream
 
@@ -37,7 +38,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
     # The table in force; replaced as a whole when an admin saves a new version.
-    in_force: list[Catalogue] = [Catalogue(None, county, "") if county else packaged()]
+    in_force: list[Catalogue] = [replace(packaged(), county=county, content="") if county else packaged()]
 
     async def reload() -> None:
         if county is not None:
@@ -50,11 +51,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
 
     async def process(deliveries: Sequence[Delivery[CaseClassified]]) -> None:
         catalogue = in_force[0]
-        routed = [
-            route_case(d.event, county=catalogue.county, clock=clock, version=catalogue.version)
-            for d in deliveries
-            if needs_routing(d.event)
-        ]
+        routed = [route_case(d.event, catalogue=catalogue, clock=clock) for d in deliveries if needs_routing(d.event)]
         await asyncio.gather(
             *(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in routed)
         )
