@@ -145,11 +145,15 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # `train` and `classify` own their arguments (the classifier package parses them).
+    # `train`, `classify` and `eval-routing` own their arguments.
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
+    if argv and argv[0] == "eval-routing":
+        from hotline.eval_routing import main as eval_routing
+
+        return eval_routing(argv[1:])
     parser = argparse.ArgumentParser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -198,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
+    commands.add_parser("eval-routing", help="routing accuracy on the labelled suite (`--half dev|test`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

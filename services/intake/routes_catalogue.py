@@ -1,4 +1,5 @@
-"""The 派单目录 (units and routing table) as admins edit it: versioned, validated, in force at once."""
+"""The 派单目录 (units, routing table and matter catalogue) as admins edit it: versioned, validated, in
+force at once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.runtime import Runtime
-from hotline.shared.catalogue import Catalogue, current, parse_catalogue
+from hotline.shared.catalogue import Catalogue, current, parse_catalogue, parse_matter_catalogue
 from hotline.shared.clock import beijing
 from hotline.shared.db import RoutingTableRow, transaction
 from hotline.shared.subjects import ROUTING_UPDATED
@@ -21,6 +22,9 @@ router = APIRouter(prefix="/api/v1")
 class NewTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str = Field(min_length=10, max_length=500_000, description="county.toml 格式的派单目录")
+    matters: str | None = Field(
+        default=None, max_length=2_000_000, description="matters.toml 格式的事项目录；不填则沿用当前版本的事项目录"
+    )
     comment: str | None = Field(default=None, max_length=500)
 
 
@@ -37,6 +41,8 @@ async def get_table(request: Request, _: Annotated[Principal, Depends(require())
         "county": catalogue.county.name,
         "units": len(catalogue.county.units),
         "content": catalogue.content,
+        "matter_count": len(catalogue.matters),
+        "matters": catalogue.matters_content,
     }
 
 
@@ -66,12 +72,23 @@ async def save_table(
         county = parse_catalogue(body.content)
     except ValueError as exc:
         raise HTTPException(422, detail=[{"field": "content", "message": f"派单目录无效：{exc}"}]) from None
+    # Without new matters the version keeps those in force, checked against the new units.
+    in_force = await catalogue_in_force(runtime)
+    matters_content = body.matters if body.matters is not None else in_force.matters_content
+    try:
+        matters = parse_matter_catalogue(matters_content, county)
+    except ValueError as exc:
+        raise HTTPException(422, detail=[{"field": "matters", "message": f"事项目录无效：{exc}"}]) from None
     async with transaction(runtime.sessions) as session:
         row = RoutingTableRow(
-            content=body.content, comment=body.comment, created_by=principal.username, created_at=runtime.clock.now()
+            content=body.content,
+            matters=matters_content,
+            comment=body.comment,
+            created_by=principal.username,
+            created_at=runtime.clock.now(),
         )
         session.add(row)
         await session.flush()
         version = row.version
     await runtime.nc.publish(ROUTING_UPDATED, str(version).encode())
-    return {"version": version, "county": county.name, "units": len(county.units)}
+    return {"version": version, "county": county.name, "units": len(county.units), "matter_count": len(matters)}

@@ -22,7 +22,7 @@ MANUAL_SORTING = "人工分拣"
 class Thresholds:
     """How sure is sure enough (tuned on the routing suite's dev half only)."""
 
-    matter: float = 4.0  # a matter this strong decides on its own …
+    matter: float = 3.0  # a matter this strong decides on its own …
     margin: float = 1.5  # … when it beats the best matter of another unit by this factor
     agree: float = 2.0  # a matter of the model's class needs only this score
     agree_bonus: float = 0.5  # the model's class adds this share to a matter's score
