@@ -22,6 +22,7 @@ def evidence_of(case: CaseClassified) -> Evidence:
         township=case.township,
         is_accusation=case.is_accusation,
         accused_unit=case.accused_unit,
+        misconduct=tuple(case.misconduct),
     )
 
 

@@ -160,6 +160,8 @@ class CaseClassified(CaseEvent):
     # Matters identified in the text (best first) and the 派单目录 version that identified them.
     matters: list[MatterEvidence] = Field(default_factory=list)
     catalogue_version: int | None = None
+    # Officials' misconduct told in the text ("村支书+兜里"): a 检举/控告, ticked or not.
+    misconduct: list[str] = Field(default_factory=list)
 
 
 class CaseRouted(CaseEvent):

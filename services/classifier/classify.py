@@ -18,6 +18,7 @@ from hotline.shared.dispatching import dispatch_classified
 from hotline.shared.domain.county import County, find_unit
 from hotline.shared.domain.dispatch import Dispatch, is_accusation_matter
 from hotline.shared.domain.matters import EMPTY, MatterCatalogue, MatterHit, identify
+from hotline.shared.domain.misconduct import misconduct
 from hotline.shared.domain.places import extract_place
 from hotline.shared.events import (
     CaseClassified,
@@ -47,6 +48,7 @@ def classify_cases(
         severity = assess_severity(text, channel=case.channel.value, reach=case.reach, rules=severity_rules)
         place = extract_place(text, county)
         hits = identify(text, matters)
+        accusing = misconduct(text)
         classified.append(
             CaseClassified(
                 event_id=derived_event_id(case.event_id, "classified"),
@@ -65,9 +67,10 @@ def classify_cases(
                 village=place.village,
                 outcome=case.outcome,
                 is_accusation=case.is_accusation,
-                accused_unit=accused_unit(case, text, county, accuses_officials(hits, matters)),
+                accused_unit=accused_unit(case, text, county, bool(accusing) or accuses_officials(hits, matters)),
                 matters=[MatterEvidence(code=h.code, score=h.score, words=list(h.words)) for h in hits],
                 catalogue_version=catalogue_version,
+                misconduct=list(accusing),
             )
         )
     return classified
@@ -84,9 +87,12 @@ def accused_unit(case: CaseReceived, text: str, county: County, found_in_text: b
     accuses officials though nobody ticked the box."""
     if case.accused_unit or not (case.is_accusation or found_in_text):
         return case.accused_unit
+    # "请县纪委监委核查" names where the accusation goes, not whom it accuses.
+    target = county.units.get(county.accusation_unit)
+    if target is not None:
+        for word in sorted({target.name, *target.aliases, target.name.removeprefix("县")}, key=len, reverse=True):
+            text = text.replace(word, "")
     found = find_unit(text, county)
-    if found is not None and found_in_text and not case.is_accusation and found.code == county.accusation_unit:
-        return None  # "我向县纪委举报…" names where the accusation goes, not whom it accuses
     return found.name if found else None
 
 

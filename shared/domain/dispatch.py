@@ -22,12 +22,12 @@ MANUAL_SORTING = "人工分拣"
 class Thresholds:
     """How sure is sure enough (tuned on the routing suite's dev half only)."""
 
-    matter: float = 3.0  # a matter this strong decides on its own …
-    margin: float = 1.5  # … when it beats the best matter of another unit by this factor
-    agree: float = 2.0  # a matter of the model's class needs only this score
-    agree_bonus: float = 0.5  # the model's class adds this share to a matter's score
+    matter: float = 2.0  # a matter this strong decides on its own …
+    margin: float = 1.2  # … when it beats the best matter of another unit by this factor
+    agree: float = 2.0  # a matter of the model's class at least this strong decides when close to the best
+    agree_bonus: float = 0.5  # the model's class adds this share (times its confidence) to a matter's score
     model: float = 0.6  # model confidence to route by class when no matter was found
-    model_over_matter: float = 0.9  # … and when only weak matters of other classes were found
+    model_over_matter: float = 0.9  # … and when only matters below ``matter`` were found
     accusation: float = 2.0  # an accusation of officials found in the text decides at this score
 
 
@@ -44,6 +44,7 @@ class Evidence:
     township: str | None = None
     is_accusation: bool = False
     accused_unit: str | None = None
+    misconduct: tuple[str, ...] = ()  # officials' misconduct found in the text (see misconduct.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,10 @@ def decide(
     town = find_township(evidence.township, county) if evidence.township and evidence.township.strip() else None
     scored = _score(evidence, matters, thresholds)
     chosen = _choose(evidence, scored, thresholds)
-    if chosen is not None:
+    if evidence.misconduct and not is_accusation_matter(chosen.matter if chosen else None):
+        # Whatever the subject, officials' misconduct is the discipline commission's.
+        dispatch = _accusation(evidence, scored, county, matters)
+    elif chosen is not None:
         dispatch = _by_matter(chosen, town, county)
     elif _model_decides(evidence, scored, thresholds) and not _unconfigured(evidence, county):
         decision = route(topic=evidence.topic, subtopic=evidence.subtopic, township=evidence.township, county=county)
@@ -168,6 +172,24 @@ def _by_matter(chosen: _Scored, town: Unit | None, county: County) -> Dispatch:
         topic=matter.klass,
         matter_code=matter.code,
         matter_name=matter.name,
+    )
+
+
+def _accusation(evidence: Evidence, scored: list[_Scored], county: County, matters: MatterCatalogue) -> Dispatch:
+    """Misconduct of officials told in plain words: the discipline commission, named by its matter."""
+    lead = county.accusation_unit
+    own = [m for m in matters.matters if is_accusation_matter(m) and m.lead == lead]
+    matter = own[0] if own else None
+    name = matter.name if matter else "检举控告公职人员违纪违法"
+    basis = f"（{matter.basis}）" if matter and matter.basis else ""
+    return Dispatch(
+        unit_code=lead,
+        unit_name=_name(lead, county),
+        co_units=(),
+        reason=f"事项：{name} → {_name(lead, county)}{basis}；匹配：{'、'.join(evidence.misconduct)}",
+        topic=ACCUSATION_CLASS,
+        matter_code=matter.code if matter else None,
+        matter_name=matter.name if matter else None,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -306,8 +306,17 @@ def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[M
     hits = []
     for m, term_ids in matched.items():
         matter = catalogue.matters[m]
-        terms = sorted((matter.terms[t] for t in term_ids), key=lambda term: -term.weight)
+        terms = sorted(_distinct(matter.terms[t] for t in term_ids), key=lambda term: -term.weight)
         score = sum(term.weight * _DECAY**k for k, term in enumerate(terms))
         hits.append((matter, MatterHit(matter.code, round(score, 3), tuple(term.text for term in terms))))
     hits.sort(key=lambda pair: (-pair[1].score, -pair[0].priority, pair[0].code))
     return [hit for _, hit in hits[:limit]]
+
+
+def _distinct(terms: Iterable[Term]) -> list[Term]:
+    """Drop a term that only repeats a longer one ("交房" inside "延期交房"): one mention, one count."""
+    kept: list[Term] = []
+    for term in sorted(terms, key=lambda t: -sum(len(w) for w in t.words)):
+        if not any(all(any(w in big for big in longer.words) for w in term.words) for longer in kept):
+            kept.append(term)
+    return kept
