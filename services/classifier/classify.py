@@ -48,7 +48,7 @@ def classify_cases(
         severity = assess_severity(text, channel=case.channel.value, reach=case.reach, rules=severity_rules)
         place = extract_place(text, county)
         hits = identify(text, matters)
-        accusing = misconduct(text)
+        accusing = misconduct(text, ticked=case.is_accusation)
         classified.append(
             CaseClassified(
                 event_id=derived_event_id(case.event_id, "classified"),

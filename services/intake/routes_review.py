@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hotline.services.intake.access import get_or_404
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.examples import record_example
 from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
@@ -145,6 +146,16 @@ async def classify_manually(
             outcome=None,
             is_accusation=bool((case.details or {}).get("is_accusation")),
             accused_unit=(case.details or {}).get("accused_unit"),
+        )
+        await record_example(
+            session,
+            case,
+            unit_code=body.unit,
+            topic=body.topic,
+            subtopic=body.subtopic,
+            sorting=True,
+            actor=principal.username,
+            now=now,
         )
         # The sorting desk's own pending task is done once the case has its real unit.
         for task in (

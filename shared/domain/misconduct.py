@@ -118,12 +118,20 @@ def _act_in(sentence: str, act: str) -> bool:
     return all(part in sentence for part in act.split("+"))
 
 
-def misconduct(text: str) -> tuple[str, ...]:
-    """The official-and-act pairs (and strong acts) found, e.g. ("村支书+兜里",); () when none."""
+def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
+    """The official-and-act pairs (and strong acts) found, e.g. ("村支书+兜里",); () when none.
+
+    ``ticked``: the petitioner ticked 检举/控告, so naming an official anywhere is enough (a ticked
+    accusation of a neighbour or a company is not about officials and stays with its matter).
+    """
     found: list[str] = []
+    named: str | None = None
     for sentence in sentences(text):
         found += [act for act in STRONG_ACTS if act in sentence]
         official = next((who for who in OFFICIALS if who in sentence), None)
         if official is not None:
+            named = named or official
             found += [f"{official}+{act}" for act in ACTS if _act_in(sentence, act)]
+    if ticked and named is not None and not found:
+        found.append(f"检举控告+{named}")
     return tuple(dict.fromkeys(found))

@@ -18,6 +18,10 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         assert suggestion.status_code == 200, suggestion.text
         body = suggestion.json()
         assert (body["topic"], body["subtopic"]) == ("政法", "户籍证件") and body["unit"]["name"] == "县公安局"
+        # The unit comes from the router's own decision: matter, reason and (when unsure) candidates.
+        assert body["matter"]["code"] and body["reason"].startswith("事项：") and body["candidates"] == []
+        unsure = admin.post("/api/v1/suggest", json={"text": "？？？……"}).json()
+        assert unsure["unit"]["code"] == "rxb" and unsure["to_person"] is True
 
         first = admin.post("/api/v1/calls", json=CALL).json()
         wait_until(lambda: routed_case(admin, first["id"]), what="routing")

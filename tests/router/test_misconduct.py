@@ -53,3 +53,9 @@ def test_misconduct_goes_to_the_discipline_commission_whatever_the_subject() -> 
     d = decide(found, county=COUNTY, matters=MATTERS)
     assert (d.unit_code, d.topic, d.co_units) == ("jwjw", "纪检监察", ())
     assert "匹配：村支书+兜里" in d.reason
+
+
+def test_a_ticked_accusation_naming_an_official_is_enough_but_not_one_against_a_company() -> None:
+    assert misconduct("我实名检举某局副局长陈某某。", ticked=True) == ("检举控告+局长",)
+    assert misconduct("我实名检举某局副局长陈某某。") == ()
+    assert misconduct("控告某房地产公司虚假宣传，交房与合同不符。", ticked=True) == ()
