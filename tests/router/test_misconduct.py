@@ -34,6 +34,7 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "超市收了我的钱却不给发票。",  # an act, no official
         "村干部在村口。钱被小偷偷了，收了报警回执。",  # official and act in different sentences
         "班主任让家长交资料费。",
+        "村干部说修路对大家都有好处。",
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
@@ -56,6 +57,8 @@ def test_misconduct_goes_to_the_discipline_commission_whatever_the_subject() -> 
 
 
 def test_a_ticked_accusation_naming_an_official_is_enough_but_not_one_against_a_company() -> None:
-    assert misconduct("我实名检举某局副局长陈某某。", ticked=True) == ("检举控告+局长",)
-    assert misconduct("我实名检举某局副局长陈某某。") == ()
+    assert misconduct("我要反映某局副局长陈某某的问题。", ticked=True) == ("检举控告+局长",)
+    assert misconduct("我要反映某局副局长陈某某的问题。") == ()
+    assert misconduct("我实名检举某局副局长陈某某。") == ("检举+局长",)
+    assert misconduct("我向村支书举报了邻居乱搭乱建。") == ()
     assert misconduct("控告某房地产公司虚假宣传，交房与合同不符。", ticked=True) == ()
