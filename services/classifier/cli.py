@@ -95,14 +95,39 @@ def classify_stream(source: TextIO, sink: TextIO, model: TopicModel, catalogue: 
     return count
 
 
+def catalogue_in(database_url: str) -> Catalogue:
+    """The 派单目录 version in force in a database (what the router of that system uses)."""
+    import asyncio
+
+    from hotline.shared.catalogue import current
+    from hotline.shared.db import create_engine, session_factory
+
+    async def read() -> Catalogue:
+        engine = create_engine(database_url, writes=False)
+        try:
+            async with session_factory(engine)() as session:
+                return await current(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline classify", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="artefact directory (default: the packaged model)")
     parser.add_argument("--bench", type=Path, default=None, metavar="FILE", help="measure speed against jieba.lcut")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="route with the 派单目录 version in force in this database, as the running router does "
+        "(default: the catalogue shipped with the system)",
+    )
     args = parser.parse_args(argv)
     if args.bench is not None:
         from hotline.services.classifier.bench import main as bench_main
 
         return bench_main([str(args.bench)] + (["--model", str(args.model)] if args.model else []))
-    classify_stream(sys.stdin, sys.stdout, _load_model(args.model))
+    catalogue = catalogue_in(args.database_url) if args.database_url else None
+    classify_stream(sys.stdin, sys.stdout, _load_model(args.model), catalogue)
     return 0

@@ -80,3 +80,29 @@ def test_the_cli_decides_exactly_as_the_router(model: TopicModel) -> None:
         printed = out[str(line["id"])]
         assert printed["unit"] == {"code": routed.unit_code, "name": routed.unit_name}
         assert printed["co_units"] == routed.co_units and printed["reason"] == routed.reason
+
+
+def test_with_a_database_it_routes_with_the_version_in_force(model: TopicModel, database_url: str) -> None:
+    import asyncio
+
+    from hotline.services.classifier.cli import catalogue_in
+    from hotline.shared.db import RoutingTableRow, create_engine, session_factory, transaction
+
+    matters = '[[matters]]\ncode = "lights"\nname = "路灯"\nclass = "城乡建设"\nlead = "slj"\nterms = ["路灯"]\n'
+
+    async def save() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                content = packaged().content
+                session.add(RoutingTableRow(content=content, matters=matters, created_by="t", created_at=NOW))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(save())
+    catalogue = catalogue_in(database_url)
+    assert catalogue.version == 1 and len(catalogue.matters) == 1
+    sink = io.StringIO()
+    classify_stream(io.StringIO('{"id": 1, "text": "村口路灯坏了"}\n'), sink, model, catalogue)
+    row = json.loads(sink.getvalue())
+    assert (row["unit"]["code"], row["matter"]["code"], row["routing_version"]) == ("slj", "lights", 1)
