@@ -4,9 +4,12 @@ routing table) and the matter catalogue, so every service decides with the same 
 
 from __future__ import annotations
 
+import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,3 +66,34 @@ def _parsed(version: int, content: str, matters_content: str | None) -> Catalogu
 async def current(session: AsyncSession) -> Catalogue:
     row = await session.scalar(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()).limit(1))
     return packaged() if row is None else _parsed(row.version, row.content, row.matters)
+
+
+def matter_block(entry: Mapping[str, Any]) -> str:
+    """One ``[[matters]]`` table in the catalogue's own layout (keys in their usual order)."""
+    lines = ["[[matters]]"]
+    for key in ("code", "name", "class", "lead", "assist", "township", "terms", "exclude", "basis", "priority"):
+        value = entry.get(key)
+        if value is None or value == [] or value == "" or (key == "township" and value == "none"):
+            continue
+        if key == "priority" and value == 0:
+            continue
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+def with_matter(content: str, entry: Mapping[str, Any]) -> str:
+    """The catalogue text with the matter of ``entry["code"]`` replaced, or appended when new; every
+    other line (comments included) stays as it was."""
+    lines = content.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == "[[matters]]"]
+    code_line = f"code = {json.dumps(entry['code'], ensure_ascii=False)}"
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        if not any(line.strip() == code_line for line in lines[start:end]):
+            continue
+        # Keep the comments and blank lines that introduce the next table.
+        while end > start and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1
+        return "".join(lines[:start]) + matter_block(entry) + "".join(lines[end:])
+    separator = "" if not content or content.endswith("\n\n") else ("\n" if content.endswith("\n") else "\n\n")
+    return content + separator + matter_block(entry)

@@ -43,3 +43,24 @@ def test_sorting_and_dispatch_decisions_become_examples(client: TestClient, data
         (REDISPATCH, "jtj", None, "admin"),  # no feed here to project the sorted topic onto the case
     ]
     assert rows[0].text == CALL["content"] and rows[0].township == CALL["township"]
+
+
+def test_admins_search_add_and_change_matters(client: TestClient) -> None:  # noqa: F811
+    found = client.get("/api/v1/matters", params={"q": "广场舞"}).json()
+    assert found["total"] >= 300 and found["items"]
+    assert all("广场舞" in " ".join(m["terms"]) or "广场舞" in m["name"] for m in found["items"])
+    noise = found["items"][0]
+    changed = {**{k: noise[k] for k in ("name", "class", "lead", "assist", "township", "terms", "exclude")}}
+    changed["terms"] = [*noise["terms"], "跳坝坝舞"]
+    saved = client.put(f"/api/v1/matters/{noise['code']}", json=changed)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == 1 and "跳坝坝舞" in saved.json()["matter"]["terms"]
+    assert client.get("/api/v1/matters", params={"q": "跳坝坝舞"}).json()["items"][0]["code"] == noise["code"]
+
+    new = {"name": "测试事项", "class": "民政", "lead": "nobody", "terms": ["测试词"]}
+    bad = client.put("/api/v1/matters/test-new", json=new)
+    assert bad.status_code == 422 and "test-new" in bad.text and "nobody" in bad.text
+    added = client.put("/api/v1/matters/test-new", json={**new, "lead": "mzj"})
+    assert added.status_code == 200 and added.json()["matter_count"] == found["total"] + 1
+    table = client.get("/api/v1/routing-table").json()
+    assert table["version"] == 2 and 'code = "test-new"' in table["matters"]
