@@ -7,8 +7,8 @@ pure function of the catalogue except :func:`load_matters`, the one explicit loa
 
 Identification works sentence by sentence: a term ``"A+B"`` matches when A and B occur in the same
 sentence, and a matter's ``exclude`` words rule its matches out of the sentences they occur in. Each
-sentence is scanned once against an index of every word of the catalogue keyed by its first
-character, so the cost is linear in the text (which is capped) for a given catalogue.
+sentence is scanned once, one set lookup per position and word length in use, so the cost is linear in
+the text (which is capped) and does not grow with the number of matters.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ class MatterHit:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    by_first: Mapping[str, tuple[str, ...]]  # first character -> words starting with it, longest first
+    words: frozenset[str]  # every word of every term and exclusion
+    lengths: tuple[int, ...]  # the lengths those words come in
     word_terms: Mapping[str, tuple[tuple[int, int], ...]]  # word -> (matter index, term index)
 
 
@@ -96,7 +97,7 @@ class _Index:
 class MatterCatalogue:
     matters: tuple[Matter, ...]
     by_code: Mapping[str, Matter] = field(default_factory=dict, repr=False, compare=False)
-    index: _Index = field(default_factory=lambda: _Index({}, {}), repr=False, compare=False)
+    index: _Index = field(default_factory=lambda: _Index(frozenset(), (), {}), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.matters)
@@ -250,11 +251,9 @@ def build_catalogue(matters: Sequence[Matter]) -> MatterCatalogue:
             for word in term.words:
                 everything.add(word)
                 word_terms.setdefault(word, []).append((m, t))
-    by_first: dict[str, list[str]] = {}
-    for word in everything:
-        by_first.setdefault(word[0], []).append(word)
     index = _Index(
-        MappingProxyType({c: tuple(sorted(ws, key=len, reverse=True)) for c, ws in by_first.items()}),
+        frozenset(everything),
+        tuple(sorted({len(w) for w in everything})),
         MappingProxyType({w: tuple(dict.fromkeys(v)) for w, v in word_terms.items()}),
     )
     return MatterCatalogue(tuple(weighed), MappingProxyType({m.code: m for m in weighed}), index)
@@ -277,13 +276,10 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text[:MAX_CHARS]) if s.strip()]
 
 
-def _words_in(sentence: str, by_first: Mapping[str, tuple[str, ...]]) -> set[str]:
-    found: set[str] = set()
-    for i, char in enumerate(sentence):
-        for word in by_first.get(char, ()):
-            if sentence.startswith(word, i):
-                found.add(word)
-    return found
+def _words_in(sentence: str, index: _Index) -> set[str]:
+    # One set lookup per position and word length in use: no per-word loop, whatever the catalogue size.
+    words, lengths = index.words, index.lengths
+    return {piece for i in range(len(sentence)) for n in lengths if (piece := sentence[i : i + n]) in words}
 
 
 def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[MatterHit]:
@@ -293,7 +289,7 @@ def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[M
     index = catalogue.index
     matched: dict[int, set[int]] = {}
     for sentence in sentences(text):
-        present = _words_in(sentence, index.by_first)
+        present = _words_in(sentence, index)
         for word in present:
             for m, t in index.word_terms.get(word, ()):
                 matter = catalogue.matters[m]
