@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import get_or_404
 from hotline.services.intake.auth import Principal, Role, require
@@ -20,7 +21,7 @@ from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import most_similar
 from hotline.shared import subjects
-from hotline.shared.db import CaseRow, TaskRow, transaction
+from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, transaction
 from hotline.shared.events import CaseClassified, Channel, Severity
 from hotline.shared.outbox import enqueue
 
@@ -110,7 +111,23 @@ async def review_queue(
     )
     async with _runtime(request).read_sessions() as session:
         rows = (await session.execute(statement)).scalars().all()
-    return {"items": [case_summary(row) for row in rows]}
+        candidates = await routed_candidates(session, [row.id for row in rows])
+    return {"items": [{**case_summary(row), "candidates": candidates.get(row.id, [])} for row in rows]}
+
+
+async def routed_candidates(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """The units the router offered for each case it sent to 人工分拣 (from its latest `routed` event)."""
+    if not case_ids:
+        return {}
+    statement = (
+        select(CaseEventRow.case_id, CaseEventRow.payload)
+        .where(CaseEventRow.case_id.in_(case_ids), CaseEventRow.kind == "routed")
+        .order_by(CaseEventRow.seq)
+    )
+    latest: dict[uuid.UUID, list[Any]] = {}
+    for case_id, payload in (await session.execute(statement)).all():
+        latest[case_id] = list(payload.get("candidates") or [])
+    return latest
 
 
 @router.post("/cases/{case_id}/classify", summary="人工分拣：确定主题并派单")

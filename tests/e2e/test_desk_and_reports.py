@@ -36,6 +36,7 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
             what="the case in the sorting queue",
         )
         assert queued[0]["needs_review"] is True
+        assert isinstance(queued[0]["candidates"], list)  # the router's offer, from its routed event
         decided = admin.post(
             f"/api/v1/cases/{unclear['id']}/classify", json={"topic": "城乡建设", "subtopic": "市政服务"}
         )
