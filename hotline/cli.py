@@ -219,13 +219,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    # `train`, `classify` and `eval-urgency` own their arguments (the classifier package parses them).
+    # `train`, `classify`, `eval-urgency` and `eval-routing` own their arguments.
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
     if argv and argv[0] == "eval-urgency":
         return _eval_urgency(argv[1:])
+    if argv and argv[0] == "eval-routing":
+        from hotline.eval_routing import main as eval_routing
+
+        return eval_routing(argv[1:])
     parser = _Parser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -280,6 +284,7 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
+    commands.add_parser("eval-routing", help="routing accuracy on the labelled suite (`--half dev|test`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

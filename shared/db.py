@@ -2,7 +2,7 @@
 
 One database, one migration history; each table is written by one service:
 - intake: `cases` (insert, repeats, 转接 records), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
-  `routing_tables`, `calendar_tables`, outbox rows with source "intake"
+  `routing_tables`, `routing_examples`, `calendar_tables`, outbox rows with source "intake"
 - feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
 Consumers stay idempotent through unique keys on event ids, in the same transaction as the effect.
@@ -244,14 +244,35 @@ class TaskRow(Base):
     updated_at: Mapped[datetime]
 
 
+class RoutingExampleRow(Base):
+    """A person's routing decision (人工分拣, 派单/改派, 改派 after a 退回) kept as a labelled example:
+    the text, and the unit and topic a person chose, for retraining and for tuning the 派单目录."""
+
+    __tablename__ = "routing_examples"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    township: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    subtopic: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(64))  # None: a topic was chosen, the table routes
+    previous_unit: Mapped[str | None] = mapped_column(String(64))  # the unit the system (or a person) had chosen
+    source: Mapped[str] = mapped_column(String(16))  # 人工分拣 | 改派 | 退回改派
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime]
+
+
 class RoutingTableRow(Base):
-    """派单目录 versions: the county's units and routing table as TOML, edited by admins. The newest
-    version is in force; every routing decision names the version it used."""
+    """派单目录 versions: the county's units, routing table and matter catalogue as TOML, edited by
+    admins. The newest version is in force; every routing decision names the version it used."""
 
     __tablename__ = "routing_tables"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     content: Mapped[str] = mapped_column(Text)
+    # The matter catalogue (matters.toml format) of this version; NULL: the one shipped with the system.
+    matters: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]

@@ -116,6 +116,27 @@ class CaseReceived(CaseEvent):
     reach_per_hour: float | None = Field(default=None, ge=0)
 
 
+class MatterEvidence(BaseModel):
+    """A 事项 of the matter catalogue found in a case's text: its score and the terms that matched."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    score: float = Field(ge=0)
+    words: list[str] = Field(default_factory=list)
+
+
+class RoutingCandidate(BaseModel):
+    """A unit a case might belong to, offered to the person who sorts it (人工分拣)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit_code: str
+    unit_name: str
+    matter: str | None = None
+    score: float
+
+
 class CaseClassified(CaseEvent):
     kind: Literal["classified"] = "classified"
     topic: str
@@ -136,6 +157,11 @@ class CaseClassified(CaseEvent):
     urgent_reasons: list[str] = Field(default_factory=list)
     urgent_lines: list[EmergencyLine] = Field(default_factory=list)
     decided_by: DecidedBy = DecidedBy.SYSTEM
+    # Matters identified in the text (best first) and the 派单目录 version that identified them.
+    matters: list[MatterEvidence] = Field(default_factory=list)
+    catalogue_version: int | None = None
+    # Officials' misconduct told in the text ("村支书+兜里"): a 检举/控告, ticked or not.
+    misconduct: list[str] = Field(default_factory=list)
 
 
 class CaseRouted(CaseEvent):
@@ -147,6 +173,9 @@ class CaseRouted(CaseEvent):
     co_units: list[str] = Field(default_factory=list)
     reason: str
     routing_version: int | None = None  # 派单目录 version; 0 = the table shipped with the system
+    matter_code: str | None = None  # the 事项 that decided, when one did
+    matter_name: str | None = None
+    candidates: list[RoutingCandidate] = Field(default_factory=list)  # for 人工分拣
     urgent: bool = False
     urgent_lines: list[EmergencyLine] = Field(default_factory=list)
     decided_by: DecidedBy = DecidedBy.SYSTEM

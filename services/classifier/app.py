@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,10 @@ from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
 from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
 from hotline.shared import subjects
+from hotline.shared.catalogue import Catalogue, current, packaged
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
-from hotline.shared.domain.county import County, load_county
+from hotline.shared.db import create_engine, session_factory
 from hotline.shared.events import CaseClassified, CaseReceived
 from hotline.shared.messaging import (
     MSG_ID_HEADER,
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 class Loaded:
     model: TopicModel
     severity_rules: SeverityRules
-    county: County
     urgency_rules: UrgencyRules
+    catalogue: Catalogue  # the 派单目录 version in force: places, accused units and matters
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
@@ -49,6 +50,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     broker = create_broker(settings, service=SERVICE)
     publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(settings), schema=CaseClassified)
     loaded: list[Loaded] = []
+    engine = create_engine(settings.resolved_database_url(), writes=False)
+    sessions = session_factory(engine)
+
+    async def reload_catalogue() -> None:
+        """Use the 派单目录 version in force, as the router does (same version, same decisions)."""
+        async with sessions() as session:
+            fresh = await current(session)
+        if loaded and fresh.version != loaded[0].catalogue.version:
+            loaded[0] = replace(loaded[0], catalogue=fresh)
+            log.info("classifier: 派单目录 version %s in force", fresh.version)
 
     async def process(deliveries: Sequence[Delivery[CaseReceived]]) -> None:
         parts = loaded[0]
@@ -58,9 +69,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             [d.event for d in deliveries],
             model=parts.model,
             severity_rules=parts.severity_rules,
-            county=parts.county,
+            county=parts.catalogue.county,
             clock=clock,
             urgency_rules=parts.urgency_rules,
+            matters=parts.catalogue.matters,
+            catalogue_version=parts.catalogue.version,
         )
         await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
 
@@ -78,11 +91,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             text,
             channel=str(body.get("channel", "hotline")),
             reach=body.get("reach"),
+            township=str(body["township"]) if body.get("township") else None,
             model=parts.model,
             severity_rules=parts.severity_rules,
-            county=parts.county,
+            catalogue=parts.catalogue,
+            clock=clock,
             urgency_rules=parts.urgency_rules,
         )
+
+    @broker.subscriber(subjects.ROUTING_UPDATED)
+    async def routing_updated() -> None:
+        await reload_catalogue()
 
     add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
     app = FastStream(broker)
@@ -98,10 +117,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
         parts = Loaded(
             model=model if model is not None else await asyncio.to_thread(load_model_from, settings),
             severity_rules=load_severity_rules(),
-            county=load_county(),
             urgency_rules=load_urgency_rules(),
+            catalogue=packaged(),
         )
         loaded.append(parts)
+        await reload_catalogue()
 
     watcher: list[asyncio.Task[None]] = []
 
@@ -113,7 +133,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
                 version = await asyncio.to_thread(artefact_version, settings.model_dir)
                 if version and version != loaded[0].model.version:
                     fresh = await asyncio.to_thread(load_model_from, settings)
-                    loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county, loaded[0].urgency_rules)
+                    loaded[0] = replace(loaded[0], model=fresh)
                     log.info("classifier: switched to model %s", fresh.version)
             except Exception:
                 log.exception("classifier: could not load the new model; keeping %s", loaded[0].model.version)
@@ -127,6 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     async def stop_watching() -> None:
         for task in watcher:
             task.cancel()
+        await engine.dispose()
 
     return app
 

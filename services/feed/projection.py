@@ -43,6 +43,9 @@ ACTED_STATUS = {
 }
 
 
+MANUAL_SORTING = "人工分拣"
+
+
 def status_after(event: CaseEvent) -> str | None:
     kind = getattr(event, "kind", "")
     if kind in ("classified", "routed", "tracked"):
@@ -70,7 +73,13 @@ def state_changes(event: CaseEvent) -> dict[str, Any]:
             )
         return changes
     if isinstance(event, CaseRouted):
-        return {"unit_code": event.unit_code, "unit_name": event.unit_name, "topic": event.topic}
+        # The router, not the model, decides whether a person sorts the case (人工分拣 queue).
+        return {
+            "unit_code": event.unit_code,
+            "unit_name": event.unit_name,
+            "topic": event.topic,
+            "needs_review": event.topic == MANUAL_SORTING,
+        }
     if isinstance(event, CaseActed):
         return acted_changes(event)
     return {}

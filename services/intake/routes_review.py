@@ -10,9 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import get_or_404, visible_cases
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.examples import record_example
 from hotline.services.intake.queries import case_summary
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
@@ -21,7 +23,7 @@ from hotline.services.intake.schemas import MAX_REACH, Body, FreeText
 from hotline.services.intake.similar import most_similar
 from hotline.services.intake.workflow import accused_refusal
 from hotline.shared import subjects
-from hotline.shared.db import CaseRow, transaction
+from hotline.shared.db import CaseEventRow, CaseRow, transaction
 from hotline.shared.domain.county import route
 from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
 from hotline.shared.outbox import enqueue
@@ -59,7 +61,8 @@ async def suggest(
     body: SuggestBody, request: Request, _: Annotated[Principal, Depends(require(*DESK_ROLES))]
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    payload = {"text": body.text, "channel": body.channel.value, "reach": body.reach}
+    # The classifier decides the unit too, with the same function and 派单目录 version as the router.
+    payload = {"text": body.text, "channel": body.channel.value, "reach": body.reach, "township": body.township}
     try:
         reply = await runtime.nc.request(
             subjects.CLASSIFY_REQUEST,
@@ -70,15 +73,8 @@ async def suggest(
     except Exception:
         raise HTTPException(503, detail="分类服务暂不可用，请稍后再试") from None
     result: dict[str, Any] = json.loads(reply.data)
-    county = (await catalogue_in_force(request.app.state.runtime)).county
-    township = body.township or result["place"]["township"]
-    decision = route(
-        topic="人工分拣" if result["needs_review"] else result["topic"],
-        subtopic=result["subtopic"],
-        township=township,
-        county=county,
-    )
-    result["unit"] = {"code": decision.unit_code, "name": decision.unit_name, "reason": decision.reason}
+    if isinstance(result.get("unit"), dict):
+        result["unit"]["reason"] = result.get("reason")
     return result
 
 
@@ -116,7 +112,23 @@ async def review_queue(
     )
     async with _runtime(request).read_sessions() as session:
         rows = (await session.execute(statement)).scalars().all()
-    return {"items": [case_summary(row) for row in rows]}
+        candidates = await routed_candidates(session, [row.id for row in rows])
+    return {"items": [{**case_summary(row), "candidates": candidates.get(row.id, [])} for row in rows]}
+
+
+async def routed_candidates(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """The units the router offered for each case it sent to 人工分拣 (from its latest `routed` event)."""
+    if not case_ids:
+        return {}
+    statement = (
+        select(CaseEventRow.case_id, CaseEventRow.payload)
+        .where(CaseEventRow.case_id.in_(case_ids), CaseEventRow.kind == "routed")
+        .order_by(CaseEventRow.seq)
+    )
+    latest: dict[uuid.UUID, list[Any]] = {}
+    for case_id, payload in (await session.execute(statement)).all():
+        latest[case_id] = list(payload.get("candidates") or [])
+    return latest
 
 
 @router.post("/cases/{case_id}/classify", summary="人工分拣：确定主题并派单")
@@ -185,6 +197,17 @@ async def classify_manually(
             severity=event.severity,
             co_units=co_units,
             routing_version=catalogue.version,
+        )
+        # Every 人工分拣 decision is a labelled example for the next model and catalogue version.
+        await record_example(
+            session,
+            case,
+            unit_code=unit.code,
+            topic=body.topic,
+            subtopic=body.subtopic,
+            sorting=True,
+            actor=principal.username,
+            now=now,
         )
         await enqueue(
             session,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import can_see, get_or_404, task_units
 from hotline.services.intake.auth import Principal, Role, deny, log_access, require
+from hotline.services.intake.examples import record_example
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
@@ -370,6 +371,16 @@ async def dispatch(
             now,
             reason=f"派单员 {principal.username} 指定：{body.reason}",
             routing_version=catalogue.version,
+        )
+        await record_example(
+            session,
+            case,
+            unit_code=unit.code,
+            topic=None,
+            subtopic=None,
+            sorting=False,
+            actor=principal.username,
+            now=now,
         )
         events: list[tuple[str, CaseEvent]] = [(subjects.CASE_ROUTED, event)]
         await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=runtime.clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from faststream import FastStream
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
     # The table in force; replaced as a whole when an admin saves a new version.
-    in_force: list[Catalogue] = [Catalogue(None, county, "") if county else packaged()]
+    in_force: list[Catalogue] = [replace(packaged(), county=county, content="") if county else packaged()]
 
     async def reload() -> None:
         if county is not None:
@@ -54,7 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
         async with sessions() as session:
             by_person = await routed_by_person(session, (d.event.case_id for d in deliveries))
         routed = [
-            route_case(d.event, county=catalogue.county, clock=clock, version=catalogue.version)
+            route_case(d.event, catalogue=catalogue, clock=clock)
             for d in deliveries
             if needs_routing(d.event, routed_by_person=d.event.case_id in by_person)
         ]

@@ -1,10 +1,25 @@
-"""Classified case → routed case (pure: the county table is passed in)."""
+"""Classified case → routed case (pure: the 派单目录 in force is passed in).
+
+The decision itself is :func:`hotline.shared.dispatching.dispatch_classified`, the same function the
+desk suggestion and `hotline classify` call, so all three agree for the same catalogue version.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from hotline.shared.catalogue import Catalogue, packaged
 from hotline.shared.clock import Clock
-from hotline.shared.domain.county import County, route
-from hotline.shared.events import CallOutcome, CaseClassified, CaseRouted, DecidedBy, derived_event_id
+from hotline.shared.dispatching import dispatch_classified
+from hotline.shared.domain.county import County
+from hotline.shared.events import (
+    CallOutcome,
+    CaseClassified,
+    CaseRouted,
+    DecidedBy,
+    RoutingCandidate,
+    derived_event_id,
+)
 
 MANUAL_SORTING_TOPIC = "人工分拣"
 
@@ -18,29 +33,38 @@ def needs_routing(case: CaseClassified, *, routed_by_person: bool = False) -> bo
     return case.outcome is not CallOutcome.ANSWERED_ON_SPOT
 
 
-def route_case(case: CaseClassified, *, county: County, clock: Clock, version: int | None = None) -> CaseRouted:
-    topic = MANUAL_SORTING_TOPIC if case.needs_review else case.topic
-    decision = route(
-        topic=topic,
-        subtopic=None if case.needs_review else case.subtopic,
-        township=case.township,
-        county=county,
-        is_accusation=case.is_accusation,
-        accused_unit=case.accused_unit,
-    )
+def route_case(
+    case: CaseClassified,
+    *,
+    clock: Clock,
+    catalogue: Catalogue | None = None,
+    county: County | None = None,
+    version: int | None = None,
+) -> CaseRouted:
+    """Route with ``catalogue`` (default: the packaged one); ``county`` alone swaps its county (tests)."""
+    in_force = catalogue or packaged()
+    if county is not None:
+        in_force = replace(in_force, county=county, version=version)
+    decision = dispatch_classified(case, in_force)
     return CaseRouted(
         event_id=derived_event_id(case.event_id, "routed"),
         case_id=case.case_id,
         occurred_at=clock.now(),
         channel=case.channel,
         received_at=case.received_at,
-        topic=topic,
+        topic=decision.topic,
         severity=case.severity,
         unit_code=decision.unit_code,
         unit_name=decision.unit_name,
         co_units=list(decision.co_units),
         reason=decision.reason,
-        routing_version=version,
+        routing_version=in_force.version,
+        matter_code=decision.matter_code,
+        matter_name=decision.matter_name,
+        candidates=[
+            RoutingCandidate(unit_code=c.unit_code, unit_name=c.unit_name, matter=c.matter, score=c.score)
+            for c in decision.candidates
+        ],
         urgent=case.urgent,
         urgent_lines=list(case.urgent_lines),
     )

@@ -276,16 +276,17 @@ def _find_route(county: County, topic: str, subtopic: str | None) -> tuple[Route
     routes = county.routes
     if subtopic and (topic, subtopic) in routes:
         return routes[(topic, subtopic)], f"{topic}/{subtopic}"
-    if (topic, None) in routes:
-        label = f"{topic}/{subtopic}（子类未配置，按一级分类）" if subtopic else topic
-        return routes[(topic, None)], label
     if subtopic:
-        # Pilot-domain names ("征地补偿") may arrive without a known topic; use them only when every
-        # row that lists the subtopic sends it to the same place.
+        # A subtopic row of another class ("征地补偿" under 国土资源) is more specific than this
+        # class's default row, so it is tried first; only when every row that lists the subtopic
+        # sends it to the same place.
         rows = [r for (_, sub), r in routes.items() if sub == subtopic]
         targets = {(r.lead, r.assist, r.township) for r in rows}
         if len(targets) == 1:
-            return rows[0], f"{topic or '（未分类）'}/{subtopic}（按子类匹配）"
+            return rows[0], f"{rows[0].topic}/{subtopic}（按子类匹配）"
+    if (topic, None) in routes:
+        label = f"{topic}/{subtopic}（子类未配置，按一级分类）" if subtopic else topic
+        return routes[(topic, None)], label
     return None
 
 
@@ -318,7 +319,7 @@ def route(
         row, label = found
         lead, co, head = _apply_row(row, label, town, county)
     if is_accusation and accused_unit and accused_unit.strip():
-        lead, co, note = _shield_accused(lead, co, accused_unit.strip(), county)
+        lead, co, note = shield_accused(lead, co, accused_unit.strip(), county)
         notes.append(note)
     return RoutingDecision(
         unit_code=lead,
@@ -342,7 +343,7 @@ def _apply_row(row: Route, label: str, town: Unit | None, county: County) -> tup
     return row.lead, row.assist, head
 
 
-def _shield_accused(
+def shield_accused(
     lead: str, co: tuple[str, ...], accused_name: str, county: County
 ) -> tuple[str, tuple[str, ...], str]:
     """Keep a 检举/控告 away from the unit it accuses (信访工作条例 第三十条)."""

@@ -134,3 +134,17 @@ def test_parse_rules_validation_and_untrained_switch(tmp_path: Path) -> None:
         parse_topic_rules({"rule": [{"topic": "政法"}]})
     with pytest.raises(ValueError):
         parse_topic_rules({"settings": {"bogus": 1}})
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        ("我们小区门口的超市卖过期面包。", "物业服务"),  # 小区 says where, not what
+        ("业主群里有人说学校要搬迁。", "物业服务"),
+        ("这条路晚上没有路灯，很不安全。", "安全生产"),  # 安全 of a road is not 安全生产
+    ],
+)
+def test_place_words_and_plain_safety_do_not_name_a_subtopic(text: str, not_expected: str) -> None:
+    from hotline.services.classifier.rules import best_subtopic, load_topic_rules
+
+    assert best_subtopic(text, "城乡建设", load_topic_rules()) != not_expected

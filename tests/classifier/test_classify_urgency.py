@@ -13,6 +13,7 @@ from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.urgency import load_urgency_rules
 from hotline.services.router.routing import route_case
+from hotline.shared.catalogue import packaged
 from hotline.shared.clock import FixedClock
 from hotline.shared.domain.county import load_county
 from hotline.shared.events import CaseClassified, CaseReceived, Channel, EmergencyLine
@@ -92,7 +93,8 @@ def test_suggest_returns_the_banner_fields(model: TopicModel) -> None:
         reach=None,
         model=model,
         severity_rules=load_severity_rules(),
-        county=load_county(),
+        catalogue=packaged(),
+        clock=FixedClock(NOW),
         urgency_rules=load_urgency_rules(),
     )
     assert out["urgent"] is True

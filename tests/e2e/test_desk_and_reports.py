@@ -21,6 +21,10 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         assert body["urgent"] is False and body["urgent_lines"] == []
         urgent = admin.post("/api/v1/suggest", json={"text": "我现在站在凤城大桥上，不想活了"}).json()
         assert urgent["urgent"] is True and {"110", "120"} <= set(urgent["urgent_lines"]), urgent
+        # The unit comes from the router's own decision: matter, reason and (when unsure) candidates.
+        assert body["matter"]["code"] and body["reason"].startswith("事项：") and body["candidates"] == []
+        unsure = admin.post("/api/v1/suggest", json={"text": "？？？……"}).json()
+        assert unsure["unit"]["code"] == "rxb" and unsure["to_person"] is True
 
         first = admin.post("/api/v1/calls", json=CALL).json()
         wait_until(lambda: routed_case(admin, first["id"]), what="routing")
@@ -35,6 +39,7 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
             what="the case in the sorting queue",
         )
         assert queued[0]["needs_review"] is True
+        assert isinstance(queued[0]["candidates"], list)  # the router's offer, from its routed event
         decided = admin.post(
             f"/api/v1/cases/{unclear['id']}/classify", json={"topic": "城乡建设", "subtopic": "市政服务"}
         )

@@ -55,3 +55,46 @@ def test_admins_keep_the_working_day_overrides(start_system: SystemFactory) -> N
         saved = admin.put("/api/v1/calendar", json={"covered_years": [2027], "overrides": {"2027-01-01": False}})
         assert saved.status_code == 200 and saved.json()["version"] == 1
         assert admin.get("/api/v1/calendar").json()["overrides"] == {"2027-01-01": False}
+
+
+STREETLIGHTS = """
+[[matters]]
+code = "streetlights-test"
+name = "路灯维修（测试）"
+class = "城乡建设"
+lead = "slj"
+terms = ["路灯"]
+"""
+
+
+def test_a_new_matter_catalogue_reaches_the_classifier_and_the_router(start_system: SystemFactory) -> None:
+    system = start_system()
+    with client_for(system) as admin:
+        table = admin.get("/api/v1/routing-table").json()
+        assert table["matter_count"] >= 40 and "[[matters]]" in table["matters"]
+
+        unknown_unit = STREETLIGHTS.replace('lead = "slj"', 'lead = "nobody"')
+        bad = admin.put("/api/v1/routing-table", json={"content": table["content"], "matters": unknown_unit})
+        assert bad.status_code == 422
+        assert "事项目录无效" in bad.json()["detail"][0]["message"] and "streetlights-test" in bad.text
+
+        saved = admin.put("/api/v1/routing-table", json={"content": table["content"], "matters": STREETLIGHTS})
+        assert saved.status_code == 200 and saved.json()["matter_count"] == 1
+        version = saved.json()["version"]
+
+        seen: list[str] = []
+
+        def routed_by_new_matter() -> dict[str, Any] | None:
+            case_id = admin.post("/api/v1/calls", json={**CALL, "phone": f"1390000{len(seen):04d}"}).json()["id"]
+            seen.append(case_id)
+            case = wait_until(lambda: routed_case(admin, case_id), what="routing")
+            event = routed_event(case)
+            return case if event["routing_version"] == version and event["matter_code"] else None
+
+        case = wait_until(routed_by_new_matter, timeout_s=30, what="a case routed by the new matter catalogue")
+        event = routed_event(case)
+        assert (event["matter_code"], event["unit_code"]) == ("streetlights-test", "slj")
+        assert event["reason"].startswith("事项：路灯维修（测试） → 县水利局")
+        # The comment-free save kept the matters of the version before it.
+        resaved = admin.put("/api/v1/routing-table", json={"content": table["content"]})
+        assert resaved.json()["matter_count"] == 1

@@ -9,6 +9,7 @@ const TABS = [
   { id: "review", label: "人工分拣", roles: ["dispatcher", "admin"], load: () => import("./review.js") },
   { id: "inbox", label: "任务收件箱", roles: ["unit", "dispatcher", "admin"], load: () => import("./inbox.js") },
   { id: "dashboard", label: "领导驾驶舱", roles: ["leader", "dispatcher", "admin"], load: () => import("./dashboard.js") },
+  { id: "matters", label: "事项目录", roles: ["admin"], load: () => import("./matters.js") },
 ];
 const HOME = { operator: "call", dispatcher: "review", unit: "inbox", leader: "dashboard", admin: "dashboard" };
 

@@ -14,8 +14,16 @@ const COLUMNS = [
   { label: "受理时间", value: (c) => fmtTime(c.received_at) },
   { label: "建议主题", value: (c) => [c.topic, c.subtopic].filter(Boolean).join(" / ") || "未分类" },
   { label: "严重程度", value: (c) => c.severity || "–" },
+  { label: "候选单位", value: (c) => (c.candidates || []).map((u) => u.unit_name).join("、") || "–" },
   { label: "摘要", value: (c) => c.excerpt, class: "excerpt" },
 ];
+
+// The router's candidates as one-click choices of the unit.
+function candidateButtons(item, form) {
+  return (item.candidates || []).map((c) =>
+    h("button", { type: "button", class: "small", onclick: () => { form.unit.value = c.unit_code; } },
+      c.matter ? `${c.unit_name}（${c.matter}）` : c.unit_name));
+}
 
 function choose(item) {
   selected = item;
@@ -26,6 +34,7 @@ function choose(item) {
   form.topic.value = item.topic || "";
   form.subtopic.value = item.subtopic || "";
   form.unit.value = item.unit || "";
+  $("#classify-candidates").replaceChildren(...candidateButtons(item, form));
   notice(form.querySelector("[data-status]"), "");
   form.topic.focus();
 }

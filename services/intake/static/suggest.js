@@ -14,6 +14,15 @@ function field(label, ...value) {
   return h("div", { class: "kv" }, h("dt", {}, label), h("dd", {}, ...value));
 }
 
+// When the case would go to 人工分拣: the two or three units it most likely belongs to.
+function renderCandidates(candidates) {
+  return h(
+    "ol",
+    { class: "candidates" },
+    candidates.map((c) => h("li", {}, h("strong", {}, c.unit_name), c.matter ? h("small", {}, `（${c.matter}）`) : null)),
+  );
+}
+
 function renderSuggestion(s) {
   const topic = s.subtopic ? `${s.topic} / ${s.subtopic}` : s.topic;
   const confidence = typeof s.confidence === "number" ? `${Math.round(s.confidence * 100)}%` : "–";
@@ -27,6 +36,8 @@ function renderSuggestion(s) {
     field("置信度", confidence, s.needs_review ? h("span", { class: "tag warn" }, "需人工分拣") : null),
     field("属地", place || "未识别"),
     field("建议承办", s.unit ? h("span", {}, h("strong", {}, s.unit.name), s.unit.reason ? h("small", {}, `（${s.unit.reason}）`) : null) : "–"),
+    s.matter ? field("事项", s.matter.name) : null,
+    s.candidates?.length ? field("候选单位", renderCandidates(s.candidates)) : null,
     s.model_version ? h("p", { class: "muted small" }, `模型版本 ${s.model_version}`) : null,
   );
 }

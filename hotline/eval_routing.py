@@ -1,0 +1,213 @@
+"""`hotline eval-routing`: how often the production classify + route path picks an acceptable unit.
+
+Each labelled case (JSON lines: id, channel, text, township, is_accusation, class, accept [unit codes],
+matter, note) goes through the classifier's ``classify_cases`` and the router's decision with the
+packaged 派单目录; a case counts as right when its 主办 unit is one of ``accept``, as sent to a person
+when it went to 人工分拣, and as wrong otherwise. Scoring is a pure function (:func:`score_routing`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUITE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing"
+TOPIC_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages_eval.csv"
+HALVES = ("dev", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledCase:
+    id: str
+    text: str
+    klass: str
+    accept: tuple[str, ...]
+    channel: str = "hotline"
+    township: str | None = None
+    is_accusation: bool = False
+    matter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    unit_code: str
+    to_person: bool
+    matter_code: str | None = None
+
+
+@dataclass(slots=True)
+class Tally:
+    right: int = 0
+    wrong: int = 0
+    person: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.right + self.wrong + self.person
+
+    def share(self, count: int) -> float:
+        return round(count / self.n, 4) if self.n else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "right": self.share(self.right),
+            "wrong": self.share(self.wrong),
+            "person": self.share(self.person),
+        }
+
+
+@dataclass(slots=True)
+class RoutingReport:
+    overall: Tally = field(default_factory=Tally)
+    per_class: dict[str, Tally] = field(default_factory=dict)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.as_dict(),
+            "per_class": {k: v.as_dict() for k, v in sorted(self.per_class.items())},
+        }
+
+
+def verdict(case: LabelledCase, outcome: Outcome) -> str:
+    """ "right", "person" or "wrong" for one case."""
+    if outcome.unit_code in case.accept:
+        return "right"
+    return "person" if outcome.to_person else "wrong"
+
+
+def score_routing(cases: Sequence[LabelledCase], outcomes: Sequence[Outcome]) -> RoutingReport:
+    report = RoutingReport()
+    for case, outcome in zip(cases, outcomes, strict=True):
+        kind = verdict(case, outcome)
+        for tally in (report.overall, report.per_class.setdefault(case.klass, Tally())):
+            setattr(tally, kind, getattr(tally, kind) + 1)
+        if kind != "right":
+            report.misses.append(
+                {
+                    "id": case.id,
+                    "class": case.klass,
+                    "accept": list(case.accept),
+                    "matter": case.matter,
+                    "got": outcome.unit_code,
+                    "got_matter": outcome.matter_code,
+                    "kind": kind,
+                }
+            )
+    return report
+
+
+def parse_case(raw: Mapping[str, Any]) -> LabelledCase:
+    accept = raw.get("accept") or []
+    township = raw.get("township")
+    return LabelledCase(
+        id=str(raw.get("id", "")),
+        text=str(raw["text"]),
+        klass=str(raw.get("class") or "?"),
+        accept=tuple(str(a) for a in accept),
+        channel=str(raw.get("channel") or "hotline"),
+        township=township if isinstance(township, str) and township.strip() else None,
+        is_accusation=bool(raw.get("is_accusation")),
+        matter=raw.get("matter") if isinstance(raw.get("matter"), str) else None,
+    )
+
+
+def load_suite(path: Path) -> list[LabelledCase]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [parse_case(json.loads(line)) for line in lines if line.strip()]
+
+
+def format_report(report: RoutingReport, title: str) -> str:
+    rows = [f"== {title} ==", f"{'class':<16}{'n':>5}{'right':>9}{'wrong':>9}{'person':>9}"]
+
+    def row(name: str, tally: Tally) -> str:
+        pad = " " * max(0, 16 - 2 * len(name)) if name.isascii() is False else " " * max(0, 16 - len(name))
+        return (
+            f"{name}{pad}{tally.n:>5}{tally.share(tally.right):>9.1%}"
+            f"{tally.share(tally.wrong):>9.1%}{tally.share(tally.person):>9.1%}"
+        )
+
+    rows += [row(name, tally) for name, tally in sorted(report.per_class.items())]
+    rows.append(row("overall", report.overall))
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------- running
+
+
+def route_suite(cases: Sequence[LabelledCase]) -> list[Outcome]:
+    """Each case through the production path: classify_cases, then the router's decision."""
+    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.model import TopicModel
+    from hotline.services.classifier.severity import load_severity_rules
+    from hotline.shared.catalogue import packaged
+    from hotline.shared.clock import ScaledClock
+
+    results = classify_and_dispatch(
+        [Request(c.text, channel=c.channel, township=c.township, is_accusation=c.is_accusation) for c in cases],
+        model=TopicModel.load(),
+        severity_rules=load_severity_rules(),
+        catalogue=packaged(),
+        clock=ScaledClock(),
+    )
+    return [Outcome(d.unit_code, d.to_person, d.matter_code) for _, d in results]
+
+
+def topic_macro_f1(path: Path) -> dict[str, Any]:
+    """Macro-F1 of the classified topic (what `classified` events carry) over the labelled classes."""
+    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.dataset import read_examples
+    from hotline.services.classifier.metrics import classification_metrics
+    from hotline.services.classifier.model import TopicModel
+    from hotline.services.classifier.severity import load_severity_rules
+    from hotline.shared.catalogue import packaged
+    from hotline.shared.clock import ScaledClock
+
+    examples = read_examples(path)
+    results = classify_and_dispatch(
+        [Request(ex.text or ex.text_seg) for ex in examples],
+        model=TopicModel.load(),
+        severity_rules=load_severity_rules(),
+        catalogue=packaged(),
+        clock=ScaledClock(),
+    )
+    y = [ex.label for ex in examples]
+    labels = sorted(set(y))
+    classified = classification_metrics(y, [case.topic for case, _ in results], labels)
+    routed = classification_metrics(y, [d.topic for _, d in results], labels)
+    return {"file": path.name, "classified_macro_f1": classified["macro_f1"], "routed_macro_f1": routed["macro_f1"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hotline eval-routing", description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=HALVES, default="dev")
+    parser.add_argument("--suite", type=Path, default=SUITE_DIR, help="folder with dev.jsonl and test.jsonl")
+    parser.add_argument("--topics", type=Path, default=TOPIC_EVAL, help="labelled topic file (messages_eval.csv)")
+    parser.add_argument("--misses", action="store_true", help="list each miss (dev half only)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args(argv)
+    if args.misses and args.half != "dev":
+        parser.error("--misses is for the dev half only: the test half is for the reported figure")
+    cases = load_suite(args.suite / f"{args.half}.jsonl")
+    report = score_routing(cases, route_suite(cases))
+    topics = topic_macro_f1(args.topics) if args.topics.exists() else None
+    if args.json:
+        print(json.dumps({"half": args.half, **report.as_dict(), "topics": topics}, ensure_ascii=False))
+        return 0
+    print(format_report(report, f"routing, {args.half} half ({args.suite / (args.half + '.jsonl')})"))
+    if topics is None:
+        print(f"\n(topic macro-F1 skipped: {args.topics} not found; it ships with developer checkouts only)")
+    else:
+        print(
+            f"\ntopic macro-F1 on {topics['file']}: classified {topics['classified_macro_f1']:.4f}"
+            f", routed class {topics['routed_macro_f1']:.4f}"
+        )
+    if args.misses:
+        for miss in report.misses:
+            print(json.dumps(miss, ensure_ascii=False))
+    return 0

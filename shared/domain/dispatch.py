@@ -1,0 +1,254 @@
+"""派单: the one decision of who handles a case, shared by the router, the desk suggestion and the CLI.
+
+Inputs are evidence, not verdicts: the topic model's class and subclass with its confidence, the
+matters identified in the text (:func:`hotline.shared.domain.matters.identify`), the township and the
+检举/控告 flag. A matter identified with confidence decides; the model's class backs a matter of the same
+class and decides alone only when no matter speaks against it; otherwise the case goes to a person
+(人工分拣) with the best candidates. Pure: the county and the catalogue are passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.shared.domain.county import County, Unit, find_township, route, shield_accused
+from hotline.shared.domain.matters import TOWN, Matter, MatterCatalogue, MatterHit
+
+ACCUSATION_CLASS = "纪检监察"
+MANUAL_SORTING = "人工分拣"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """How sure is sure enough (tuned on the routing suite's dev half only)."""
+
+    matter: float = 2.0  # a matter this strong decides on its own …
+    margin: float = 1.2  # … when it beats the best matter of another unit by this factor
+    agree: float = 2.0  # a matter of the model's class at least this strong decides when close to the best
+    agree_bonus: float = 0.5  # the model's class adds this share (times its confidence) to a matter's score
+    model: float = 0.6  # model confidence to route by class when no matter was found
+    model_over_matter: float = 0.9  # … and when only matters below ``matter`` were found
+    accusation: float = 2.0  # an accusation of officials found in the text decides at this score
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    topic: str
+    subtopic: str | None = None
+    confidence: float = 0.0
+    needs_review: bool = False
+    matters: tuple[MatterHit, ...] = ()
+    township: str | None = None
+    is_accusation: bool = False
+    accused_unit: str | None = None
+    misconduct: tuple[str, ...] = ()  # officials' misconduct found in the text (see misconduct.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    unit_code: str
+    unit_name: str
+    matter: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    unit_code: str
+    unit_name: str
+    co_units: tuple[str, ...]
+    reason: str
+    topic: str  # the first-level class the decision rests on (the matter's when a matter decided)
+    matter_code: str | None = None
+    matter_name: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+    to_person: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    matter: Matter
+    hit: MatterHit
+    score: float  # with the model's agreement added
+
+
+def decide(
+    evidence: Evidence,
+    *,
+    county: County,
+    matters: MatterCatalogue,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Dispatch:
+    town = find_township(evidence.township, county) if evidence.township and evidence.township.strip() else None
+    scored = _score(evidence, matters, thresholds)
+    chosen = _choose(evidence, scored, thresholds)
+    if evidence.misconduct and not is_accusation_matter(chosen.matter if chosen else None):
+        # Whatever the subject, officials' misconduct is the discipline commission's.
+        dispatch = _accusation(evidence, scored, county, matters)
+    elif chosen is not None:
+        dispatch = _by_matter(chosen, town, county)
+    elif _model_decides(evidence, scored, thresholds) and not _unconfigured(evidence, county):
+        decision = route(topic=evidence.topic, subtopic=evidence.subtopic, township=evidence.township, county=county)
+        dispatch = Dispatch(decision.unit_code, decision.unit_name, decision.co_units, decision.reason, evidence.topic)
+    else:
+        return _to_person(evidence, scored, county)
+    return _shielded(dispatch, evidence, county)
+
+
+def is_accusation_matter(matter: Matter | None) -> bool:
+    return matter is not None and matter.klass == ACCUSATION_CLASS
+
+
+def _score(evidence: Evidence, matters: MatterCatalogue, t: Thresholds) -> list[_Scored]:
+    trusted = not evidence.needs_review and evidence.topic != MANUAL_SORTING
+    scored = []
+    for hit in evidence.matters:
+        matter = matters.by_code.get(hit.code)
+        if matter is None:  # identified under an older catalogue version
+            continue
+        bonus = t.agree_bonus * evidence.confidence if trusted and matter.klass == evidence.topic else 0.0
+        scored.append(_Scored(matter, hit, round(hit.score * (1 + bonus), 3)))
+    scored.sort(key=lambda s: (-s.score, -s.matter.priority, s.matter.code))
+    return scored
+
+
+def _choose(evidence: Evidence, scored: list[_Scored], t: Thresholds) -> _Scored | None:
+    accusations = [s for s in scored if is_accusation_matter(s.matter)]
+    if accusations and (evidence.is_accusation or accusations[0].score >= t.accusation):
+        return accusations[0]
+    if not scored:
+        return None
+    strong = [s for s in scored if s.score >= t.matter]
+    if strong:
+        # ``priority`` breaks ties among the strong ones only.
+        best = max(strong, key=lambda s: (s.matter.priority, s.score))
+        rivals = [s for s in scored if s.matter.lead != best.matter.lead and s.matter.priority <= best.matter.priority]
+        if not rivals or best.score >= rivals[0].score * t.margin:
+            return best
+    trusted = not evidence.needs_review and evidence.topic != MANUAL_SORTING
+    agreeing = [s for s in scored if trusted and s.matter.klass == evidence.topic and s.score >= t.agree]
+    if agreeing and (agreeing[0] is scored[0] or agreeing[0].score * t.margin >= scored[0].score):
+        return agreeing[0]
+    return None
+
+
+def _model_decides(evidence: Evidence, scored: list[_Scored], t: Thresholds) -> bool:
+    if evidence.needs_review or evidence.topic == MANUAL_SORTING or not evidence.topic:
+        return False
+    if not scored:
+        return evidence.confidence >= t.model
+    return evidence.confidence >= t.model_over_matter and scored[0].score < t.matter
+
+
+def _unconfigured(evidence: Evidence, county: County) -> bool:
+    return (evidence.topic, None) not in county.routes and (evidence.topic, evidence.subtopic) not in county.routes
+
+
+def _by_matter(chosen: _Scored, town: Unit | None, county: County) -> Dispatch:
+    matter = chosen.matter
+    assist = tuple(c for c in matter.assist if c != TOWN)
+    basis = f"（{matter.basis}）" if matter.basis else ""
+    matched = "、".join(chosen.hit.words)
+    tail = f"；匹配：{matched}"
+    town_ok = town is not None and not is_accusation_matter(matter)
+    if town_ok and town is not None and matter.township == "lead":
+        lead, co = town.code, (matter.lead, *assist)
+        head = f"事项：{matter.name} → 属地 {town.place} 主办{basis}；{_names(co, county)} 协办"
+    else:
+        lead = matter.lead
+        with_town = town_ok and town is not None and (matter.township == "assist" or TOWN in matter.assist)
+        co = (*assist, town.code) if with_town and town is not None else assist
+        head = f"事项：{matter.name} → {_name(lead, county)}{basis}"
+        if co:
+            head += f"；{_names(co, county)} 协办"
+    return Dispatch(
+        unit_code=lead,
+        unit_name=_name(lead, county),
+        co_units=tuple(dict.fromkeys(c for c in co if c != lead)),
+        reason=head + tail,
+        topic=matter.klass,
+        matter_code=matter.code,
+        matter_name=matter.name,
+    )
+
+
+def _accusation(evidence: Evidence, scored: list[_Scored], county: County, matters: MatterCatalogue) -> Dispatch:
+    """Misconduct of officials told in plain words: the discipline commission, named by its matter."""
+    lead = county.accusation_unit
+    own = [m for m in matters.matters if is_accusation_matter(m) and m.lead == lead]
+    matter = own[0] if own else None
+    name = matter.name if matter else "检举控告公职人员违纪违法"
+    basis = f"（{matter.basis}）" if matter and matter.basis else ""
+    return Dispatch(
+        unit_code=lead,
+        unit_name=_name(lead, county),
+        co_units=(),
+        reason=f"事项：{name} → {_name(lead, county)}{basis}；匹配：{'、'.join(evidence.misconduct)}",
+        topic=ACCUSATION_CLASS,
+        matter_code=matter.code if matter else None,
+        matter_name=matter.name if matter else None,
+    )
+
+
+def _shielded(dispatch: Dispatch, evidence: Evidence, county: County) -> Dispatch:
+    """Keep a 检举/控告 away from the unit it accuses, ticked or found in the text."""
+    accused = (evidence.accused_unit or "").strip()
+    accusation = evidence.is_accusation or dispatch.topic == ACCUSATION_CLASS
+    if not accusation or not accused:
+        return dispatch
+    lead, co, note = shield_accused(dispatch.unit_code, dispatch.co_units, accused, county)
+    return Dispatch(
+        unit_code=lead,
+        unit_name=_name(lead, county),
+        co_units=co,
+        reason=f"{dispatch.reason}；{note}",
+        topic=dispatch.topic,
+        matter_code=dispatch.matter_code,
+        matter_name=dispatch.matter_name,
+    )
+
+
+def _to_person(evidence: Evidence, scored: list[_Scored], county: County) -> Dispatch:
+    candidates: list[Candidate] = []
+    for s in scored:
+        if len(candidates) == 3:
+            break
+        if s.matter.lead not in county.units or any(c.unit_code == s.matter.lead for c in candidates):
+            continue
+        candidates.append(Candidate(s.matter.lead, _name(s.matter.lead, county), s.matter.name, s.score))
+    if (
+        len(candidates) < 3
+        and evidence.topic
+        and evidence.topic != MANUAL_SORTING
+        and not _unconfigured(evidence, county)
+    ):
+        by_topic = route(topic=evidence.topic, subtopic=evidence.subtopic, township=None, county=county)
+        if by_topic.unit_code != county.default_unit and all(c.unit_code != by_topic.unit_code for c in candidates):
+            label = f"{evidence.topic}/{evidence.subtopic}" if evidence.subtopic else evidence.topic
+            candidates.append(
+                Candidate(by_topic.unit_code, by_topic.unit_name, f"主题 {label}", round(evidence.confidence, 3))
+            )
+    lead = county.default_unit
+    listed = "、".join(f"{c.unit_name}（{c.matter}）" for c in candidates) or "无"
+    why = "事项和主题都不明确" if candidates else "未识别事项，主题不明确"
+    return Dispatch(
+        unit_code=lead,
+        unit_name=_name(lead, county),
+        co_units=(),
+        reason=f"{why} → {_name(lead, county)} 人工分拣；候选：{listed}",
+        topic=MANUAL_SORTING,
+        candidates=tuple(candidates),
+        to_person=True,
+    )
+
+
+def _name(code: str, county: County) -> str:
+    unit = county.units.get(code)
+    return unit.name if unit else code
+
+
+def _names(codes: tuple[str, ...], county: County) -> str:
+    return "、".join(_name(c, county) for c in codes)

@@ -1,0 +1,207 @@
+"""Misconduct of officials told in plain words: a 检举/控告 whether or not anyone ticked the box.
+
+Callers rarely write 检举; they write "村支书把补助款揣到自己兜里". A sentence that names an official
+(村干部, 局长, 民警 …) and a corrupt act (收了钱, 做假账, 冒领, 亲戚吃低保 …) reads as an accusation;
+a few acts (贪污, 受贿, 吃拿卡要 …) are accusations on their own. Such a case goes to the discipline
+commission and never to the unit accused. Pure; the word lists are small and scanned per sentence.
+"""
+
+from __future__ import annotations
+
+from hotline.shared.domain.matters import sentences
+
+# Who: people holding public office or power in a public body.
+OFFICIALS = (
+    "村干部",
+    "村支书",
+    "支书",
+    "村书记",
+    "支部书记",
+    "第一书记",
+    "村主任",
+    "村委会主任",
+    "村委主任",
+    "社区主任",
+    "社区书记",
+    "居委会主任",
+    "村长",
+    "村会计",
+    "村文书",
+    "村官",
+    "村两委",
+    "村委",
+    "驻村干部",
+    "组长",
+    "干部",
+    "领导",
+    "官员",
+    "当官的",
+    "公职人员",
+    "国家工作人员",
+    "局长",
+    "科长",
+    "股长",
+    "处长",
+    "部长",
+    "所长",
+    "站长",
+    "镇长",
+    "乡长",
+    "县长",
+    "书记",
+    "工作人员",
+    "公务员",
+    "民警",
+    "警察",
+    "协警",
+    "辅警",
+    "交警",
+    "法官",
+    "检察官",
+    "校长",
+    "院长",
+    "执法人员",
+    "城管队员",
+    "网格员",
+    "经办人",
+)
+# What: each act is one word or "A+B" (both in the sentence), and counts only next to an official.
+ACTS = (
+    "收了+钱",
+    "收钱",
+    "收礼",
+    "收受",
+    "好处费",
+    "拿好处",
+    "收好处",
+    "回扣",
+    "红包",
+    "送礼",
+    "礼金",
+    "索要",
+    "索取",
+    "敲诈",
+    "勒索",
+    "兜里",
+    "私吞",
+    "侵吞",
+    "贪占",
+    "侵占",
+    "私分",
+    "挪用",
+    "截留",
+    "克扣+款",
+    "克扣+补",
+    "做假账",
+    "假账",
+    "虚报",
+    "虚增",
+    "套取",
+    "骗取",
+    "冒领",
+    "冒用",
+    "冒名",
+    "亲戚+低保",
+    "亲属+低保",
+    "老婆+低保",
+    "家属+低保",
+    "儿子+低保",
+    "亲戚+补助",
+    "亲戚+补贴",
+    "亲属+补贴",
+    "亲属+录用",
+    "子女+录用",
+    "亲属+招聘",
+    "关系户",
+    "走后门",
+    "任人唯亲",
+    "工资照拿",
+    "不来上班",
+    "吃空饷",
+    "吃饭+拿",
+    "吃喝",
+    "宴请",
+    "拿两条烟",
+    "通风报信",
+    "保护伞",
+    "包庇",
+    "纵容",
+    "徇私",
+    "工程+给她",
+    "工程+给他",
+    "工程全给",
+    "老婆+公司+工程",
+    "亲戚+承包",
+    "亲属+承包",
+    "没有公开招标",
+    "侄子+承建",
+    "小金库",
+    "公款",
+    "公车",
+    "买票",
+    "拉票",
+    "打击报复",
+)
+# An accusation aimed at an official: the official comes after one of these ("举报村支书…", while
+# "向村支书举报邻居违建" reports someone else to an official).
+AIMED = ("举报", "检举", "控告", "揭发")
+# Acts that are accusations of officials on their own.
+STRONG_ACTS = (
+    "贪污",
+    "受贿",
+    "行贿",
+    "索贿",
+    "贪腐",
+    "腐败",
+    "吃拿卡要",
+    "中饱私囊",
+    "以权谋私",
+    "权钱交易",
+    "利用职权",
+    "利用职务",
+    "滥用职权",
+    "玩忽职守",
+    "贿选",
+    "买官卖官",
+    "吃空饷",
+    "公款吃喝",
+    "公车私用",
+    "优亲厚友",
+    "小官巨贪",
+    "萝卜坑",
+    "萝卜招聘",
+    "违规提拔",
+    "小金库",
+)
+
+
+def _act_in(sentence: str, act: str) -> bool:
+    return all(part in sentence for part in act.split("+"))
+
+
+def _aimed_at(sentence: str, verb: str) -> tuple[str, ...]:
+    at = sentence.find(verb)
+    if at < 0:
+        return ()
+    after = sentence[at + len(verb) :]
+    return tuple(who for who in OFFICIALS if who in after)[:1]
+
+
+def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
+    """The official-and-act pairs (and strong acts) found, e.g. ("村支书+兜里",); () when none.
+
+    ``ticked``: the petitioner ticked 检举/控告, so naming an official anywhere is enough (a ticked
+    accusation of a neighbour or a company is not about officials and stays with its matter).
+    """
+    found: list[str] = []
+    named: str | None = None
+    for sentence in sentences(text):
+        found += [act for act in STRONG_ACTS if act in sentence]
+        official = next((who for who in OFFICIALS if who in sentence), None)
+        if official is not None:
+            named = named or official
+            found += [f"{official}+{act}" for act in ACTS if _act_in(sentence, act)]
+            found += [f"{verb}+{who}" for verb in AIMED for who in _aimed_at(sentence, verb)]
+    if ticked and named is not None and not found:
+        found.append(f"检举控告+{named}")
+    return tuple(dict.fromkeys(found))

@@ -1,0 +1,64 @@
+"""Officials' misconduct in plain words reads as a 检举/控告; ordinary complaints about officials do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.shared.domain.county import load_county
+from hotline.shared.domain.dispatch import Evidence, decide
+from hotline.shared.domain.matters import identify, load_matters
+from hotline.shared.domain.misconduct import misconduct
+
+COUNTY = load_county()
+MATTERS = load_matters(county=COUNTY)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("我们村支书把上面发的危房补助款揣到自己兜里了。", "村支书+兜里"),
+        ("派出所的一个民警收了赌场老板的钱，每次检查前都给他们通风报信。", "民警+收了+钱"),
+        ("镇里有个干部一年到头都不来上班，工资照拿。", "干部+工资照拿"),
+        ("那个村支书的老婆都吃上低保了。", "村支书+老婆+低保"),
+        ("办个证还要吃拿卡要。", "吃拿卡要"),
+    ],
+)
+def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
+    assert found in misconduct(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "村干部说路灯下个月修，到现在还没修。",  # an official, no corrupt act
+        "超市收了我的钱却不给发票。",  # an act, no official
+        "村干部在村口。钱被小偷偷了，收了报警回执。",  # official and act in different sentences
+        "班主任让家长交资料费。",
+        "村干部说修路对大家都有好处。",
+    ],
+)
+def test_ordinary_complaints_are_not_accusations(text: str) -> None:
+    assert misconduct(text) == ()
+
+
+def test_misconduct_goes_to_the_discipline_commission_whatever_the_subject() -> None:
+    text = "我们村支书把上面发的危房补助款揣到自己兜里了，在湖头镇竹山村。"
+    found = Evidence(
+        topic="城乡建设",
+        subtopic="农村危房改造",
+        confidence=0.95,
+        matters=tuple(identify(text, MATTERS)),
+        township="湖头镇",
+        misconduct=misconduct(text),
+    )
+    d = decide(found, county=COUNTY, matters=MATTERS)
+    assert (d.unit_code, d.topic, d.co_units) == ("jwjw", "纪检监察", ())
+    assert "匹配：村支书+兜里" in d.reason
+
+
+def test_a_ticked_accusation_naming_an_official_is_enough_but_not_one_against_a_company() -> None:
+    assert misconduct("我要反映某局副局长陈某某的问题。", ticked=True) == ("检举控告+局长",)
+    assert misconduct("我要反映某局副局长陈某某的问题。") == ()
+    assert misconduct("我实名检举某局副局长陈某某。") == ("检举+局长",)
+    assert misconduct("我向村支书举报了邻居乱搭乱建。") == ()
+    assert misconduct("控告某房地产公司虚假宣传，交房与合同不符。", ticked=True) == ()
