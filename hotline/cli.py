@@ -146,6 +146,12 @@ def _eval_urgency(argv: list[str]) -> int:
     return main(argv)
 
 
+def _train_urgency(argv: list[str]) -> int:
+    from hotline.services.classifier.urgency_train import main
+
+    return main(argv)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
 
@@ -195,13 +201,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    # `train`, `classify` and `eval-urgency` own their arguments (the classifier package parses them).
+    # `train`, `classify`, `eval-urgency` and `train-urgency` own their arguments (the classifier
+    # package parses them).
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
     if argv and argv[0] == "eval-urgency":
         return _eval_urgency(argv[1:])
+    if argv and argv[0] == "train-urgency":
+        return _train_urgency(argv[1:])
     parser = _Parser(prog="hotline", description="热线与舆情响应系统")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -250,6 +259,7 @@ def _dispatch(argv: list[str]) -> int:
 
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
+    commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

@@ -17,6 +17,7 @@ from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
 from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
+from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
@@ -42,6 +43,26 @@ class Loaded:
     severity_rules: SeverityRules
     county: County
     urgency_rules: UrgencyRules
+    urgency_model: UrgencyModel | None = None
+
+
+WARM_UP_TEXT = "城厢镇新华路小区楼道里有煤气味，三楼老人一直不开门，请尽快派人看看。"
+
+
+def warm_up(parts: Loaded) -> None:
+    """Classify one text before taking work: jieba loads its dictionary and every lazy table is built
+    on the first call (about a second), which must not fall on the first suggestion an operator waits
+    for (the banner is due within 300 ms of the last keystroke)."""
+    suggest(
+        WARM_UP_TEXT,
+        channel="hotline",
+        reach=None,
+        model=parts.model,
+        severity_rules=parts.severity_rules,
+        county=parts.county,
+        urgency_rules=parts.urgency_rules,
+        urgency_model=parts.urgency_model,
+    )
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
@@ -61,6 +82,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             county=parts.county,
             clock=clock,
             urgency_rules=parts.urgency_rules,
+            urgency_model=parts.urgency_model,
         )
         await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
 
@@ -82,6 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             severity_rules=parts.severity_rules,
             county=parts.county,
             urgency_rules=parts.urgency_rules,
+            urgency_model=parts.urgency_model,
         )
 
     add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
@@ -100,7 +123,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             severity_rules=load_severity_rules(),
             county=load_county(),
             urgency_rules=load_urgency_rules(),
+            urgency_model=load_urgency_model(),
         )
+        await asyncio.to_thread(warm_up, parts)
         loaded.append(parts)
 
     watcher: list[asyncio.Task[None]] = []
@@ -113,7 +138,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
                 version = await asyncio.to_thread(artefact_version, settings.model_dir)
                 if version and version != loaded[0].model.version:
                     fresh = await asyncio.to_thread(load_model_from, settings)
-                    loaded[0] = Loaded(fresh, loaded[0].severity_rules, loaded[0].county, loaded[0].urgency_rules)
+                    loaded[0] = Loaded(
+                        fresh,
+                        loaded[0].severity_rules,
+                        loaded[0].county,
+                        loaded[0].urgency_rules,
+                        loaded[0].urgency_model,
+                    )
                     log.info("classifier: switched to model %s", fresh.version)
             except Exception:
                 log.exception("classifier: could not load the new model; keeping %s", loaded[0].model.version)

@@ -13,7 +13,9 @@ from typing import Any
 
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
-from hotline.services.classifier.urgency import Urgency, UrgencyRules, assess_urgency, bounded_text
+from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
+from hotline.services.classifier.urgency_judge import judge_urgency
+from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 from hotline.shared.clock import Clock
 from hotline.shared.domain.county import County, find_unit
 from hotline.shared.domain.places import Place, extract_place
@@ -48,16 +50,18 @@ def assess_rules(
     severity_rules: SeverityRules,
     county: County,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
     reach: int | None = None,
     reach_per_hour: float | None = None,
     repeat_count: int = 0,
     timer: Timer = time.thread_time,
     budget_s: float = RULE_BUDGET_S,
 ) -> RuleResult:
-    """Urgency, severity (which an urgent case raises) and place of one text, on its bounded part."""
+    """Urgency, severity (which an urgent case raises) and place of one text, on its bounded part.
+    Urgency by the rules and the learned model (the shipped one unless ``urgency_model`` is given)."""
     started = timer()
     bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
-    urgency = assess_urgency(bounded, urgency_rules)
+    urgency = judge_urgency(bounded, urgency_rules, urgency_model or load_urgency_model())
     severity = assess_severity(
         bounded,
         channel=channel,
@@ -82,6 +86,7 @@ def classify_cases(
     county: County,
     clock: Clock,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
     timer: Timer = time.thread_time,
     budget_s: float = RULE_BUDGET_S,
 ) -> list[CaseClassified]:
@@ -96,6 +101,7 @@ def classify_cases(
             severity_rules=severity_rules,
             county=county,
             urgency_rules=urgency_rules,
+            urgency_model=urgency_model,
             reach=case.reach,
             reach_per_hour=case.reach_per_hour,
             repeat_count=case.repeat_count,
@@ -147,12 +153,19 @@ def suggest(
     severity_rules: SeverityRules,
     county: County,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
 ) -> dict[str, Any]:
     """Topic, severity, urgency and place of one text, as a plain dict (for request/reply): the
     console shows a 紧急诉求 banner with the lines to hand the call to when ``urgent`` is true."""
     [topic] = model.predict([text])
     rules = assess_rules(
-        text, channel=channel, severity_rules=severity_rules, county=county, urgency_rules=urgency_rules, reach=reach
+        text,
+        channel=channel,
+        severity_rules=severity_rules,
+        county=county,
+        urgency_rules=urgency_rules,
+        urgency_model=urgency_model,
+        reach=reach,
     )
     return {
         "topic": topic.topic,

@@ -40,6 +40,7 @@ _MASK_CHAR = "□"
 _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+")
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
+_IN_CLAUSE = r"[^，,。！？!?；;\n]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +209,34 @@ def _addition(a: Mapping[str, Any], categories: Sequence[Category]) -> Addition:
     return Addition(str(a["name"]), _lines(a.get("lines"), where), pattern, frozenset(to))
 
 
+def _words(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def concept_patterns(c: Mapping[str, Any], where: str) -> list[str]:
+    """A category's lexicons as patterns: ``words`` (any one is the danger) and ``concepts`` (a word
+    of ``what`` and a word of ``with`` within ``within`` characters of each other, in either order)."""
+    patterns = [_words(_strings(c["words"], f"{where}.words"))] if c.get("words") else []
+    for i, concept in enumerate(c.get("concepts", [])):
+        w = f"{where}.concepts[{i}]"
+        a, b = _words(_strings(concept.get("what"), f"{w}.what")), _words(_strings(concept.get("with"), f"{w}.with"))
+        within = int(concept.get("within", 8))
+        if not 0 <= within <= MAX_REPEAT:
+            raise ValueError(f"{w}: within must be 0..{MAX_REPEAT}")
+        gap = f"{_IN_CLAUSE}{{0,{within}}}"  # both words in one clause: "有点味，燃气公司来测过" is not a leak
+        patterns.append(f"(?:{a}){gap}(?:{b})|(?:{b}){gap}(?:{a})")
+    return patterns
+
+
 def _category(c: Mapping[str, Any]) -> Category:
     where = f"category {c.get('name')}"
+    patterns = (_strings(c["patterns"], where) if c.get("patterns") else []) + concept_patterns(c, where)
+    if not patterns:
+        raise ValueError(f"{where}: needs patterns, words or concepts")
     return Category(
         name=str(c["name"]),
         lines=_lines(c.get("lines"), where),
-        pattern=_compile(_strings(c.get("patterns"), where), where),
+        pattern=_compile(patterns, where),
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
@@ -373,3 +396,18 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
             reasons.append(f"{add.name}：{extra.group()}")
             lines.update(add.lines)
     return Urgency(True, reasons, sorted(lines, key=_LINE_ORDER.__getitem__))
+
+
+def sentence_is_gated(sentence: str, rules: UrgencyRules) -> bool:
+    """Does ``sentence`` carry a strong cue that what it tells is not an emergency now: a sentence-wide
+    frame (procedure, advice, drill or story, compensation), or a past, hypothetical or habitual cue
+    with no word of the present after it? (The model's verdict defers to it; the rules' own gating is
+    finer, per clause.)"""
+    masked = rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), sentence) if rules.mask else sentence
+    last_present = _last_end(rules.present, masked)
+    for f in rules.frames:
+        if f.scope == "sentence" and f.pattern.search(masked):
+            return True
+        if f.scope != "sentence" and _last_end(f.pattern, masked) > last_present:
+            return True
+    return False

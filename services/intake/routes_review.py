@@ -21,7 +21,7 @@ from hotline.services.intake.similar import most_similar
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, TaskRow, transaction
 from hotline.shared.domain.county import route
-from hotline.shared.events import CaseClassified, Channel, Severity
+from hotline.shared.events import CaseClassified, Channel, EmergencyLine, Severity
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -117,6 +117,15 @@ async def review_queue(
     return {"items": [case_summary(row) for row in rows]}
 
 
+def kept_urgency(case: CaseRow) -> dict[str, Any]:
+    """The case's 紧急诉求 verdict, for an event that re-classifies it by hand."""
+    return {
+        "urgent": bool(case.urgent),
+        "urgent_reasons": list(case.urgent_reasons or []),
+        "urgent_lines": [EmergencyLine(line) for line in case.urgent_lines or []],
+    }
+
+
 @router.post("/cases/{case_id}/classify", summary="人工分拣：确定主题并派单")
 async def classify_manually(
     case_id: str,
@@ -150,6 +159,8 @@ async def classify_manually(
             outcome=None,
             is_accusation=bool((case.details or {}).get("is_accusation")),
             accused_unit=(case.details or {}).get("accused_unit"),
+            # A person sorts the topic; a 紧急诉求 found before (or a 转接 recorded) stays one.
+            **kept_urgency(case),
         )
         # The sorting desk's own pending task is done once the case has its real unit.
         for task in (
