@@ -64,11 +64,16 @@ class Frame:
 class Category:
     name: str
     lines: tuple[EmergencyLine, ...]
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # the regular expressions (``patterns``)
     unless: tuple[str, ...] = ()
     resolved: re.Pattern[str] | None = None
     conditional: bool = False  # a threat ("不给钱我就跳楼") counts even when phrased as a condition
     ignores: frozenset[str] = frozenset()  # frames that do not apply ("前天出门" starts a disappearance)
+    lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
+
+    @property
+    def matchers(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(p for p in (self.pattern, self.lexicon) if p is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,27 +221,38 @@ def _words(words: Sequence[str]) -> str:
 def concept_patterns(c: Mapping[str, Any], where: str) -> list[str]:
     """A category's lexicons as patterns: ``words`` (any one is the danger) and ``concepts`` (a word
     of ``what`` and a word of ``with`` within ``within`` characters of each other, in either order)."""
-    patterns = [_words(_strings(c["words"], f"{where}.words"))] if c.get("words") else []
+    words = _strings(c["words"], f"{where}.words") if c.get("words") else []
+    patterns = [_words(words)] if words else []
+    firsts = {word[0] for word in words}
     for i, concept in enumerate(c.get("concepts", [])):
         w = f"{where}.concepts[{i}]"
-        a, b = _words(_strings(concept.get("what"), f"{w}.what")), _words(_strings(concept.get("with"), f"{w}.with"))
+        what, near = _strings(concept.get("what"), f"{w}.what"), _strings(concept.get("with"), f"{w}.with")
+        a, b = _words(what), _words(near)
         within = int(concept.get("within", 8))
         if not 0 <= within <= MAX_REPEAT:
             raise ValueError(f"{w}: within must be 0..{MAX_REPEAT}")
         gap = f"{_IN_CLAUSE}{{0,{within}}}"  # both words in one clause: "有点味，燃气公司来测过" is not a leak
         patterns.append(f"(?:{a}){gap}(?:{b})|(?:{b}){gap}(?:{a})")
-    return patterns
+        firsts |= {word[0] for word in what + near}
+    if not patterns:
+        return []
+    # A lookahead on the words' first characters lets most positions fail at once: speed only (the
+    # word lists then cost a quarter of what they cost without it).
+    chars = "".join(re.escape(ch) for ch in sorted(firsts))
+    return [f"(?=[{chars}])(?:{'|'.join(f'(?:{p})' for p in patterns)})"]
 
 
 def _category(c: Mapping[str, Any]) -> Category:
     where = f"category {c.get('name')}"
-    patterns = (_strings(c["patterns"], where) if c.get("patterns") else []) + concept_patterns(c, where)
-    if not patterns:
+    patterns = _strings(c["patterns"], where) if c.get("patterns") else []
+    lexicon = concept_patterns(c, where)
+    if not patterns and not lexicon:
         raise ValueError(f"{where}: needs patterns, words or concepts")
     return Category(
         name=str(c["name"]),
         lines=_lines(c.get("lines"), where),
-        pattern=_compile(patterns, where),
+        pattern=_compile(patterns, where) if patterns else None,
+        lexicon=_compile(lexicon, f"{where} (words)") if lexicon else None,
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
@@ -337,7 +353,7 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     for cat in rules.categories:
         if any(word in sentence for word in cat.unless) or any(_applies(f, cat) for f in framed):
             continue
-        for m in cat.pattern.finditer(sentence):
+        for m in (m for matcher in cat.matchers for m in matcher.finditer(sentence)):
             start, end = m.span()
             b = bisect_left(breaks, start)
             clause_start = breaks[b - 1] + 1 if b else 0

@@ -45,7 +45,7 @@ def danger_lines(text: str, rules: UrgencyRules) -> list[EmergencyLine]:
     flagged. 110 when no category's words appear (the police take what no one else does)."""
     lines: set[EmergencyLine] = set()
     for cat in rules.categories:
-        if cat.pattern.search(text):
+        if any(matcher.search(text) for matcher in cat.matchers):
             lines.update(cat.lines)
     return sorted(lines or {EmergencyLine("110")}, key=_LINE_ORDER.__getitem__)
 

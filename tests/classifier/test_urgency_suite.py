@@ -11,8 +11,6 @@ from hotline.services.classifier.urgency import load_urgency_rules
 from hotline.services.classifier.urgency_eval import HALVES, Evaluation, evaluate, main, read_suite
 from hotline.services.classifier.urgency_model import load_urgency_model
 
-TEST_RECALL_FLOOR, TEST_FALSE_ALARM_CEILING = 0.60, 0.12  # round one's bounds, until measured again
-
 
 def _run(half: str, *, with_model: bool = True) -> Evaluation:
     model = load_urgency_model() if with_model else None
@@ -31,10 +29,19 @@ def test_dev_half_meets_the_targets(with_model: bool) -> None:
 
 
 def test_test_half_stays_within_loose_bounds() -> None:
-    # Measured once for round two (README); round one measured 67.5 % recall and 9.2 % false alarms.
+    # Measured once in round two: 96.1 % recall, 4.6 % false alarms (round one: 67.5 %, 9.2 %).
     figures = _run("test").overall.figures()
-    assert figures["recall"] >= TEST_RECALL_FLOOR
-    assert figures["false_alarm_rate"] <= TEST_FALSE_ALARM_CEILING
+    assert figures["recall"] >= 0.90
+    assert figures["false_alarm_rate"] <= 0.10
+
+
+def test_heldout_suite_stays_within_loose_bounds() -> None:
+    # Measured once, after the rules and the model were final: 96.6 % recall, 14.2 % false alarms.
+    ev = _run("heldout")
+    assert ev.overall.urgent >= 100 and ev.overall.calm >= 100
+    figures = ev.overall.figures()
+    assert figures["recall"] >= 0.90
+    assert figures["false_alarm_rate"] <= 0.20
 
 
 def test_every_channel_and_category_is_counted() -> None:
