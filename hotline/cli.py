@@ -149,6 +149,12 @@ def _eval_urgency(argv: list[str]) -> int:
     return main(argv)
 
 
+def _train_urgency(argv: list[str]) -> int:
+    from hotline.services.classifier.urgency_train import main
+
+    return main(argv)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from hotline.shared.migrate import upgrade
 
@@ -219,13 +225,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    # `train`, `classify`, `eval-urgency` and `eval-routing` own their arguments.
+    # `train`, `classify`, `eval-urgency`, `train-urgency` and `eval-routing` own their arguments.
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
     if argv and argv[0] == "eval-urgency":
         return _eval_urgency(argv[1:])
+    if argv and argv[0] == "train-urgency":
+        return _train_urgency(argv[1:])
     if argv and argv[0] == "eval-routing":
         from hotline.eval_routing import main as eval_routing
 
@@ -283,6 +291,7 @@ def _dispatch(argv: list[str]) -> int:
     chaos.set_defaults(run=_chaos)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
+    commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suite (`--half dev|test`)")
 

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityRules, load_severity_rules
 from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
+from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 from hotline.shared import subjects
 from hotline.shared.catalogue import Catalogue, current, packaged
-from hotline.shared.clock import Clock, ScaledClock
+from hotline.shared.clock import Clock, FixedClock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
 from hotline.shared.events import CaseClassified, CaseReceived
@@ -43,6 +45,28 @@ class Loaded:
     severity_rules: SeverityRules
     urgency_rules: UrgencyRules
     catalogue: Catalogue  # the 派单目录 version in force: places, accused units and matters
+    urgency_model: UrgencyModel | None = None
+
+
+WARM_UP_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
+WARM_UP_TEXT = "城厢镇新华路小区楼道里有煤气味，三楼老人一直不开门，请尽快派人看看。"
+
+
+def warm_up(parts: Loaded) -> None:
+    """Classify one text before taking work: jieba loads its dictionary and every lazy table is built
+    on the first call (about a second), which must not fall on the first suggestion an operator waits
+    for (the banner is due within 300 ms of the last keystroke)."""
+    suggest(
+        WARM_UP_TEXT,
+        channel="hotline",
+        reach=None,
+        model=parts.model,
+        severity_rules=parts.severity_rules,
+        catalogue=parts.catalogue,
+        clock=FixedClock(WARM_UP_MOMENT),
+        urgency_rules=parts.urgency_rules,
+        urgency_model=parts.urgency_model,
+    )
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
@@ -74,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             urgency_rules=parts.urgency_rules,
             matters=parts.catalogue.matters,
             catalogue_version=parts.catalogue.version,
+            urgency_model=parts.urgency_model,
         )
         await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
 
@@ -97,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             catalogue=parts.catalogue,
             clock=clock,
             urgency_rules=parts.urgency_rules,
+            urgency_model=parts.urgency_model,
         )
 
     @broker.subscriber(subjects.ROUTING_UPDATED)
@@ -119,7 +145,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             severity_rules=load_severity_rules(),
             urgency_rules=load_urgency_rules(),
             catalogue=packaged(),
+            urgency_model=load_urgency_model(),
         )
+        await asyncio.to_thread(warm_up, parts)
         loaded.append(parts)
         await reload_catalogue()
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
-from hotline.services.classifier.urgency import Urgency, UrgencyRules, assess_urgency, bounded_text
+from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
+from hotline.services.classifier.urgency_judge import judge_urgency
+from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import Clock
 from hotline.shared.dispatching import dispatch_classified
@@ -61,16 +63,18 @@ def assess_rules(
     severity_rules: SeverityRules,
     county: County,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
     reach: int | None = None,
     reach_per_hour: float | None = None,
     repeat_count: int = 0,
     timer: Timer = time.thread_time,
     budget_s: float = RULE_BUDGET_S,
 ) -> RuleResult:
-    """Urgency, severity (which an urgent case raises) and place of one text, on its bounded part."""
+    """Urgency, severity (which an urgent case raises) and place of one text, on its bounded part.
+    Urgency by the rules and the learned model (the shipped one unless ``urgency_model`` is given)."""
     started = timer()
     bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
-    urgency = assess_urgency(bounded, urgency_rules)
+    urgency = judge_urgency(bounded, urgency_rules, urgency_model or load_urgency_model())
     severity = assess_severity(
         bounded,
         channel=channel,
@@ -95,6 +99,7 @@ def classify_cases(
     county: County,
     clock: Clock,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
     matters: MatterCatalogue = EMPTY,
     catalogue_version: int | None = None,
     timer: Timer = time.thread_time,
@@ -111,6 +116,7 @@ def classify_cases(
             severity_rules=severity_rules,
             county=county,
             urgency_rules=urgency_rules,
+            urgency_model=urgency_model,
             reach=case.reach,
             reach_per_hour=case.reach_per_hour,
             repeat_count=case.repeat_count,
@@ -195,6 +201,7 @@ def classify_and_dispatch(
     catalogue: Catalogue,
     clock: Clock,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
 ) -> list[tuple[CaseClassified, Dispatch]]:
     """The production path for texts without a case: the classifier's ``classify_cases`` and the
     router's decision (:func:`dispatch_classified`), with one catalogue version."""
@@ -223,6 +230,7 @@ def classify_and_dispatch(
         county=catalogue.county,
         clock=clock,
         urgency_rules=urgency_rules,
+        urgency_model=urgency_model,
         matters=catalogue.matters,
         catalogue_version=catalogue.version,
     )
@@ -254,6 +262,7 @@ def suggest(
     catalogue: Catalogue,
     clock: Clock,
     urgency_rules: UrgencyRules | None = None,
+    urgency_model: UrgencyModel | None = None,
     township: str | None = None,
 ) -> dict[str, Any]:
     """Topic, severity, urgency, place and the unit the router would choose for one text, as a plain
@@ -266,6 +275,7 @@ def suggest(
         catalogue=catalogue,
         clock=clock,
         urgency_rules=urgency_rules,
+        urgency_model=urgency_model,
     )
     place = extract_place(bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS), catalogue.county)
     return {

@@ -1,9 +1,10 @@
-"""`hotline eval-urgency [--half dev|test]`: how well the 紧急诉求 rules do on the labelled suite.
+"""`hotline eval-urgency [--half dev|test|heldout | --suite FILE]`: how well the 紧急诉求 judgement
+(rules + learned model, or ``--rules-only``) does on a labelled suite.
 
-:func:`evaluate` is pure (cases and rules in, figures out). The suite is JSON lines with ``id``,
-``channel``, ``text``, ``urgent``, ``lines``, ``category`` and ``note``; ``dev.jsonl`` is for tuning
-the rules, ``test.jsonl`` only for the reported figures, so ``--misses`` (which prints the texts the
-rules got wrong) refuses the test half.
+:func:`evaluate` is pure (cases, rules and model in, figures out). A suite is JSON lines with ``id``,
+``channel``, ``text``, ``urgent``, ``lines``, ``category`` and ``note``. ``dev.jsonl`` is for tuning
+(and training the model), ``test.jsonl`` and the held-out suite (``tests/data/urgency-heldout``) only
+for the reported figures, so ``--misses`` (which prints the texts it got wrong) refuses them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hotline.services.classifier.urgency import UrgencyRules, assess_urgency, load_urgency_rules
+from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
+from hotline.services.classifier.urgency_judge import judge_urgency
+from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 
-SUITE_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "urgency"
+DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
+SUITE_DIR = DATA_DIR / "urgency"
+HALVES = {
+    "dev": SUITE_DIR / "dev.jsonl",
+    "test": SUITE_DIR / "test.jsonl",
+    "heldout": DATA_DIR / "urgency-heldout" / "cases.jsonl",
+}
+REPORT_ONLY = ("test", "heldout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +88,7 @@ class Evaluation:
 def parse_case(row: dict[str, Any]) -> SuiteCase:
     return SuiteCase(
         id=str(row["id"]),
-        channel=str(row["channel"]),
+        channel=str(row.get("channel", "hotline")),
         text=str(row["text"]),
         urgent=bool(row["urgent"]),
         lines=tuple(str(line) for line in row.get("lines", [])),
@@ -86,12 +96,12 @@ def parse_case(row: dict[str, Any]) -> SuiteCase:
     )
 
 
-def evaluate(cases: Iterable[SuiteCase], rules: UrgencyRules) -> Evaluation:
+def evaluate(cases: Iterable[SuiteCase], rules: UrgencyRules, model: UrgencyModel | None = None) -> Evaluation:
     """Recall on urgent cases, false alarms on the others, and line accuracy; overall, per category
-    and per channel."""
+    and per channel. Without a model, the rules alone."""
     ev = Evaluation()
     for case in cases:
-        got = assess_urgency(case.text, rules)
+        got = judge_urgency(case.text, rules, model)
         lines = [line.value for line in got.lines]
         for tally in (
             ev.overall,
@@ -135,17 +145,23 @@ def _table(title: str, tallies: dict[str, Tally]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline eval-urgency", description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=("dev", "test"), default="dev")
-    parser.add_argument("--suite", type=Path, default=SUITE_DIR, help="folder with dev.jsonl and test.jsonl")
+    parser.add_argument("--half", choices=tuple(HALVES), default="dev")
+    parser.add_argument("--suite", type=Path, default=None, help="a suite file (JSON lines) instead of --half")
     parser.add_argument("--rules", type=Path, default=None, help="urgency rules file (default: the packaged one)")
+    parser.add_argument("--model", type=Path, default=None, help="urgency model artefact (default: the shipped one)")
+    parser.add_argument("--rules-only", action="store_true", help="judge by the rules alone, without the model")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--misses", action="store_true", help="print the cases the rules got wrong (dev only)")
     args = parser.parse_args(argv)
-    if args.misses and args.half == "test":
+    if args.misses and args.suite is None and args.half in REPORT_ONLY:
         print("--misses 只用于 dev：测试集只报告数字，不看错例（否则就是在测试集上调规则）", file=sys.stderr)
         return 2
-    ev = evaluate(read_suite(args.suite / f"{args.half}.jsonl"), load_urgency_rules(args.rules))
-    summary = {"half": args.half, "cases": ev.overall.urgent + ev.overall.calm, **ev.overall.figures()}
+    path = args.suite or HALVES[args.half]
+    model = None if args.rules_only else load_urgency_model(args.model)
+    ev = evaluate(read_suite(path), load_urgency_rules(args.rules), model)
+    name = str(args.suite) if args.suite else args.half
+    summary = {"half": name, "model": model.version if model else None, "cases": ev.overall.urgent + ev.overall.calm}
+    summary |= ev.overall.figures()
     if args.json:
         summary["by_category"] = {k: v.figures() for k, v in sorted(ev.by_category.items())}
         summary["by_channel"] = {k: v.figures() for k, v in sorted(ev.by_channel.items())}

@@ -25,7 +25,7 @@ from hotline.services.intake.workflow import accused_refusal
 from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, CaseRow, transaction
 from hotline.shared.domain.county import route
-from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
+from hotline.shared.events import CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 from hotline.shared.outbox import enqueue
 
 router = APIRouter(prefix="/api/v1")
@@ -131,6 +131,15 @@ async def routed_candidates(session: AsyncSession, case_ids: list[uuid.UUID]) ->
     return latest
 
 
+def kept_urgency(case: CaseRow) -> dict[str, Any]:
+    """The case's 紧急诉求 verdict, for an event that re-classifies it by hand."""
+    return {
+        "urgent": bool(case.urgent),
+        "urgent_reasons": list(case.urgent_reasons or []),
+        "urgent_lines": [EmergencyLine(line) for line in case.urgent_lines or []],
+    }
+
+
 @router.post("/cases/{case_id}/classify", summary="人工分拣：确定主题并派单")
 async def classify_manually(
     case_id: str,
@@ -167,6 +176,8 @@ async def classify_manually(
             is_accusation=bool(details.get("is_accusation")),
             accused_unit=details.get("accused_unit"),
             decided_by=DecidedBy.PERSON,
+            # A person sorts the topic; a 紧急诉求 found before (or a 转接 recorded) stays one.
+            **kept_urgency(case),
         )
         # One decision per step: the person's classification comes with its routing (the unit named,
         # or the table's choice for the topic), and the router leaves a person's decision alone.

@@ -31,5 +31,5 @@ def test_counting_reads_numbers_only_where_they_start() -> None:
 
 def test_every_shipped_urgency_pattern_is_bounded() -> None:
     rules = load_urgency_rules()
-    for pattern in [c.pattern for c in rules.categories] + [f.pattern for f in rules.frames]:
+    for pattern in [m for c in rules.categories for m in c.matchers] + [f.pattern for f in rules.frames]:
         check_bounded(pattern.pattern, "shipped rules")

@@ -67,8 +67,8 @@ def test_the_operator_sees_the_banner_hands_over_by_key_and_leadership_sees_the_
     with client_for(system) as admin:
         add_user(admin, "op-lin", "operator")
         add_user(admin, "leader-li", "leader")
-        # The first suggestion of a fresh classifier loads jieba's dictionary (about a second); an
-        # operator's first call comes long after start-up, so warm it as a running system would be.
+        # The classifier warms up at start-up, so the first of these is no slower than the rest (it
+        # took 775 ms before); the figures are printed, not asserted.
         rounds = []
         for _ in range(4):
             started = time.monotonic()
@@ -88,7 +88,9 @@ def test_the_operator_sees_the_banner_hands_over_by_key_and_leadership_sees_the_
     shown = browser.driver.execute_script("return window.__bannerAt - window.__typedAt")
     print(f"banner shown {shown:.0f} ms after the last keystroke (in the page)")
     text = banner.text
-    assert "紧急诉求" in text and "120 急救" in text and "110 报警" in text and "已服药轻生" in text, text
+    # The reasons are the classifier's own ("轻生：不想活") or, where it has no judgement, the shim's.
+    assert "紧急诉求" in text and "120 急救" in text and "110 报警" in text, text
+    assert "轻生：" in text or "已服药轻生" in text, text
 
     alt(browser, "3")  # 120
     browser.wait_text("#call-form [data-urgent]", "已转接 120")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import nats
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,6 +16,7 @@ from hotline.natsserver import EmbeddedNats
 from hotline.services.intake.accounts import ensure_admin
 from hotline.services.intake.app import create_app
 from hotline.services.intake.linkage import HandoverRefused, reach_per_hour, record_handover
+from hotline.services.intake.routes_review import kept_urgency
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import CaseRow
 from hotline.shared.events import Channel, EmergencyLine
@@ -137,3 +141,42 @@ def test_a_mention_reported_again_carries_its_reach_velocity(
     assert events[other["id"]]["reach_per_hour"] is None
     details = client.get(f"/api/v1/cases/{second['id']}").json()["details"]
     assert details["earlier_report"] == first["id"] and details["reach_per_hour"] == 3000.0
+
+
+def classified_messages(url: str) -> list[dict[str, object]]:
+    async def read() -> list[dict[str, object]]:
+        nc = await nats.connect(url)
+        sub = await nc.jetstream().pull_subscribe("case.v1.classified", durable=None)
+        out: list[dict[str, object]] = []
+        for _ in range(40):  # generous: the outbox relay publishes on its own schedule
+            try:
+                out.extend(json.loads(m.data) for m in await sub.fetch(batch=10, timeout=0.5))
+            except TimeoutError:
+                if out:
+                    break
+        await nc.close()
+        return out
+
+    return asyncio.run(read())
+
+
+def test_kept_urgency_carries_the_cases_verdict() -> None:
+    case = case_row()
+    case.urgent, case.urgent_reasons, case.urgent_lines = True, ["火灾：着火"], ["119"]
+    assert kept_urgency(case) == {
+        "urgent": True,
+        "urgent_reasons": ["火灾：着火"],
+        "urgent_lines": [EmergencyLine.FIRE],
+    }
+    assert kept_urgency(case_row())["urgent"] is False
+
+
+def test_sorting_by_hand_keeps_the_case_urgent(desk: tuple[TestClient, FixedClock], nats_server: EmbeddedNats) -> None:
+    client, _ = desk
+    case_id = client.post("/api/v1/calls", json={**CALL, "handover_line": "119"}).json()["id"]
+    sorted_ = client.post(f"/api/v1/cases/{case_id}/classify", json={"topic": "城乡建设", "subtopic": "市政服务"})
+    assert sorted_.status_code == 200, sorted_.text
+    manual = [m for m in classified_messages(nats_server.url) if m["case_id"] == case_id]
+    assert manual, "the manual classification was not published"
+    assert manual[-1]["urgent"] is True and manual[-1]["urgent_lines"] == ["119"]
+    assert manual[-1]["urgent_reasons"], "the reasons of the 转接 are kept"

@@ -1,0 +1,94 @@
+"""The learned second opinion on 紧急诉求: char 1–3-gram TF-IDF + logistic regression.
+
+Trained by ``hotline train-urgency`` (:mod:`urgency_train`) and shipped as a small JSON artefact
+(``artifacts/urgency_model.json``: per n-gram its IDF and weight). Prediction here needs no
+scikit-learn: it repeats what ``TfidfVectorizer(analyzer="char", sublinear_tf=True)`` and the logistic
+regression compute (``tests/classifier/test_urgency_model.py`` checks both agree), in time linear in
+the text. :func:`load_urgency_model` is the only function that reads a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MODEL_PATH = Path(__file__).with_name("artifacts") / "urgency_model.json"
+NGRAM_MIN, NGRAM_MAX = 1, 3
+_WHITE = re.compile(r"\s\s+")  # what TfidfVectorizer's char analyzer folds into one space
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyModel:
+    weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
+    intercept: float
+    threshold: float  # the probability from which the model calls a text urgent (chosen by CV)
+    version: str
+
+
+def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
+    """The char n-grams of ``text`` as the vectorizer counts them (lowercased, runs of spaces folded)."""
+    t = _WHITE.sub(" ", text.lower())
+    grams: Counter[str] = Counter()
+    for n in range(low, high + 1):
+        grams.update(t[i : i + n] for i in range(len(t) - n + 1))
+    return grams
+
+
+def _contributions(text: str, model: UrgencyModel) -> tuple[float, dict[str, float]]:
+    """The decision value and each known n-gram's share of it."""
+    values: dict[str, float] = {}
+    for gram, count in char_ngrams(text).items():
+        if (w := model.weights.get(gram)) is not None:
+            values[gram] = (1.0 + math.log(count)) * w[0]
+    norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
+    shares = {g: v / norm * model.weights[g][1] for g, v in values.items()}
+    return model.intercept + sum(shares.values()), shares
+
+
+def urgent_probability(text: str, model: UrgencyModel) -> float:
+    score, _ = _contributions(text, model)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+
+def top_ngrams(text: str, model: UrgencyModel, k: int = 3) -> list[str]:
+    """The ``k`` n-grams (two characters or more, none inside a longer one listed) that pushed the
+    text most towards urgent: the words a reason names."""
+    _, shares = _contributions(text, model)
+    chosen: list[str] = []
+    for gram, share in sorted(shares.items(), key=lambda gs: (-gs[1], gs[0])):
+        if share <= 0 or len(chosen) == k:
+            break
+        if len(gram.strip()) >= 2 and not any(gram in c or c in gram for c in chosen):
+            chosen.append(gram)
+    return chosen
+
+
+def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
+    raw = data["ngrams"]
+    if not isinstance(raw, dict):
+        raise ValueError("urgency model: 'ngrams' must map n-grams to [idf, weight]")
+    weights = {str(g): (float(v[0]), float(v[1])) for g, v in raw.items()}
+    return UrgencyModel(
+        weights=weights,
+        intercept=float(str(data["intercept"])),
+        threshold=float(str(data["threshold"])),
+        version=str(data.get("version", "")),
+    )
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path, mtime_ns: int) -> UrgencyModel:
+    return parse_urgency_model(json.loads(path.read_text(encoding="utf-8")))
+
+
+def load_urgency_model(path: Path | None = None) -> UrgencyModel | None:
+    """The shipped model (or the one at ``path``); None when there is none (the rules then judge alone)."""
+    p = path or MODEL_PATH
+    if not p.exists():
+        return None
+    return _load_cached(p, p.stat().st_mtime_ns)
