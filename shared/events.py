@@ -114,6 +114,9 @@ class CaseReceived(CaseEvent):
     # and for media the growth of reach between successive reports of the same URL (per hour).
     repeat_count: int = Field(default=0, ge=0)
     reach_per_hour: float | None = Field(default=None, ge=0)
+    # Lines the operator already handed the case to (转接, 联动) while logging it: an operator's
+    # judgement that it is a 紧急诉求, whatever the rules make of the text.
+    handed_over_to: list[EmergencyLine] = Field(default_factory=list)
 
 
 class MatterEvidence(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
 from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
-from hotline.services.classifier.urgency_judge import judge_urgency
+from hotline.services.classifier.urgency_judge import judge_urgency, with_handover
 from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import Clock
@@ -123,6 +123,7 @@ def classify_cases(
             timer=timer,
             budget_s=budget_s,
         )
+        urgency = with_handover(rules.urgency, case.handed_over_to)
         bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
         hits = identify(bounded, matters)
         accusing = misconduct(bounded, ticked=case.is_accusation)
@@ -145,9 +146,9 @@ def classify_cases(
                 outcome=case.outcome,
                 is_accusation=case.is_accusation,
                 accused_unit=accused_unit(case, bounded, county, bool(accusing) or accuses_officials(hits, matters)),
-                urgent=rules.urgency.urgent,
-                urgent_reasons=list(rules.urgency.reasons),
-                urgent_lines=list(rules.urgency.lines),
+                urgent=urgency.urgent,
+                urgent_reasons=list(urgency.reasons),
+                urgent_lines=list(urgency.lines),
                 matters=[MatterEvidence(code=h.code, score=h.score, words=list(h.words)) for h in hits],
                 catalogue_version=catalogue_version,
                 misconduct=list(accusing),

@@ -11,6 +11,7 @@ operator a second.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from hotline.services.classifier.urgency import (
     Urgency,
@@ -64,3 +65,18 @@ def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyMo
         return verdict
     reason = f"{MODEL_REASON}（{p:.0%}）：{'、'.join(words)}" if words else f"{MODEL_REASON}（{p:.0%}）"
     return Urgency(True, [reason], danger_lines(text, r))
+
+
+HANDOVER_REASON = "话务员已转接"
+
+
+def with_handover(verdict: Urgency, handed_over_to: Sequence[EmergencyLine]) -> Urgency:
+    """An operator who handed the case to an emergency line (转接) has judged it a 紧急诉求: it is one,
+    whatever the rules make of the text, with those lines first."""
+    if not handed_over_to:
+        return verdict
+    lines = sorted({*handed_over_to, *verdict.lines}, key=_LINE_ORDER.__getitem__)
+    reason = (
+        f"{HANDOVER_REASON}：{'、'.join(line.value for line in sorted(handed_over_to, key=_LINE_ORDER.__getitem__))}"
+    )
+    return Urgency(True, [reason, *verdict.reasons], lines)

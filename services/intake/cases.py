@@ -81,7 +81,7 @@ def case_from_call(body: CallIn, clock: Clock) -> tuple[dict[str, Any], CaseRece
         "status": "answered" if on_spot else "received",
         "answered_at": received_at if on_spot else None,
     }
-    event_fields = {"outcome": body.outcome, "township": body.township}
+    event_fields = {"outcome": body.outcome, "township": body.township, **_handed_over(body.handover_line)}
     return row, _received(row, event_fields, clock)
 
 
@@ -107,6 +107,7 @@ def case_from_petition(body: PetitionIn, clock: Clock) -> tuple[dict[str, Any], 
         "is_accusation": body.is_accusation,
         "accused_unit": body.accused_unit,
         "township": body.township,
+        **_handed_over(body.handover_line),
     }
     return row, _received(row, event_fields, clock)
 
@@ -128,8 +129,17 @@ def case_from_mention(body: MentionIn, clock: Clock) -> tuple[dict[str, Any], Ca
         },
         "status": "received",
     }
-    event_fields = {"platform": body.platform, "reach": body.reach, "title": body.title}
+    event_fields = {
+        "platform": body.platform,
+        "reach": body.reach,
+        "title": body.title,
+        **_handed_over(body.handover_line),
+    }
     return row, _received(row, event_fields, clock)
+
+
+def _handed_over(line: EmergencyLine | None) -> dict[str, Any]:
+    return {"handed_over_to": [line]} if line is not None else {}
 
 
 def _received(row: dict[str, Any], fields: dict[str, Any], clock: Clock) -> CaseReceived:

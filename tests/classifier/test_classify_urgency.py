@@ -100,3 +100,20 @@ def test_suggest_returns_the_banner_fields(model: TopicModel) -> None:
     assert out["urgent"] is True
     assert out["urgent_lines"] == ["110", "119", "120"]
     assert any(r.startswith("轻生") for r in out["urgent_reasons"])
+
+
+def test_an_operators_handover_makes_the_case_urgent_whatever_the_text(model: TopicModel) -> None:
+    # The words alone are calm (a caller's relative "is not answering the door"); the operator heard more.
+    plain = "我家老人一个人住在城厢镇，打电话一直没人接，敲门也不开。"
+    [by_text, handed] = classify(
+        model, received(plain), received(plain, handed_over_to=[EmergencyLine.POLICE, EmergencyLine.AMBULANCE])
+    )
+    assert handed.urgent
+    assert handed.urgent_lines[:2] == [EmergencyLine.POLICE, EmergencyLine.AMBULANCE]
+    assert handed.urgent_reasons[0] == "话务员已转接：110、120"
+    assert set(by_text.urgent_lines) <= set(handed.urgent_lines)
+
+
+def test_a_handover_adds_its_line_to_those_the_rules_found(model: TopicModel) -> None:
+    [case] = classify(model, received("楼下饭店着火了，烟很大", handed_over_to=[EmergencyLine.AMBULANCE]))
+    assert case.urgent and EmergencyLine.FIRE in case.urgent_lines and EmergencyLine.AMBULANCE in case.urgent_lines

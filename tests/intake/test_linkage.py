@@ -180,3 +180,18 @@ def test_sorting_by_hand_keeps_the_case_urgent(desk: tuple[TestClient, FixedCloc
     assert manual, "the manual classification was not published"
     assert manual[-1]["urgent"] is True and manual[-1]["urgent_lines"] == ["119"]
     assert manual[-1]["urgent_reasons"], "the reasons of the 转接 are kept"
+
+
+def test_a_handover_logged_with_the_call_travels_on_the_received_event() -> None:
+    from hotline.services.intake.cases import case_from_call
+    from hotline.services.intake.schemas import CallIn
+    from hotline.shared.clock import FixedClock
+    from hotline.shared.events import EmergencyLine
+
+    body = CallIn(phone="13859612345", content="老人在家不开门，电话也不接。", outcome="transfer", handover_line="110")
+    _, event = case_from_call(body, FixedClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)))
+    assert event.handed_over_to == [EmergencyLine.POLICE]
+    _, calm = case_from_call(
+        body.model_copy(update={"handover_line": None}), FixedClock(datetime(2026, 11, 24, tzinfo=UTC))
+    )
+    assert calm.handed_over_to == []
