@@ -31,6 +31,7 @@ from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory, transaction
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
 from hotline.shared.faults import is_transient
+from hotline.shared.known_cases import require_known_cases
 from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
 from hotline.shared.outbox import OutboxRelay, publish_once
 from hotline.shared.service import add_health_responder, attach_consumers
@@ -62,11 +63,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
 
     async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:
         async with transaction(sessions) as session:
+            await require_known_cases(session, (d.event.case_id for d in deliveries))
             await start_clocks(session, [d.event for d in deliveries], clock=clock, rules=clock_rules[0])
         relay.wake()
 
     async def process_workflow(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
+            await require_known_cases(session, (d.event.case_id for d in deliveries))
             await apply_workflow(session, [d.event for d in deliveries], rules=clock_rules[0], clock=clock)
         relay.wake()
 

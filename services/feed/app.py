@@ -23,6 +23,7 @@ from hotline.shared.db import (
 )
 from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent
 from hotline.shared.faults import PAUSE_CAP_S, Pause, backoff_s
+from hotline.shared.known_cases import require_known_cases
 from hotline.shared.messaging import (
     BatchProcessor,
     Delivery,
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
 
     async def process(deliveries: Sequence[Delivery[AnyCaseEvent]]) -> None:
         async with transaction(sessions) as session:
+            await require_known_cases(session, (d.event.case_id for d in deliveries))
             await project(session, [d.event for d in deliveries], now=clock.now())
 
     processor = BatchProcessor(

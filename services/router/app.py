@@ -18,6 +18,7 @@ from hotline.shared.db import create_engine, session_factory
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.county import County
 from hotline.shared.events import CaseClassified, CaseRouted
+from hotline.shared.known_cases import require_known_cases
 from hotline.shared.messaging import (
     MSG_ID_HEADER,
     BatchProcessor,
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
     async def process(deliveries: Sequence[Delivery[CaseClassified]]) -> None:
         catalogue = in_force[0]
         async with sessions() as session:
+            await require_known_cases(session, (d.event.case_id for d in deliveries))
             by_person = await routed_by_person(session, (d.event.case_id for d in deliveries))
         routed = [
             route_case(d.event, catalogue=catalogue, clock=clock)

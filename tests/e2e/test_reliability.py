@@ -10,7 +10,7 @@ import signal
 import nats
 from sqlalchemy import func, select
 
-from hotline.bench import sample_received_events
+from hotline.bench import sample_received_events, store_cases
 from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, DeadlineRow, create_engine, session_factory
 from hotline.shared.messaging import MSG_ID_HEADER
@@ -21,11 +21,12 @@ N = 3000
 TEXTS = ("小区路灯坏了很久没人修", "工地拖欠农民工工资", "学校周边交通拥堵", "餐馆油烟扰民")
 
 
-def publish_received(url: str, n: int) -> list[str]:
+def publish_received(url: str, n: int, database_url: str) -> list[str]:
     async def run() -> list[str]:
+        events = sample_received_events(n)
+        await store_cases(database_url, events)
         nc = await nats.connect(url)
         js = nc.jetstream()
-        events = sample_received_events(n)
         for start in range(0, n, 250):
             await asyncio.gather(
                 *(
@@ -77,7 +78,7 @@ def test_killing_the_classifier_mid_stream_loses_and_doubles_nothing(
     # Small batches make the classifier slow enough to be killed with work in hand.
     system = start_system(services=("classifier", "router", "escalation", "feed"), HOTLINE_BATCH_SIZE="5")
     asyncio.run(wait_for_services(url, ("classifier", "router", "escalation", "feed")))
-    publish_received(url, N)
+    publish_received(url, N, database_url)
     wait_until(lambda: count_on_subject(url, subjects.CASE_CLASSIFIED) >= 50, what="classification to start")
     system.kill("classifier", signal.SIGKILL)
     in_flight = count_on_subject(url, subjects.CASE_CLASSIFIED)
