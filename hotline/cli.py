@@ -212,6 +212,14 @@ def explain(exc: BaseException) -> str:
     return f"执行失败：{type(exc).__name__}: {text}（设置 HOTLINE_DEBUG=1 可查看详细信息）"
 
 
+def _nats_users(args: argparse.Namespace) -> int:
+    from hotline.natsauth import write_cluster_files
+
+    for path in write_cluster_files(Path(args.out), args.url):
+        print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(sys.argv[1:] if argv is None else argv)
@@ -298,6 +306,13 @@ def _dispatch(argv: list[str]) -> int:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")
     migrate.set_defaults(run=_migrate)
+
+    nats_users = commands.add_parser(
+        "nats-users", help="NATS users and passwords for a cluster: nats-users.conf and nats-<user>.env files"
+    )
+    nats_users.add_argument("--out", default="nats-users", help="folder for the files (created; 0600)")
+    nats_users.add_argument("--url", required=True, help="the cluster's NATS_URL, comma-separated nodes")
+    nats_users.set_defaults(run=_nats_users)
 
     init = commands.add_parser(
         "init", help="migrate the database, create the first admin, declare the streams (multi-host set-up)"

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from hotline.natsauth import authorization_block, url_with_credentials
 from hotline.proc import die_with_parent
 
 
@@ -62,9 +64,18 @@ class EmbeddedNats:
     """
 
     def __init__(
-        self, store_dir: Path, *, port: int | None = None, sync_always: bool = False, log_file: Path | None = None
+        self,
+        store_dir: Path,
+        *,
+        port: int | None = None,
+        sync_always: bool = False,
+        log_file: Path | None = None,
+        users: Mapping[str, str] | None = None,
     ) -> None:
         self.store_dir = store_dir
+        # user → password: when given, anonymous clients are refused and each user is held to its
+        # own subjects (hotline/natsauth.py); `url` stays anonymous, `url_for(user)` carries them.
+        self.users = dict(users) if users else None
         self.port = port if port is not None else free_port()
         self.sync_always = sync_always
         self.log_file = log_file
@@ -74,14 +85,21 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def url_for(self, user: str) -> str:
+        if not self.users:
+            return self.url
+        return url_with_credentials(self.url, user, self.users[user])
+
     def start(self, timeout_s: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = self.store_dir / "nats-server.conf"
         sync = "\n  sync_interval: always" if self.sync_always else ""
         config.write_text(
-            f'listen: "127.0.0.1:{self.port}"\njetstream {{\n  store_dir: "{self.store_dir.resolve()}"{sync}\n}}\n',
+            f'listen: "127.0.0.1:{self.port}"\njetstream {{\n  store_dir: "{self.store_dir.resolve()}"{sync}\n}}\n'
+            + (authorization_block(self.users) if self.users else ""),
             encoding="utf-8",
         )
+        config.chmod(0o600)  # it holds the passwords
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [nats_server_binary(), "-c", str(config)],

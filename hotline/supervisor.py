@@ -22,10 +22,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline.natsauth import CREDENTIALS_FILE, load_or_create_credentials
 from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
 from hotline.services.intake.accounts import ensure_admin
 from hotline.shared.migrate import upgrade
+from hotline.shared.nats_permissions import ADMIN_USER
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
@@ -85,6 +87,7 @@ class Supervisor:
         quiet: bool = False,
         metrics: bool = False,
         nats_port: int | None = None,
+        nats_auth: bool = True,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
@@ -95,6 +98,9 @@ class Supervisor:
         self.quiet = quiet
         self.nats: EmbeddedNats | None = None
         self.nats_port = nats_port
+        # The embedded server refuses anonymous clients and holds each service to its subjects; an
+        # externally given NATS_URL is used as it is (its operator sets the users).
+        self.nats_auth = nats_auth
         self.nats_child = Child(NATS_CHILD, "")
         self.logs = self.data_dir / "logs"
         self._stopping = False
@@ -117,15 +123,25 @@ class Supervisor:
         self.logs.mkdir(parents=True, exist_ok=True)
         if not self.env.get("NATS_URL"):
             port = self.nats_port or (DEFAULT_NATS_PORT if port_is_free(DEFAULT_NATS_PORT) else free_port())
+            users = load_or_create_credentials(self.data_dir) if self.nats_auth else None
             self.nats = EmbeddedNats(
-                self.data_dir / "nats", port=port, sync_always=self.sync_always, log_file=self.logs / "nats-server.log"
+                self.data_dir / "nats",
+                port=port,
+                sync_always=self.sync_always,
+                log_file=self.logs / "nats-server.log",
+                users=users,
             )
-            self.env["NATS_URL"] = self.nats.start()
+            self.nats.start()
+            # The supervisor's own connections (and tests, via `env`) use the admin; each service its own user.
+            self.env["NATS_URL"] = self.nats.url_for(ADMIN_USER)
+            for child in self.children.values():
+                child.env["NATS_URL"] = self.nats.url_for(child.name)
             self.nats_child.process = self.nats.process
             self.nats_child.started_at = time.monotonic()
-            self.say(f"nats-server (JetStream) 已启动：{self.env['NATS_URL']}，数据目录 {self.data_dir / 'nats'}")
+            where = f"，用户与密码见 {self.data_dir / CREDENTIALS_FILE}" if users else ""
+            self.say(f"nats-server (JetStream) 已启动：{self.nats.url}，数据目录 {self.data_dir / 'nats'}{where}")
         else:
-            self.say(f"使用已有 NATS：{self.env['NATS_URL']}")
+            self.say(f"使用已有 NATS：{_redact(self.env['NATS_URL'])}")
         self.env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}")
         self.env["HOTLINE_DATA_DIR"] = str(self.data_dir)
         self.env["HOTLINE_PORT"] = str(self.http_port)
