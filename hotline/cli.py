@@ -226,6 +226,10 @@ def _dispatch(argv: list[str]) -> int:
         return _classify(argv[1:])
     if argv and argv[0] == "eval-urgency":
         return _eval_urgency(argv[1:])
+    if argv and argv[0] == "train-matters":
+        from hotline.services.classifier.train_matters import main as train_matters
+
+        return train_matters(argv[1:])
     if argv and argv[0] == "eval-routing":
         from hotline.eval_routing import main as eval_routing
 
@@ -284,7 +288,8 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
-    commands.add_parser("eval-routing", help="routing accuracy on the labelled suite (`--half dev|test`)")
+    commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
+    commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.services.classifier import artefact
+from hotline.services.classifier import matter_model as matter_artefact
 from hotline.services.classifier.rules import (
     TopicRules,
     best_subtopic,
@@ -67,8 +68,11 @@ class TopicModel:
         *,
         rules: TopicRules | None = None,
         threshold: float = DEFAULT_THRESHOLD,
+        matters: matter_artefact.MatterModel | None = None,
     ) -> None:
         self._art = art
+        # The learned matter model rides along: same tokens, one more sparse product per batch.
+        self.matters = matters
         base = rules if rules is not None else load_topic_rules()
         # A county model trained on, say, 政法 cases makes that class a trained one.
         self.rules = base.with_untrained(base.untrained_topics - set(art.classes))
@@ -88,7 +92,12 @@ class TopicModel:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> TopicModel:
         """Load an artefact directory (default: the packaged ``artifacts/``) and initialise jieba."""
-        model = cls(artefact.load(path), rules=rules, threshold=threshold)
+        model = cls(
+            artefact.load(path),
+            rules=rules,
+            threshold=threshold,
+            matters=matter_artefact.load_optional(path if path is None or path.is_dir() else path.parent),
+        )
         jieba_cut()
         return model
 
@@ -111,11 +120,11 @@ class TopicModel:
         probs = self.probabilities(self.tokenize(texts))
         return [self.classes[i] for i in probs.argmax(axis=1)]
 
-    def predict(self, texts: Sequence[str]) -> list[TopicPrediction]:
-        """Classify a batch of raw texts."""
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[TopicPrediction]:
+        """Classify a batch of raw texts (``tokens``: their :meth:`tokenize`, when already done)."""
         if not texts:
             return []
-        tokens = self.tokenize(texts)
+        tokens = self.tokenize(texts) if tokens is None else tokens
         probs = self.probabilities(tokens)
         best = probs.argmax(axis=1)
         out: list[TopicPrediction] = []
