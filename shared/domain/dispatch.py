@@ -110,7 +110,8 @@ def decide(
         decision = route(topic=evidence.topic, subtopic=evidence.subtopic, township=evidence.township, county=county)
         dispatch = Dispatch(decision.unit_code, decision.unit_name, decision.co_units, decision.reason, evidence.topic)
     else:
-        return _to_person(evidence, scored, county)
+        ranked = combined_units(by_terms, units, town, thresholds) if units else []
+        return _to_person(evidence, scored, county, ranked)
     return _shielded(dispatch, evidence, county)
 
 
@@ -296,9 +297,14 @@ def _shielded(dispatch: Dispatch, evidence: Evidence, county: County) -> Dispatc
     )
 
 
-def _to_person(evidence: Evidence, scored: list[_Scored], county: County) -> Dispatch:
+def _to_person(
+    evidence: Evidence, scored: list[_Scored], county: County, ranked: list[tuple[str, float, _Scored]]
+) -> Dispatch:
     candidates: list[Candidate] = []
-    for s in scored:
+    for unit, belief, best in ranked:  # terms and model weighed per unit, when the model ran
+        if len(candidates) < 3 and unit in county.units:
+            candidates.append(Candidate(unit, _name(unit, county), best.matter.name, belief))
+    for s in [] if ranked else scored:
         if len(candidates) == 3:
             break
         if s.matter.lead not in county.units or any(c.unit_code == s.matter.lead for c in candidates):
