@@ -242,6 +242,10 @@ def _dispatch(argv: list[str]) -> int:
         return _eval_urgency(argv[1:])
     if argv and argv[0] == "train-urgency":
         return _train_urgency(argv[1:])
+    if argv and argv[0] == "train-matters":
+        from hotline.services.classifier.train_matters import main as train_matters
+
+        return train_matters(argv[1:])
     if argv and argv[0] == "eval-routing":
         from hotline.eval_routing import main as eval_routing
 
@@ -301,7 +305,8 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
-    commands.add_parser("eval-routing", help="routing accuracy on the labelled suite (`--half dev|test`)")
+    commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
+    commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -17,7 +17,13 @@ from typing import Any
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing"
 TOPIC_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages_eval.csv"
-HALVES = ("dev", "test")
+HELDOUT_DIR = SUITE_DIR.with_name("routing-heldout")
+HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
+
+
+def suite_file(half: str, suite: Path = SUITE_DIR) -> Path:
+    """The JSON lines of a half: ``dev.jsonl``/``test.jsonl`` in ``suite``, or the held-out suite."""
+    return HELDOUT_DIR / "cases.jsonl" if half == "heldout" else suite / f"{half}.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,21 +191,22 @@ def topic_macro_f1(path: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline eval-routing", description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=HALVES, default="dev")
+    parser.add_argument("--half", choices=HALVES, default="dev", help="heldout: tests/data/routing-heldout")
     parser.add_argument("--suite", type=Path, default=SUITE_DIR, help="folder with dev.jsonl and test.jsonl")
     parser.add_argument("--topics", type=Path, default=TOPIC_EVAL, help="labelled topic file (messages_eval.csv)")
     parser.add_argument("--misses", action="store_true", help="list each miss (dev half only)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     if args.misses and args.half != "dev":
-        parser.error("--misses is for the dev half only: the test half is for the reported figure")
-    cases = load_suite(args.suite / f"{args.half}.jsonl")
+        parser.error("--misses is for the dev half only: the other suites are for the reported figures")
+    source = suite_file(args.half, args.suite)
+    cases = load_suite(source)
     report = score_routing(cases, route_suite(cases))
     topics = topic_macro_f1(args.topics) if args.topics.exists() else None
     if args.json:
         print(json.dumps({"half": args.half, **report.as_dict(), "topics": topics}, ensure_ascii=False))
         return 0
-    print(format_report(report, f"routing, {args.half} half ({args.suite / (args.half + '.jsonl')})"))
+    print(format_report(report, f"routing, {args.half} ({source})"))
     if topics is None:
         print(f"\n(topic macro-F1 skipped: {args.topics} not found; it ships with developer checkouts only)")
     else:

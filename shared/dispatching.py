@@ -18,7 +18,7 @@ def evidence_of(case: CaseClassified) -> Evidence:
         subtopic=case.subtopic,
         confidence=case.confidence,
         needs_review=case.needs_review,
-        matters=tuple(MatterHit(m.code, m.score, tuple(m.words)) for m in case.matters),
+        matters=tuple(MatterHit(m.code, m.score, tuple(m.words), m.probability or 0.0) for m in case.matters),
         township=case.township,
         is_accusation=case.is_accusation,
         accused_unit=case.accused_unit,

@@ -125,8 +125,9 @@ class MatterEvidence(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str
-    score: float = Field(ge=0)
+    score: float = Field(ge=0)  # the catalogue terms' score; 0 when only the learned model names it
     words: list[str] = Field(default_factory=list)
+    probability: float | None = Field(default=None, ge=0, le=1)  # the learned matter model's, when it ran
 
 
 class RoutingCandidate(BaseModel):

@@ -12,6 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from hotline.services.classifier.matter_model import MIN_PROBABILITY as LEARNED_MIN_PROBABILITY
+from hotline.services.classifier.matter_model import TOP_K as LEARNED_TOP_K
+from hotline.services.classifier.matter_model import MatterModel
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
 from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
@@ -106,10 +112,12 @@ def classify_cases(
     budget_s: float = RULE_BUDGET_S,
 ) -> list[CaseClassified]:
     texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
-    topics = model.predict(texts)
+    tokens = model.tokenize(texts)
+    topics = model.predict(texts, tokens)
+    learned = model.matters.probabilities(tokens) if model.matters is not None and texts else None
     now = clock.now()
     classified = []
-    for case, text, topic in zip(cases, texts, topics, strict=True):
+    for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(
             text,
             channel=case.channel.value,
@@ -149,12 +157,37 @@ def classify_cases(
                 urgent=urgency.urgent,
                 urgent_reasons=list(urgency.reasons),
                 urgent_lines=list(urgency.lines),
-                matters=[MatterEvidence(code=h.code, score=h.score, words=list(h.words)) for h in hits],
+                matters=matter_evidence(hits, model.matters, learned[i] if learned is not None and tokens[i] else None),
                 catalogue_version=catalogue_version,
                 misconduct=list(accusing),
             )
         )
     return classified
+
+
+def matter_evidence(
+    hits: Sequence[MatterHit], learned: MatterModel | None, row: npt.NDArray[np.float32] | None
+) -> list[MatterEvidence]:
+    """The catalogue's hits (with the learned model's probability of each) and the model's own likeliest
+    matters the terms missed, so the router weighs both without running a model itself."""
+    if learned is None or row is None:
+        return [MatterEvidence(code=h.code, score=h.score, words=list(h.words)) for h in hits]
+    column = learned.column
+    out = [
+        MatterEvidence(
+            code=h.code,
+            score=h.score,
+            words=list(h.words),
+            probability=round(float(row[column[h.code]]), 4) if h.code in column else None,
+        )
+        for h in hits
+    ]
+    named = {h.code for h in hits}
+    for i in np.argsort(-row)[:LEARNED_TOP_K]:
+        code = learned.codes[int(i)]
+        if row[i] >= LEARNED_MIN_PROBABILITY and code not in named:
+            out.append(MatterEvidence(code=code, score=0.0, probability=round(float(row[i]), 4)))
+    return out
 
 
 def accuses_officials(hits: Sequence[MatterHit], matters: MatterCatalogue) -> bool:

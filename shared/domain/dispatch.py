@@ -20,7 +20,8 @@ MANUAL_SORTING = "人工分拣"
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """How sure is sure enough (tuned on the routing suite's dev half only)."""
+    """How sure is sure enough (tuned on the routing suite's dev half, and the learned weights also on
+    3-fold cross-validation over the matter training texts)."""
 
     matter: float = 2.0  # a matter this strong decides on its own …
     margin: float = 1.2  # … when it beats the best matter of another unit by this factor
@@ -29,6 +30,13 @@ class Thresholds:
     model: float = 0.6  # model confidence to route by class when no matter was found
     model_over_matter: float = 0.9  # … and when only matters below ``matter`` were found
     accusation: float = 2.0  # an accusation of officials found in the text decides at this score
+    # With the learned matter model, terms and model are weighed per leading unit (units are what must
+    # be right): the unit's share of the term evidence and the model's probability summed over its matters.
+    term_weight: float = 0.6  # the terms' share of the combined belief, the model has the rest
+    term_prior: float = 2.0  # a pseudo-score of "some other unit" that shrinks a lone weak term hit
+    combined: float = 0.3  # the combined belief a unit needs to decide
+    learned_doubt: float = 0.02  # the model's class does not route to a unit the model gives less than this
+    learned_agree: float = 0.3  # … when the model's own best unit is at least this likely
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -84,18 +92,96 @@ def decide(
 ) -> Dispatch:
     town = find_township(evidence.township, county) if evidence.township and evidence.township.strip() else None
     scored = _score(evidence, matters, thresholds)
-    chosen = _choose(evidence, scored, thresholds)
+    by_terms = [s for s in scored if s.hit.score > 0]
+    chosen = _choose(evidence, by_terms, thresholds)
+    units = learned_units(scored, town)
+    if units and not (chosen is not None and is_accusation_matter(chosen.matter)):
+        chosen = _weigh_units(by_terms, units, town, thresholds)
     if evidence.misconduct and not is_accusation_matter(chosen.matter if chosen else None):
         # Whatever the subject, officials' misconduct is the discipline commission's.
         dispatch = _accusation(evidence, scored, county, matters)
     elif chosen is not None:
         dispatch = _by_matter(chosen, town, county)
-    elif _model_decides(evidence, scored, thresholds) and not _unconfigured(evidence, county):
+    elif (
+        _model_decides(evidence, by_terms, thresholds)
+        and not _learned_disagrees(evidence, units, county, thresholds)
+        and not _unconfigured(evidence, county)
+    ):
         decision = route(topic=evidence.topic, subtopic=evidence.subtopic, township=evidence.township, county=county)
         dispatch = Dispatch(decision.unit_code, decision.unit_name, decision.co_units, decision.reason, evidence.topic)
     else:
-        return _to_person(evidence, scored, county)
+        ranked = combined_units(by_terms, units, town, thresholds) if units else []
+        return _to_person(evidence, scored, county, ranked)
     return _shielded(dispatch, evidence, county)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitBelief:
+    """The learned model's probability that a unit leads, and its likeliest matter of that unit."""
+
+    unit: str
+    probability: float
+    best: _Scored
+
+
+def unit_of(matter: Matter, town: Unit | None) -> str:
+    """The unit that would lead ``matter``: the township for 属地 matters when one is known."""
+    if town is not None and matter.township == "lead" and not is_accusation_matter(matter):
+        return town.code
+    return matter.lead
+
+
+def learned_units(scored: list[_Scored], town: Unit | None) -> list[UnitBelief]:
+    """The learned model's matter probabilities summed per leading unit, likeliest first."""
+    total: dict[str, float] = {}
+    best: dict[str, _Scored] = {}
+    for s in scored:
+        if s.hit.probability <= 0:
+            continue
+        unit = unit_of(s.matter, town)
+        total[unit] = total.get(unit, 0.0) + s.hit.probability
+        if unit not in best or s.hit.probability > best[unit].hit.probability:
+            best[unit] = s
+    beliefs = [UnitBelief(u, round(p, 4), best[u]) for u, p in total.items()]
+    return sorted(beliefs, key=lambda b: (-b.probability, b.unit))
+
+
+def combined_units(
+    by_terms: list[_Scored], units: list[UnitBelief], town: Unit | None, t: Thresholds
+) -> list[tuple[str, float, _Scored]]:
+    """(unit, combined belief, its best matter) per unit, likeliest first: the unit's best term score
+    over all units' best scores (plus ``term_prior``), weighed with the model's probability."""
+    best_terms: dict[str, _Scored] = {}
+    for s in by_terms:
+        unit = unit_of(s.matter, town)
+        if unit not in best_terms or s.score > best_terms[unit].score:
+            best_terms[unit] = s
+    total = sum(s.score for s in best_terms.values()) + t.term_prior
+    learned = {b.unit: b for b in units}
+    out = []
+    for unit in best_terms.keys() | learned.keys():
+        share = best_terms[unit].score / total if unit in best_terms else 0.0
+        belief = learned[unit].probability if unit in learned else 0.0
+        best = best_terms.get(unit) or learned[unit].best
+        out.append((unit, round(t.term_weight * share + (1 - t.term_weight) * belief, 4), best))
+    return sorted(out, key=lambda u: (-u[1], u[0]))
+
+
+def _weigh_units(by_terms: list[_Scored], units: list[UnitBelief], town: Unit | None, t: Thresholds) -> _Scored | None:
+    """The unit terms and model together believe in enough, with its best matter; None when unsure."""
+    ranked = combined_units(by_terms, units, town, t)
+    if ranked and ranked[0][1] >= t.combined:
+        return ranked[0][2]
+    return None
+
+
+def _learned_disagrees(evidence: Evidence, units: list[UnitBelief], county: County, t: Thresholds) -> bool:
+    """The model's class would route to a unit the learned model all but rules out."""
+    if not units or _unconfigured(evidence, county):
+        return False
+    by_topic = route(topic=evidence.topic, subtopic=evidence.subtopic, township=evidence.township, county=county)
+    mine = next((b.probability for b in units if b.unit == by_topic.unit_code), 0.0)
+    return units[0].probability >= t.learned_agree and mine < t.learned_doubt
 
 
 def is_accusation_matter(matter: Matter | None) -> bool:
@@ -211,9 +297,14 @@ def _shielded(dispatch: Dispatch, evidence: Evidence, county: County) -> Dispatc
     )
 
 
-def _to_person(evidence: Evidence, scored: list[_Scored], county: County) -> Dispatch:
+def _to_person(
+    evidence: Evidence, scored: list[_Scored], county: County, ranked: list[tuple[str, float, _Scored]]
+) -> Dispatch:
     candidates: list[Candidate] = []
-    for s in scored:
+    for unit, belief, best in ranked:  # terms and model weighed per unit, when the model ran
+        if len(candidates) < 3 and unit in county.units:
+            candidates.append(Candidate(unit, _name(unit, county), best.matter.name, belief))
+    for s in [] if ranked else scored:
         if len(candidates) == 3:
             break
         if s.matter.lead not in county.units or any(c.unit_code == s.matter.lead for c in candidates):

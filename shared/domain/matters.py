@@ -84,6 +84,7 @@ class MatterHit:
     code: str
     score: float
     words: tuple[str, ...]
+    probability: float = 0.0  # the learned matter model's probability (0 when it did not name it)
 
 
 @dataclass(frozen=True, slots=True)
