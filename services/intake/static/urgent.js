@@ -17,7 +17,7 @@ export const URGENT_WAIT_MS = 120;
 const MIN_CHARS = 6;
 
 /** The banner of one form: fed by show(suggestion), or by watch() where no suggestion panel asks. */
-export function createUrgentBanner(form, { channel, textField = "content" } = {}) {
+export function createUrgentBanner(form, { channel, textField = "content", onSuggestion = () => {} } = {}) {
   const box = h("div", { class: "urgent-banner wide", role: "alert", hidden: true, "data-urgent": "" });
   form.prepend(box);
   let hidden = form.elements.namedItem("handover_line");
@@ -70,7 +70,7 @@ export function createUrgentBanner(form, { channel, textField = "content" } = {}
     if (asked !== generation) return;
     try {
       const result = await api("/suggest", { method: "POST", body: { text, channel } });
-      if (asked === generation) { state.suggestion = result; render(); }
+      if (asked === generation) { state.suggestion = result; render(); onSuggestion(result); }
     } catch { /* the suggestion panel says when the classifier is down */ }
   }, URGENT_WAIT_MS);
 
