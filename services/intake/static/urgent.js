@@ -4,6 +4,7 @@
 // made after saving, goes to POST /cases/{id}/handover.
 import { api } from "./api.js";
 import { debounce, h } from "./dom.js";
+import { plainReasons } from "./wording.js";
 
 export const LINES = [
   ["110", "报警"],
@@ -37,7 +38,7 @@ export function createUrgentBanner(form, { channel, textField = "content", onSug
     box.hidden = false;
     box.replaceChildren(
       h("strong", { class: "urgent-title" }, "紧急诉求：请立即转接 ", named.length ? named.join("、") : "相应紧急热线"),
-      s && s.urgent_reasons?.length ? h("span", { class: "urgent-reasons" }, `（${s.urgent_reasons.join("；")}）`) : null,
+      s && s.urgent_reasons?.length ? h("span", { class: "urgent-reasons" }, `（${plainReasons(s.urgent_reasons).join("；")}）`) : null,
       h("div", { class: "urgent-lines" }, LINES.map(([line, label], index) => {
         const done = state.recorded.includes(line);
         return h("button", {
