@@ -56,7 +56,12 @@ class Browser:
         ):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+        # On Linux chromium takes its locale (navigator.language, the <input type=date> layout) from the
+        # environment, not from --lang: without LANGUAGE a date field shows 11/01/2026.
+        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+        env = {**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8", "TZ": "Asia/Shanghai"}
+        service = Service(executable_path=CHROMEDRIVER, env=env)
+        self.driver = webdriver.Chrome(options=options, service=service)
 
     def close(self) -> None:
         self.driver.quit()

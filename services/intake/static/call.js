@@ -3,7 +3,7 @@
 // red banner when it reads as a 紧急诉求 (Alt+1..Alt+4 record the 转接 to 110/119/120/122).
 import { api } from "./api.js";
 import { $, h, notice } from "./dom.js";
-import { fillSelect, formValues, submitOnCtrlEnter, townships } from "./formkit.js";
+import { autoTownship, fillSelect, formValues, submitOnCtrlEnter, townships } from "./formkit.js";
 import { createAssistant } from "./suggest.js";
 import { createUrgentBanner } from "./urgent.js";
 
@@ -82,13 +82,16 @@ export function init(context) {
   form = $("#call-form");
   banner = createUrgentBanner(form, { channel: "hotline" });
   fillSelect($("#call-township"), townships(context.units));
+  const township = autoTownship($("#call-township"));
   assistant = createAssistant({
     suggestBox: $("#suggest-box"),
     similarBox: $("#similar-box"),
     onUseAnswer: () => pickOutcome("answered_on_spot"),
-    onSuggestion: (suggestion) => banner.show(suggestion),
+    onSuggestion: (suggestion) => { banner.show(suggestion); township.offer(suggestion?.place?.township); },
+    internals: context.me?.role === "admin",
   });
-  const changed = () => { banner.edited(); assistant.update($("#call-content").value, $("#call-township").value); };
+  // Only the operator's own pick steers the suggestion; a township found in the text follows the text.
+  const changed = () => { banner.edited(); assistant.update($("#call-content").value, township.chosen()); };
   $("#call-content").addEventListener("input", changed);
   $("#call-township").addEventListener("change", changed);
   $("#view-call").addEventListener("keydown", (ev) => {

@@ -1,6 +1,6 @@
 // Charts with the vendored Apache ECharts (static/vendor/echarts.min.js, loaded on first use).
 // Without it the same data is shown as a plain list, so the dashboard never breaks.
-import { h } from "./dom.js";
+import { fmtDate, h } from "./dom.js";
 
 const SRC = "/static/vendor/echarts.min.js";
 const RED = "#b71c1c";
@@ -46,13 +46,13 @@ export function trendChart(el, trend) {
     tooltip: { trigger: "axis" },
     legend: { data: ["受理", "答复"], top: 0 },
     grid: { left: 40, right: 16, top: 32, bottom: 28 },
-    xAxis: { type: "category", data: trend.map((d) => d.date.slice(5)) },
+    xAxis: { type: "category", data: trend.map((d) => fmtDate(d.date).slice(5)) },
     yAxis: { type: "value", minInterval: 1 },
     series: [
       { name: "受理", type: "line", smooth: true, data: trend.map((d) => d.received), itemStyle: { color: RED } },
       { name: "答复", type: "line", smooth: true, data: trend.map((d) => d.answered), itemStyle: { color: BLUE } },
     ],
-  }, () => h("ul", { class: "plain" }, trend.map((d) => h("li", {}, `${d.date}：受理 ${d.received}，答复 ${d.answered}`))));
+  }, () => h("ul", { class: "plain" }, trend.map((d) => h("li", {}, `${fmtDate(d.date)}：受理 ${d.received}，答复 ${d.answered}`))));
 }
 
 /** hot: [{topic, subtopic, count}] */

@@ -2,7 +2,7 @@
 // Every feed event schedules one re-fetch of the figures (coalesced), so they follow within a second.
 import { api, hasEndpoint, hasParam, tokenUrl } from "./api.js";
 import { hotTopicsChart, trendChart } from "./charts.js";
-import { $, CHANNELS, UNAVAILABLE, beijingDate, fmtTime, h, notice } from "./dom.js";
+import { $, CHANNELS, UNAVAILABLE, beijingDate, fmtDate, fmtTime, h, notice } from "./dom.js";
 import { startFeed } from "./feed.js";
 import { groupTables, renderKpis } from "./statsview.js";
 import { pagedTable } from "./table.js";
@@ -82,7 +82,7 @@ async function refresh() {
     if (stats.trend === undefined) trend.replaceChildren(h("p", { class: "muted" }, `趋势统计${UNAVAILABLE}`));
     else await trendChart(trend, stats.trend);
     await refreshHotTopics(stats);
-    const scope = period.from || period.to ? `${period.from || "…"} 至 ${period.to || "…"}` : "全部";
+    const scope = period.from || period.to ? `${period.from ? fmtDate(period.from) : "…"} 至 ${period.to ? fmtDate(period.to) : "…"}` : "全部";
     const note = periodSupported === false && scope !== "全部" ? "（按期间统计暂不可用，显示全部）" : "";
     $("#dash-updated").textContent = `统计范围：${scope}${note} · 更新于 ${fmtTime(new Date().toISOString(), false)}`;
   } catch (err) {

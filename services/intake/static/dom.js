@@ -29,6 +29,17 @@ export function fmtTime(iso, withDate = true) {
   return withDate ? date.toLocaleString("zh-CN", options) : date.toLocaleTimeString("zh-CN", options);
 }
 
+const DATE_PARTS = new Intl.DateTimeFormat("zh-CN", { timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit" });
+
+/** A day ("2026-11-01", or an ISO time) as operators write it: 2026年11月01日 (Beijing). */
+export function fmtDate(value) {
+  if (!value) return "–";
+  const moment = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T12:00:00+08:00` : value);
+  if (Number.isNaN(moment.getTime())) return String(value);
+  const part = Object.fromEntries(DATE_PARTS.formatToParts(moment).map((p) => [p.type, p.value]));
+  return `${part.year}年${part.month}月${part.day}日`;
+}
+
 /** Today's date in Beijing, shifted by `days`, as YYYY-MM-DD. */
 export function beijingDate(days = 0) {
   const moment = new Date(Date.now() + days * 86400000);

@@ -4,6 +4,7 @@
 import { api, tokenUrl } from "./api.js";
 import { CHANNELS, fmtTime, h } from "./dom.js";
 import { KIND_LABELS } from "./labels.js";
+import { operatorRouting, plainReasons } from "./wording.js";
 
 const MAX_ROWS = 200;
 const REPLAY = 200; // events replayed on opening (not the whole history: it may hold millions)
@@ -14,8 +15,11 @@ function describe(item) {
   switch (item.kind) {
     case "received": return (e.title ? e.title + "：" : "") + (e.content || "").slice(0, 60);
     case "classified": return `${e.topic}${e.subtopic ? "/" + e.subtopic : ""} · ${e.severity}` +
-      (e.needs_review ? " · 待人工分拣" : "") + (e.severity_reasons?.length ? `（${e.severity_reasons.join("；")}）` : "");
-    case "routed": return `${e.unit_name}：${e.reason || ""}`;
+      (e.needs_review ? " · 待人工分拣" : "") + (e.severity_reasons?.length ? `（${plainReasons(e.severity_reasons).join("；")}）` : "");
+    case "routed": {
+      const routing = operatorRouting({ unit: { name: e.unit_name }, reason: e.reason });
+      return [routing.unit || e.unit_name, ...routing.notes].join("；");
+    }
     case "tracked": return (e.deadlines || []).map((d) => `${d.label}，截止 ${fmtTime(d.due_at)}${d.provisional ? "（暂定）" : ""}`).join("；");
     case "escalated": return `${e.step} → ${e.notify || ""}`;
     case "visited": return `回访评价：${e.verdict || ""}`;

@@ -15,6 +15,32 @@ export function fillSelect(select, options) {
   }
 }
 
+/**
+ * Fill a township select with the place the suggestion found in the text, marked 自动识别, unless the
+ * operator picked one (even 未指明): a choice of theirs is never overwritten. Reset clears the mark.
+ */
+export function autoTownship(select) {
+  const tag = h("span", { class: "tag auto", hidden: true, "data-auto-township": "" }, "自动识别");
+  select.after(tag);
+  let picked = false;
+  const unmark = () => { delete select.dataset.auto; tag.hidden = true; };
+  select.addEventListener("change", () => { picked = true; unmark(); });
+  select.form?.addEventListener("reset", () => { picked = false; unmark(); });
+  return {
+    /** The suggestion's township ("城厢镇"), or nothing. */
+    offer(township) {
+      if (picked || !township) return;
+      const option = [...select.options].find((o) => o.value && (o.value === township || township.startsWith(o.value)));
+      if (!option) return;
+      select.value = option.value;
+      select.dataset.auto = "";
+      tag.hidden = false;
+    },
+    /** The township the operator chose ("" when none or only found automatically). */
+    chosen() { return picked ? select.value : ""; },
+  };
+}
+
 /** Fill every [data-townships] and [data-units] select inside `root`. */
 export function fillPlaceSelects(root, units) {
   for (const select of root.querySelectorAll("select[data-townships]")) fillSelect(select, townships(units));

@@ -1,7 +1,7 @@
 // 信访登记: a petition (来信、来访 …); a 检举控告 names the accused unit so it is never routed there.
 import { api } from "./api.js";
 import { $, notice } from "./dom.js";
-import { fillPlaceSelects, wireIntakeForm } from "./formkit.js";
+import { autoTownship, fillPlaceSelects, wireIntakeForm } from "./formkit.js";
 import { createUrgentBanner } from "./urgent.js";
 
 function shape(values) {
@@ -13,7 +13,8 @@ function shape(values) {
 export function init(context) {
   const form = $("#petition-form");
   fillPlaceSelects(form, context.units);
-  const banner = createUrgentBanner(form, { channel: "petition" });
+  const township = autoTownship(form.elements.namedItem("township"));
+  const banner = createUrgentBanner(form, { channel: "petition", onSuggestion: (s) => township.offer(s?.place?.township) });
   banner.watch();
   wireIntakeForm(form, "/petitions", shape, { api, notice, banner });
 }

@@ -3,6 +3,7 @@
 import { api, hasEndpoint } from "./api.js";
 import { UNAVAILABLE, debounce, fmtTime, h } from "./dom.js";
 import { URGENT_WAIT_MS } from "./urgent.js";
+import { candidatesText, operatorRouting, plainReasons } from "./wording.js";
 
 const MIN_CHARS = 6;
 // The suggestion carries the 紧急诉求 judgement, so it is asked soon (the banner must show within a
@@ -14,31 +15,31 @@ function field(label, ...value) {
   return h("div", { class: "kv" }, h("dt", {}, label), h("dd", {}, ...value));
 }
 
-// When the case would go to 人工分拣: the two or three units it most likely belongs to.
-function renderCandidates(candidates) {
-  return h(
-    "ol",
-    { class: "candidates" },
-    candidates.map((c) => h("li", {}, h("strong", {}, c.unit_name), c.matter ? h("small", {}, `（${c.matter}）`) : null)),
-  );
-}
-
-function renderSuggestion(s) {
+// Operators see the unit, its legal basis and the likely units of a 人工分拣 in plain words; the
+// router's reason and the model version are internal and shown to admins only, folded.
+function renderSuggestion(s, { internals = false } = {}) {
   const topic = s.subtopic ? `${s.topic} / ${s.subtopic}` : s.topic;
   const confidence = typeof s.confidence === "number" ? `${Math.round(s.confidence * 100)}%` : "–";
   const place = s.place ? [s.place.township, s.place.village].filter(Boolean).join(" ") : "";
+  const routing = operatorRouting(s);
+  const severityReasons = plainReasons(s.severity_reasons);
+  const candidates = candidatesText(s.candidates);
   return h(
     "dl",
     { class: "suggestion" },
     field("主题", h("strong", {}, topic || "–")),
     field("严重程度", h("span", { class: `sev sev-${s.severity}` }, s.severity || "–"),
-      s.severity_reasons?.length ? h("small", {}, `（${s.severity_reasons.join("；")}）`) : null),
+      severityReasons.length ? h("small", {}, `（${severityReasons.join("；")}）`) : null),
     field("置信度", confidence, s.needs_review ? h("span", { class: "tag warn" }, "需人工分拣") : null),
     field("属地", place || "未识别"),
-    field("建议承办", s.unit ? h("span", {}, h("strong", {}, s.unit.name), s.unit.reason ? h("small", {}, `（${s.unit.reason}）`) : null) : "–"),
+    field("建议承办", routing.unit ? h("strong", { "data-advice": "" }, routing.unit) : "–"),
+    routing.notes.length ? field("说明", routing.notes.join("；")) : null,
     s.matter ? field("事项", s.matter.name) : null,
-    s.candidates?.length ? field("候选单位", renderCandidates(s.candidates)) : null,
-    s.model_version ? h("p", { class: "muted small" }, `模型版本 ${s.model_version}`) : null,
+    candidates ? field("候选单位", h("span", { class: "candidates" }, candidates)) : null,
+    internals && (s.reason || s.model_version)
+      ? h("details", { class: "muted small internals" }, h("summary", {}, "派单依据（管理员）"),
+        h("p", {}, s.reason || ""), s.model_version ? h("p", {}, `模型版本 ${s.model_version}`) : null)
+      : null,
   );
 }
 
@@ -66,7 +67,7 @@ function renderSimilar(items, onUseAnswer) {
 }
 
 /** Wire the two panels; returns {update(text, township), clear()}. */
-export function createAssistant({ suggestBox, similarBox, onUseAnswer, onSuggestion = () => {} }) {
+export function createAssistant({ suggestBox, similarBox, onUseAnswer, onSuggestion = () => {}, internals = false }) {
   const state = { suggest: null, similar: null }; // null: unknown, false: not deployed
   let generation = 0;
 
@@ -93,7 +94,7 @@ export function createAssistant({ suggestBox, similarBox, onUseAnswer, onSuggest
     if (asked !== generation) return; // cleared or retyped since
     run("suggest", suggestBox,
       () => api("/suggest", { method: "POST", body: { text, channel: "hotline", ...(township ? { township } : {}) } }),
-      (result) => { onSuggestion(result); return renderSuggestion(result); });
+      (result) => { onSuggestion(result); return renderSuggestion(result, { internals }); });
   }, SUGGEST_WAIT_MS);
   const lookupSimilar = debounce((text, asked) => {
     if (asked !== generation) return;

@@ -4,6 +4,7 @@
 // made after saving, goes to POST /cases/{id}/handover.
 import { api } from "./api.js";
 import { debounce, h } from "./dom.js";
+import { plainReasons } from "./wording.js";
 
 export const LINES = [
   ["110", "报警"],
@@ -17,7 +18,7 @@ export const URGENT_WAIT_MS = 120;
 const MIN_CHARS = 6;
 
 /** The banner of one form: fed by show(suggestion), or by watch() where no suggestion panel asks. */
-export function createUrgentBanner(form, { channel, textField = "content" } = {}) {
+export function createUrgentBanner(form, { channel, textField = "content", onSuggestion = () => {} } = {}) {
   const box = h("div", { class: "urgent-banner wide", role: "alert", hidden: true, "data-urgent": "" });
   form.prepend(box);
   let hidden = form.elements.namedItem("handover_line");
@@ -37,7 +38,7 @@ export function createUrgentBanner(form, { channel, textField = "content" } = {}
     box.hidden = false;
     box.replaceChildren(
       h("strong", { class: "urgent-title" }, "紧急诉求：请立即转接 ", named.length ? named.join("、") : "相应紧急热线"),
-      s && s.urgent_reasons?.length ? h("span", { class: "urgent-reasons" }, `（${s.urgent_reasons.join("；")}）`) : null,
+      s && s.urgent_reasons?.length ? h("span", { class: "urgent-reasons" }, `（${plainReasons(s.urgent_reasons).join("；")}）`) : null,
       h("div", { class: "urgent-lines" }, LINES.map(([line, label], index) => {
         const done = state.recorded.includes(line);
         return h("button", {
@@ -70,7 +71,7 @@ export function createUrgentBanner(form, { channel, textField = "content" } = {}
     if (asked !== generation) return;
     try {
       const result = await api("/suggest", { method: "POST", body: { text, channel } });
-      if (asked === generation) { state.suggestion = result; render(); }
+      if (asked === generation) { state.suggestion = result; render(); onSuggestion(result); }
     } catch { /* the suggestion panel says when the classifier is down */ }
   }, URGENT_WAIT_MS);
 
