@@ -96,7 +96,9 @@ async def _census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID]
     try:
         async with session_factory(engine)() as session:
             cases = (await session.execute(select(CaseRow.id, CaseRow.status, CaseRow.topic, CaseRow.unit_code))).all()
-            tasks = dict((await session.execute(select(TaskRow.case_id, func.count()).group_by(TaskRow.case_id))).all())
+            # The 主办 task in force: 协办 units have tasks of their own, and a re-dispatch leaves 已改派 ones.
+            lead = select(TaskRow.case_id, func.count()).where(TaskRow.role == "lead", TaskRow.state != "reassigned")
+            tasks = dict((await session.execute(lead.group_by(TaskRow.case_id))).all())
             clocks = set((await session.scalars(select(DeadlineRow.case_id).distinct())).all())
             repeated = (
                 await session.execute(

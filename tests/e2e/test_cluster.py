@@ -198,7 +198,7 @@ def pipeline_state(database_url: str, case_ids: list[str]) -> dict[str, object]:
                     (
                         await session.execute(
                             select(TaskRow.case_id, func.count())
-                            .where(TaskRow.case_id.in_(ids))
+                            .where(TaskRow.case_id.in_(ids), TaskRow.role == "lead", TaskRow.state != "reassigned")
                             .group_by(TaskRow.case_id)
                         )
                     ).all()

@@ -63,7 +63,8 @@ def tasks_of(database_url: str, case_id: uuid.UUID) -> int:
         engine = create_engine(database_url, writes=False)
         try:
             async with session_factory(engine)() as session:
-                return int(await session.scalar(select(func.count()).where(TaskRow.case_id == case_id)) or 0)
+                lead = select(func.count()).where(TaskRow.case_id == case_id, TaskRow.role == "lead")
+                return int(await session.scalar(lead) or 0)
         finally:
             await engine.dispose()
 
