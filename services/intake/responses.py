@@ -87,7 +87,7 @@ class Deadline(Out):
     remaining_hours: float
     remaining_seconds: int
     paused_seconds: int | None
-    extended_by: int | None
+    extended_by: str | None = Field(description="延期后的时限长度，如 5workdays")
     escalation_steps_taken: int | None
     source: str | None
 
