@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -319,6 +320,9 @@ def _dispatch(argv: list[str]) -> int:
     nats_users.add_argument("--url", required=True, help="the cluster's NATS_URL, comma-separated nodes")
     nats_users.set_defaults(run=_nats_users)
 
+    contract = commands.add_parser("asyncapi", help="print the AsyncAPI document of the NATS subjects and events")
+    contract.set_defaults(run=_asyncapi)
+
     init = commands.add_parser(
         "init", help="migrate the database, create the first admin, declare the streams (multi-host set-up)"
     )
@@ -327,6 +331,13 @@ def _dispatch(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code
+
+
+def _asyncapi(_: argparse.Namespace) -> int:
+    from hotline.shared.asyncapi import document
+
+    print(json.dumps(document(), ensure_ascii=False, indent=2))
+    return 0
 
 
 if __name__ == "__main__":

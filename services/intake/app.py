@@ -37,7 +37,7 @@ from hotline.services.intake.routes_review import router as review_router
 from hotline.services.intake.routes_work import router as work_router
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.similar import subject_words
-from hotline.shared import metrics, subjects
+from hotline.shared import asyncapi, metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.db import create_engine, session_factory
 from hotline.shared.messaging import declare_streams
@@ -141,6 +141,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             swagger_css_url="/api/docs/assets/swagger-ui.css",
             swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
         )
+
+    @app.get("/api/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> dict[str, Any]:
+        """The NATS contract (subjects and event schemas), beside the HTTP one at /api/openapi.json."""
+        return asyncapi.document()
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -24,6 +24,17 @@ from hotline.services.intake.health import health_report
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
 from hotline.services.intake.ratelimit import RateLimiter
+from hotline.services.intake.responses import (
+    CaseDetail,
+    CasePage,
+    ContractRoute,
+    Created,
+    DeadLetters,
+    Health,
+    PublicProgress,
+    Replayed,
+    Stats,
+)
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
@@ -35,7 +46,7 @@ from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
 OVERVIEW_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 lookup_limiter = RateLimiter(per_minute=30)
@@ -68,14 +79,16 @@ async def _create(
         body.update(repeat_of=str(case.id), repeat_count=case.repeat_count)
     elif same_caller:  # 同一来电人, another matter: a case of its own, shown beside the others
         body["same_caller"] = [{"id": str(c.id), "query_code": c.query_code} for c in same_caller]
-    return JSONResponse(status_code=201, content=body, headers={"Location": f"/api/v1/cases/{case.id}"})
+    # Validated against the declared model: a JSONResponse would bypass the response contract.
+    content = Created.model_validate(body).model_dump(mode="json", exclude_unset=True)
+    return JSONResponse(status_code=201, content=content, headers={"Location": f"/api/v1/cases/{case.id}"})
 
 
 def _invalid(exc: InvalidCase) -> HTTPException:
     return HTTPException(422, detail=[{"field": exc.field, "message": exc.message}])
 
 
-@router.post("/calls", status_code=201, summary="登记热线来电（话务员）")
+@router.post("/calls", response_model=Created, status_code=201, summary="登记热线来电（话务员）")
 async def create_call(
     body: CallIn, request: Request, principal: Annotated[Principal, Depends(require(*INTAKE_ROLES))]
 ) -> JSONResponse:
@@ -86,7 +99,7 @@ async def create_call(
     return await _create(request, row, event, principal, body.handover_line)
 
 
-@router.post("/petitions", status_code=201, summary="登记信访件（网上信访无需登录）")
+@router.post("/petitions", response_model=Created, status_code=201, summary="登记信访件（网上信访无需登录）")
 async def create_petition(body: PetitionIn, request: Request) -> JSONResponse:
     # 网上信访 is the public channel: citizens submit without an account. Every other form is logged
     # by staff and needs a login.
@@ -100,7 +113,7 @@ async def create_petition(body: PetitionIn, request: Request) -> JSONResponse:
     return await _create(request, row, event, principal, body.handover_line)
 
 
-@router.post("/mentions", status_code=201, summary="登记舆情（舆情监测）")
+@router.post("/mentions", response_model=Created, status_code=201, summary="登记舆情（舆情监测）")
 async def create_mention(
     body: MentionIn, request: Request, principal: Annotated[Principal, Depends(require(*INTAKE_ROLES))]
 ) -> JSONResponse:
@@ -111,7 +124,7 @@ async def create_mention(
     return await _create(request, row, event, principal, body.handover_line)
 
 
-@router.get("/cases/{case_id}", summary="案件详情（含时限与全部事件）")
+@router.get("/cases/{case_id}", response_model=CaseDetail, summary="案件详情（含时限与全部事件）")
 async def get_case(
     case_id: str, request: Request, principal: Annotated[Principal, Depends(require())]
 ) -> dict[str, Any]:
@@ -134,7 +147,7 @@ async def get_case(
     return detail
 
 
-@router.get("/cases", summary="案件列表")
+@router.get("/cases", response_model=CasePage, summary="案件列表")
 async def list_cases(
     request: Request,
     principal: Annotated[Principal, Depends(require())],
@@ -167,7 +180,7 @@ async def list_cases(
     return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset}
 
 
-@router.get("/stats", summary="受理与答复统计")
+@router.get("/stats", response_model=Stats, summary="受理与答复统计")
 async def get_stats(
     request: Request,
     _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
@@ -198,7 +211,12 @@ async def feed(
     )
 
 
-@router.get("/health", summary="健康检查")
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "有组件不可用"}},
+    summary="健康检查",
+)
 async def health(request: Request) -> JSONResponse:
     runtime = _runtime(request)
     report = await health_report(
@@ -210,7 +228,7 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(status_code=200 if not report["down"] else 503, content=report)
 
 
-@router.get("/dead-letters", summary="死信列表")
+@router.get("/dead-letters", response_model=DeadLetters, summary="死信列表")
 async def list_dead_letters(
     request: Request,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
@@ -250,7 +268,7 @@ async def dead_letters_pending(runtime: Runtime) -> int | None:
     return int((info.num_pending or 0) + (info.num_ack_pending or 0))
 
 
-@router.post("/dead-letters/{letter_id}/replay", summary="重放死信")
+@router.post("/dead-letters/{letter_id}/replay", response_model=Replayed, summary="重放死信")
 async def replay_dead_letter(
     letter_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     request: Request,
@@ -271,7 +289,7 @@ async def replay_dead_letter(
     return {"id": letter_id, "replayed_to": letter.subject, "message_id": replay_id}
 
 
-@router.get("/lookup/{query_code}", summary="群众凭查询码查询办理进度（无需登录）")
+@router.get("/lookup/{query_code}", response_model=PublicProgress, summary="群众凭查询码查询办理进度（无需登录）")
 async def lookup(query_code: str, request: Request) -> dict[str, Any]:
     client = request.client.host if request.client else "?"
     if not lookup_limiter.allow(client):

@@ -9,13 +9,14 @@ from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.responses import CalendarOut, ContractRoute
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import Body
 from hotline.shared.db import CalendarTableRow, transaction
 from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.subjects import CALENDAR_UPDATED
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 
 
 class CalendarTable(Body):
@@ -24,7 +25,7 @@ class CalendarTable(Body):
     overrides: dict[str, bool] = Field(default_factory=dict, description='日期 → 是否工作日，如 {"2027-01-01": false}')
 
 
-@router.get("/calendar", summary="工作日调整表")
+@router.get("/calendar", response_model=CalendarOut, summary="工作日调整表")
 async def get_calendar(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
         row = await session.scalar(select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1))
@@ -33,7 +34,7 @@ async def get_calendar(request: Request, _: Annotated[Principal, Depends(require
     return {"version": row.version, **row.content}
 
 
-@router.put("/calendar", summary="保存工作日调整表（管理员）")
+@router.put("/calendar", response_model=CalendarOut, summary="保存工作日调整表（管理员）")
 async def save_calendar(
     body: CalendarTable, request: Request, principal: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:

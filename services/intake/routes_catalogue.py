@@ -10,6 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.responses import (
+    ContractRoute,
+    Matters,
+    MatterSaved,
+    RoutingSaved,
+    RoutingTable,
+    RoutingVersions,
+)
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import Body
 from hotline.shared.catalogue import Catalogue, current, parse_catalogue, parse_matter_catalogue, with_matter
@@ -18,7 +26,7 @@ from hotline.shared.db import RoutingTableRow, transaction
 from hotline.shared.domain.matters import Matter
 from hotline.shared.subjects import ROUTING_UPDATED
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 
 
 class NewTable(Body):
@@ -35,7 +43,7 @@ async def catalogue_in_force(runtime: Runtime) -> Catalogue:
         return await current(session)
 
 
-@router.get("/routing-table", summary="当前派单目录")
+@router.get("/routing-table", response_model=RoutingTable, summary="当前派单目录")
 async def get_table(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
     catalogue = await catalogue_in_force(request.app.state.runtime)
     return {
@@ -48,7 +56,7 @@ async def get_table(request: Request, _: Annotated[Principal, Depends(require())
     }
 
 
-@router.get("/routing-table/versions", summary="派单目录历史版本")
+@router.get("/routing-table/versions", response_model=RoutingVersions, summary="派单目录历史版本")
 async def list_versions(request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
         rows = (await session.execute(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()))).scalars()
@@ -65,7 +73,7 @@ async def list_versions(request: Request, _: Annotated[Principal, Depends(requir
         }
 
 
-@router.put("/routing-table", summary="保存新版派单目录（管理员）")
+@router.put("/routing-table", response_model=RoutingSaved, summary="保存新版派单目录（管理员）")
 async def save_table(
     body: NewTable, request: Request, principal: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
@@ -141,7 +149,7 @@ def matches(view: dict[str, Any], query: str) -> bool:
     return any(query in f for f in [*fields, *view["terms"], *view["assist"]])
 
 
-@router.get("/matters", summary="事项目录（可搜索）")
+@router.get("/matters", response_model=Matters, summary="事项目录（可搜索）")
 async def list_matters(
     request: Request,
     _: Annotated[Principal, Depends(require(Role.ADMIN, Role.DISPATCHER))],
@@ -154,7 +162,7 @@ async def list_matters(
     return {"version": catalogue.version, "total": len(views), "items": items}
 
 
-@router.put("/matters/{code}", summary="新增或修改一个事项（管理员；保存为新版派单目录）")
+@router.put("/matters/{code}", response_model=MatterSaved, summary="新增或修改一个事项（管理员；保存为新版派单目录）")
 async def save_matter(
     code: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)],
     body: MatterBody,

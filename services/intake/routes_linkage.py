@@ -9,18 +9,19 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from hotline.services.intake.access import can_see, get_or_404, task_units
 from hotline.services.intake.auth import Principal, Role, deny, require
 from hotline.services.intake.linkage import HandoverRefused, existing_handover, record_handover
+from hotline.services.intake.responses import ContractRoute, HandoverRecorded
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import HandoverIn
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, transaction
 from hotline.shared.outbox import enqueue
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 OUTBOX_SOURCE = "intake"
 HANDOVER_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
 
 
-@router.post("/cases/{case_id}/handover", summary="记录转接（110/119/120/122 联动）")
+@router.post("/cases/{case_id}/handover", response_model=HandoverRecorded, summary="记录转接（110/119/120/122 联动）")
 async def handover(
     case_id: str,
     body: HandoverIn,

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
+from hotline.services.intake.responses import AccessLog, ContractRoute, Me, Token, Units, UserCreated, Users
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.schemas import Body
 from hotline.shared.clock import beijing
 from hotline.shared.db import AccessLogRow, UserRow, transaction
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 
 
 class Credentials(Body):
@@ -33,7 +34,7 @@ class NewUser(Body):
     display_name: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/auth/token", summary="登录，获取令牌")
+@router.post("/auth/token", response_model=Token, summary="登录，获取令牌")
 async def login(body: Credentials, request: Request) -> dict[str, Any]:
     runtime = request.app.state.runtime
     guard = runtime.login_guard
@@ -57,7 +58,7 @@ async def login(body: Credentials, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="当前用户")
+@router.get("/me", response_model=Me, summary="当前用户")
 async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
     return {
         "username": principal.username,
@@ -67,7 +68,7 @@ async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, A
     }
 
 
-@router.get("/units", summary="承办单位")
+@router.get("/units", response_model=Units, summary="承办单位")
 async def units(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
     county = (await catalogue_in_force(request.app.state.runtime)).county
     return {
@@ -76,7 +77,7 @@ async def units(request: Request, _: Annotated[Principal, Depends(require())]) -
     }
 
 
-@router.post("/users", status_code=201, summary="新建用户（管理员）")
+@router.post("/users", response_model=UserCreated, status_code=201, summary="新建用户（管理员）")
 async def create_user(
     body: NewUser, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
@@ -105,14 +106,14 @@ async def create_user(
     return {"username": body.username, "role": body.role.value, "unit": body.unit}
 
 
-@router.get("/users", summary="用户列表（管理员）")
+@router.get("/users", response_model=Users, summary="用户列表（管理员）")
 async def list_users(request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
         rows = (await session.execute(select(UserRow).order_by(UserRow.id))).scalars().all()
     return {"items": [{"username": u.username, "role": u.role, "unit": u.unit_code, "active": u.active} for u in rows]}
 
 
-@router.get("/access-log", summary="访问记录：拒绝的访问与完整个人信息的查看（管理员）")
+@router.get("/access-log", response_model=AccessLog, summary="访问记录：拒绝的访问与完整个人信息的查看（管理员）")
 async def access_log(
     request: Request,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],

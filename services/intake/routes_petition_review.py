@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from hotline.services.intake.access import get_or_404
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.responses import ContractRoute, ReviewRecorded
 from hotline.services.intake.routes_work import acted, record
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.workflow import REVIEW_STAGES, WorkflowError, check_review
 from hotline.shared.db import CaseRow, DeadlineRow, TaskRow, transaction
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 PETITION_STAFF = (Role.DISPATCHER, Role.ADMIN)
 
 
@@ -27,7 +28,7 @@ class ReviewBody(BaseModel):
     note: str = Field(min_length=2, max_length=5000, description="请求理由或复查（复核）意见")
 
 
-@router.post("/cases/{case_id}/review", summary="信访复查/复核：登记请求或意见")
+@router.post("/cases/{case_id}/review", response_model=ReviewRecorded, summary="信访复查/复核：登记请求或意见")
 async def review(
     case_id: str,
     body: ReviewBody,

@@ -16,6 +16,7 @@ from hotline.services.intake.access import get_or_404, visible_cases
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.examples import record_example
 from hotline.services.intake.queries import case_summary
+from hotline.services.intake.responses import Classified, ContractRoute, ReviewQueue, SimilarCases, Suggestion
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
@@ -28,7 +29,7 @@ from hotline.shared.domain.county import route
 from hotline.shared.events import CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 from hotline.shared.outbox import enqueue
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 DESK_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
 SORTING_ROLES = (Role.DISPATCHER, Role.ADMIN)
 OUTBOX_SOURCE = "intake"
@@ -56,7 +57,7 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-@router.post("/suggest", summary="分类建议（话务员录入时）")
+@router.post("/suggest", response_model=Suggestion, summary="分类建议（话务员录入时）")
 async def suggest(
     body: SuggestBody, request: Request, _: Annotated[Principal, Depends(require(*DESK_ROLES))]
 ) -> dict[str, Any]:
@@ -78,7 +79,7 @@ async def suggest(
     return result
 
 
-@router.get("/cases/similar", summary="相似的历史案件")
+@router.get("/cases/similar", response_model=SimilarCases, summary="相似的历史案件")
 async def similar(
     request: Request,
     principal: Annotated[Principal, Depends(require(*DESK_ROLES))],
@@ -98,7 +99,7 @@ async def similar(
     }
 
 
-@router.get("/review", summary="人工分拣队列")
+@router.get("/review", response_model=ReviewQueue, summary="人工分拣队列")
 async def review_queue(
     request: Request,
     _: Annotated[Principal, Depends(require(*SORTING_ROLES))],
@@ -140,7 +141,7 @@ def kept_urgency(case: CaseRow) -> dict[str, Any]:
     }
 
 
-@router.post("/cases/{case_id}/classify", summary="人工分拣：确定主题并派单")
+@router.post("/cases/{case_id}/classify", response_model=Classified, summary="人工分拣：确定主题并派单")
 async def classify_manually(
     case_id: str,
     body: ManualClassification,

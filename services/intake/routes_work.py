@@ -15,6 +15,7 @@ from hotline.services.intake.access import can_see, get_or_404, task_units
 from hotline.services.intake.auth import Principal, Role, deny, log_access, require
 from hotline.services.intake.examples import record_example
 from hotline.services.intake.queries import mask_name, mask_phone
+from hotline.services.intake.responses import Contact, ContractRoute, Dispatched, Task, TaskList
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import Body, FreeText
@@ -43,7 +44,7 @@ from hotline.shared.events import (
 )
 from hotline.shared.outbox import enqueue
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 OUTBOX_SOURCE = "intake"
 
 
@@ -122,7 +123,7 @@ def task_view(task: TaskRow, case: CaseRow | None = None) -> dict[str, Any]:
     return view
 
 
-@router.get("/tasks", summary="我的任务（单位收件箱）")
+@router.get("/tasks", response_model=TaskList, summary="我的任务（单位收件箱）")
 async def list_tasks(
     request: Request,
     principal: Annotated[Principal, Depends(require())],
@@ -240,7 +241,7 @@ async def _acted(
 UNIT_STAFF = (Role.UNIT, Role.DISPATCHER, Role.ADMIN)
 
 
-@router.post("/tasks/{task_id}/sign", summary="签收")
+@router.post("/tasks/{task_id}/sign", response_model=Task, summary="签收")
 async def sign(
     task_id: str, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
@@ -250,7 +251,7 @@ async def sign(
     )
 
 
-@router.post("/tasks/{task_id}/answer", summary="答复")
+@router.post("/tasks/{task_id}/answer", response_model=Task, summary="答复")
 async def answer(
     task_id: str, body: AnswerBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
@@ -265,14 +266,14 @@ async def answer(
     )
 
 
-@router.post("/tasks/{task_id}/return", summary="退回（非本单位职责）")
+@router.post("/tasks/{task_id}/return", response_model=Task, summary="退回（非本单位职责）")
 async def return_task(
     task_id: str, body: ReasonBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
     return await _acted(request, principal, task_id, "return", note=body.reason, changes={"return_reason": body.reason})
 
 
-@router.post("/tasks/{task_id}/extend", summary="申请延期")
+@router.post("/tasks/{task_id}/extend", response_model=Task, summary="申请延期")
 async def extend(
     task_id: str, body: ExtendBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
@@ -288,28 +289,28 @@ async def extend(
     )
 
 
-@router.post("/tasks/{task_id}/pause", summary="挂起（等待群众补充材料等）")
+@router.post("/tasks/{task_id}/pause", response_model=Task, summary="挂起（等待群众补充材料等）")
 async def pause(
     task_id: str, body: ReasonBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
     return await _acted(request, principal, task_id, "pause", note=body.reason, changes={"pause_reason": body.reason})
 
 
-@router.post("/tasks/{task_id}/resume", summary="恢复办理")
+@router.post("/tasks/{task_id}/resume", response_model=Task, summary="恢复办理")
 async def resume(
     task_id: str, body: StepBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
     return await _acted(request, principal, task_id, "resume", note=body.note, changes={"pause_reason": None})
 
 
-@router.post("/tasks/{task_id}/close", summary="办结")
+@router.post("/tasks/{task_id}/close", response_model=Task, summary="办结")
 async def close(
     task_id: str, body: StepBody, request: Request, principal: Annotated[Principal, Depends(require(*UNIT_STAFF))]
 ) -> dict[str, Any]:
     return await _acted(request, principal, task_id, "close", note=body.note)
 
 
-@router.post("/tasks/{task_id}/extension", summary="审批延期申请（派单员、领导）")
+@router.post("/tasks/{task_id}/extension", response_model=Task, summary="审批延期申请（派单员、领导）")
 async def decide_extension(
     task_id: str,
     body: DecisionBody,
@@ -347,7 +348,7 @@ async def decide_extension(
     return view
 
 
-@router.post("/cases/{case_id}/dispatch", summary="派单/改派（派单员）")
+@router.post("/cases/{case_id}/dispatch", response_model=Dispatched, summary="派单/改派（派单员）")
 async def dispatch(
     case_id: str,
     body: DispatchBody,
@@ -388,7 +389,7 @@ async def dispatch(
     return {"case_id": case_id, "unit": unit.code, "unit_name": unit.name, "event_id": str(event.event_id)}
 
 
-@router.post("/cases/{case_id}/visit", summary="回访（记录群众评价）")
+@router.post("/cases/{case_id}/visit", response_model=Task, summary="回访（记录群众评价）")
 async def visit(
     case_id: str,
     body: VisitBody,
@@ -417,7 +418,7 @@ async def visit(
     return view
 
 
-@router.get("/cases/{case_id}/contact", summary="查看完整联系方式（记录查看人和理由）")
+@router.get("/cases/{case_id}/contact", response_model=Contact, summary="查看完整联系方式（记录查看人和理由）")
 async def contact(
     case_id: str,
     request: Request,
