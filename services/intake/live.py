@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseEventRow
+from hotline.shared.faults import is_transient
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
@@ -45,6 +46,7 @@ class FeedBroadcaster:
         self.last_seq = 0
         self._clients: set[asyncio.Queue[dict[str, Any]]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._store_down = False
 
     async def start(self) -> None:
         async with self.sessions() as session:
@@ -75,9 +77,17 @@ class FeedBroadcaster:
             await asyncio.sleep(self.poll_s)
             try:
                 items = await self.read_since(self.last_seq)
-            except Exception:
-                log.exception("feed poll failed")
+            except Exception as exc:
+                # An outage is one line when it starts (not a traceback four times a second); a bug is logged in full.
+                if not is_transient(exc):
+                    log.exception("feed poll failed")
+                elif not self._store_down:
+                    log.warning("live feed: database unavailable (%s); polling on until it is back", type(exc).__name__)
+                self._store_down = is_transient(exc)
                 continue
+            if self._store_down:
+                log.info("live feed: database back")
+                self._store_down = False
             for item in items:
                 self.last_seq = item["seq"]
                 for queue in list(self._clients):
