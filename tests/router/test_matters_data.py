@@ -9,34 +9,16 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hotline.shared.domain.county import DEPARTMENT, load_county
+from hotline.shared.domain.matters import CLASSES, DEFAULT_MATTERS_PATH, TOWN
 
-MATTERS_PATH = Path(__file__).resolve().parents[2] / "shared" / "domain" / "matters.toml"
-CLASSES = (
-    "城乡建设",
-    "环境保护",
-    "交通运输",
-    "教育文体",
-    "劳动和社会保障",
-    "商贸旅游",
-    "卫生计生",
-    "政法",
-    "农村农业",
-    "国土资源",
-    "民政",
-    "纪检监察",
-    "党务政务",
-    "经济管理",
-    "科技与信息产业",
-)
+MATTERS_PATH = DEFAULT_MATTERS_PATH
 KEYS = {"code", "name", "class", "lead", "assist", "township", "terms", "exclude", "basis", "priority"}
 CODE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-TOWN = "town"
 
 
 @pytest.fixture(scope="module")
