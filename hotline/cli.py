@@ -133,6 +133,10 @@ def _bench_stats(args: argparse.Namespace) -> int:
 
 
 def _train(argv: list[str]) -> int:
+    if "--from-cases" in argv:
+        from hotline.services.classifier.train_cases import main as from_cases
+
+        return from_cases(argv, database_url=_database_url)
     from hotline.services.classifier.train import main
 
     return main(argv)

@@ -13,6 +13,7 @@ from typing import Any
 
 from faststream import FastStream
 
+from hotline.services.classifier import matter_model
 from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.services.classifier.classify import classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
@@ -129,7 +130,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     async def routing_updated() -> None:
         await reload_catalogue()
 
-    add_health_responder(broker, SERVICE, lambda: {"model_version": loaded[0].model.version if loaded else None})
+    add_health_responder(
+        broker,
+        SERVICE,
+        lambda: {
+            "model_version": loaded[0].model.version if loaded else None,
+            "matter_model_version": loaded[0].model.matters.version if loaded and loaded[0].model.matters else None,
+        },
+    )
     app = FastStream(broker)
     attach_consumers(
         app,
@@ -159,10 +167,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             await asyncio.sleep(settings.model_check_s)
             try:
                 version = await asyncio.to_thread(artefact_version, settings.model_dir)
-                if version and version != loaded[0].model.version:
+                if version and version != loaded_version(loaded[0].model):
                     fresh = await asyncio.to_thread(load_model_from, settings)
                     loaded[0] = replace(loaded[0], model=fresh)
-                    log.info("classifier: switched to model %s", fresh.version)
+                    log.info("classifier: switched to model %s", loaded_version(fresh))
             except Exception:
                 log.exception("classifier: could not load the new model; keeping %s", loaded[0].model.version)
 
@@ -185,9 +193,22 @@ def load_model_from(settings: Settings) -> TopicModel:
     return TopicModel.load(settings.model_dir, threshold=settings.review_threshold)
 
 
-def artefact_version(model_dir: Path | None) -> str | None:
-    meta = (model_dir or ARTIFACTS_DIR) / META_NAME
-    if not meta.exists():
+def _meta_version(path: Path) -> str | None:
+    if not path.exists():
         return None
-    version = json.loads(meta.read_text(encoding="utf-8")).get("version")
+    version = json.loads(path.read_text(encoding="utf-8")).get("version")
     return str(version) if version else None
+
+
+def artefact_version(model_dir: Path | None) -> str | None:
+    """The topic model's version, with the learned matter model's after a "+" where there is one (a
+    `hotline train --from-cases` switch changes only the latter)."""
+    base = model_dir or ARTIFACTS_DIR
+    topic = _meta_version(base / META_NAME)
+    matters = _meta_version(base / matter_model.META_NAME)
+    return f"{topic}+{matters}" if topic and matters else topic
+
+
+def loaded_version(model: TopicModel) -> str:
+    """What :func:`artefact_version` says for the artefacts ``model`` was loaded from."""
+    return f"{model.version}+{model.matters.version}" if model.matters is not None else model.version
