@@ -226,6 +226,23 @@ class Stats(Out):
     hot_topics: list[dict[str, Any]]
 
 
+class UnitWeekAccuracy(Out):
+    unit_code: str
+    unit_name: str
+    week: str = Field(description="该周周一（北京时间）")
+    week_end: str = Field(description="该周周日")
+    routed: int = Field(description="首次派给该单位（主办）的诉求数")
+    kept: int = Field(description="仍由该单位主办")
+    returned: int = Field(description="该单位退回后改派他处")
+    reassigned: int = Field(description="热线办改派他处")
+    kept_rate: float | None = Field(description="派单准确率（%）= kept / routed")
+
+
+class DispatchAccuracy(Out):
+    period: dict[str, str | None] = Field(description="统计期间 from/to（含），按首次派单时间")
+    items: list[UnitWeekAccuracy]
+
+
 class Health(Out):
     down: list[str] = Field(description="不可用的组件；为空时 200，否则 503")
 

@@ -20,6 +20,7 @@ from hotline.services.intake.cases import (
     case_from_petition,
     store_or_link,
 )
+from hotline.services.intake.dispatch_accuracy import dispatch_accuracy, first_assignments
 from hotline.services.intake.health import health_report
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
 from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
@@ -30,6 +31,7 @@ from hotline.services.intake.responses import (
     ContractRoute,
     Created,
     DeadLetters,
+    DispatchAccuracy,
     Health,
     PublicProgress,
     Replayed,
@@ -190,6 +192,19 @@ async def get_stats(
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
         return await statistics(session, now=runtime.clock.now(), start=start, end=end)
+
+
+@router.get("/stats/dispatch-accuracy", response_model=DispatchAccuracy, summary="各单位派单准确率（按周）")
+async def get_dispatch_accuracy(
+    request: Request,
+    _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
+    days: Annotated[Period, Depends(period)],
+) -> dict[str, Any]:
+    start, end = days
+    async with _runtime(request).read_sessions() as session:
+        items = dispatch_accuracy(await first_assignments(session, start=start, end=end))
+    bounds = {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None}
+    return {"period": bounds, "items": items}
 
 
 @router.get("/feed", summary="实时事件流（Server-Sent Events）")

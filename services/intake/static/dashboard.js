@@ -14,6 +14,7 @@ const period = { from: "", to: "" };
 let groups;
 let overdue;
 let urgent;
+let accuracy;
 let refreshTimer = null;
 let inFlight = false;
 let dirty = false;
@@ -40,11 +41,11 @@ async function renderDownloads() {
   box.replaceChildren(h("span", { class: "muted" }, "导出与报告："), ...links);
 }
 
-function statsQuery(from, to) {
+function statsQuery(from, to, path = "/stats") {
   const query = new URLSearchParams();
   if (from) query.set("from", from);
   if (to) query.set("to", to);
-  return query.toString() ? `/stats?${query}` : "/stats";
+  return query.toString() ? `${path}?${query}` : path;
 }
 
 async function refreshHotTopics(stats) {
@@ -64,12 +65,14 @@ async function refresh() {
   if (inFlight) { dirty = true; return; }
   inFlight = true;
   try {
-    const [stats, late, pressing] = await Promise.all([
+    const [stats, late, pressing, kept] = await Promise.all([
       api(statsQuery(period.from, period.to)),
       api("/cases?status=overdue&limit=200").catch(() => ({ items: [] })),
       // Open 紧急诉求 stay on top whatever the period, until 办结.
       api("/cases?urgent=true&open=true&limit=100").catch(() => ({ items: [] })),
+      api(statsQuery(period.from, period.to, "/stats/dispatch-accuracy")).catch(() => ({ items: [] })),
     ]);
+    accuracy.update(kept.items || []);
     const urgentItems = pressing.items || [];
     $("#urgent-card").hidden = !urgentItems.length;
     urgent.update(urgentItems);
@@ -132,6 +135,15 @@ export async function init() {
     { label: "受理时间", value: (c) => fmtTime(c.received_at) },
     { label: "摘要", value: (c) => c.excerpt, class: "excerpt" },
   ], { pageSize: 10, empty: "暂无紧急诉求" });
+  accuracy = pagedTable($("#accuracy-table"), [
+    { label: "周", value: (r) => `${fmtDate(r.week)} 至 ${fmtDate(r.week_end)}` },
+    { label: "单位", value: (r) => r.unit_name },
+    { label: "首次派单", value: (r) => String(r.routed) },
+    { label: "仍由其主办", value: (r) => String(r.kept) },
+    { label: "退回后改派", value: (r) => String(r.returned) },
+    { label: "改派", value: (r) => String(r.reassigned) },
+    { label: "准确率", value: (r) => (r.kept_rate === null ? "–" : `${r.kept_rate}%`) },
+  ], { pageSize: 20, empty: "本期间暂无派单" });
   overdue = pagedTable($("#overdue-table"), [
     { label: "查询码", value: (c) => h("span", { class: "code" }, c.query_code) },
     { label: "渠道", value: (c) => CHANNELS[c.channel] || c.channel },
