@@ -99,12 +99,13 @@ def train(
     if temperature is None:
         temperature, k, cv_top1 = _out_of_fold(x, y, n_lab, len(codes), c, keep, folds)
     coef, bias = _fit(x, y.tolist(), c)
-    digest = hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in labelled).encode()).hexdigest()[:12]
+    # Over every document, the catalogue's names and terms too: an edited catalogue is a new version.
+    digest = hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in docs).encode()).hexdigest()[:12]
     meta: dict[str, Any] = {
         "version": f"matters-{digest}-{len(codes)}",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": data.name,
-        "data_digest": digest,  # sha256 of the labelled rows used
+        "data_digest": digest,  # sha256 of the documents used (labelled rows and catalogue documents)
         "documents": {"labelled": n_lab, "catalogue": len(docs) - n_lab, "matters": len(codes)},
         "params": {"c": c, "keep": keep, "word_weight": word_weight, "temperature": round(temperature, 4)},
         "cv": {"folds": k, "top1_accuracy": round(cv_top1, 4) if cv_top1 is not None else None},
