@@ -37,7 +37,6 @@ class Thresholds:
     combined: float = 0.3  # the combined belief a unit needs to decide
     learned_doubt: float = 0.02  # the model's class does not route to a unit the model gives less than this
     learned_agree: float = 0.3  # … when the model's own best unit is at least this likely
-    learned_alone: float = 0.55  # where no term matched at all, the model's best unit this likely leads
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -173,10 +172,6 @@ def _weigh_units(by_terms: list[_Scored], units: list[UnitBelief], town: Unit | 
     ranked = combined_units(by_terms, units, town, t)
     if ranked and ranked[0][1] >= t.combined:
         return ranked[0][2]
-    # No word of the catalogue at all: the terms neither support nor contradict the model, so its own
-    # belief counts whole (a caller's plain words, e.g. "门口天天被人停车堵住", name no term).
-    if not by_terms and units and units[0].probability >= t.learned_alone:
-        return units[0].best
     return None
 
 

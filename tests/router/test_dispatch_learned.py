@@ -63,27 +63,3 @@ def test_an_accusation_of_officials_is_not_outvoted_by_the_model() -> None:
     text = "举报湖头镇村干部侵占集体土地补偿款，还吃拿卡要。"
     evidence = with_model(text, {"land-acquisition": 0.9}, topic="国土资源", township="湖头镇")
     assert route(evidence)[:2] == ("jwjw", "discipline")
-
-
-def test_without_any_catalogue_word_the_model_counts_whole() -> None:
-    text = "门口天天被人把车横着一放，出都出不去"  # no word of the fixture catalogue
-    assert identify(text, MATTERS) == []
-    # 0.6 of the model alone is below the combined belief a unit needs with terms (0.4 × 0.6 < 0.3) …
-    assert route(with_model(text, {"noise-social": 0.6, "consumer": 0.3}, topic="人工分拣")) == (
-        "gaj",
-        "noise-social",
-        False,
-    )
-    # … but an unsure model still sends the case to a person.
-    assert route(with_model(text, {"noise-social": 0.5, "consumer": 0.4}, topic="人工分拣"))[2] is True
-
-
-def test_a_term_anywhere_keeps_the_weighing_of_terms_and_model() -> None:
-    text = "水费的事，门口天天被人把车横着一放"  # 水费: a term of another unit
-    assert [h.code for h in identify(text, MATTERS)] == ["water-fees"]
-    # The model's 0.6 is weighed (0.24), not counted whole: the term's unit keeps the case.
-    assert route(with_model(text, {"noise-social": 0.6, "water-fees": 0.0}, topic="人工分拣")) == (
-        "gsgs",
-        "water-fees",
-        False,
-    )
