@@ -42,7 +42,7 @@ from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import place_names
-from hotline.services.intake.stats import statistics
+from hotline.services.intake.stats import period_label, statistics
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, DeadLetterRow, transaction
 from hotline.shared.events import EmergencyLine
@@ -182,12 +182,12 @@ async def list_cases(
     return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset}
 
 
+Overview = Annotated[Principal, Depends(require(*OVERVIEW_ROLES))]  # leadership figures: who may read them
+Days = Annotated[Period, Depends(period)]
+
+
 @router.get("/stats", response_model=Stats, summary="受理与答复统计")
-async def get_stats(
-    request: Request,
-    _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
-    days: Annotated[Period, Depends(period)],
-) -> dict[str, Any]:
+async def get_stats(request: Request, _: Overview, days: Days) -> dict[str, Any]:
     start, end = days
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
@@ -195,16 +195,11 @@ async def get_stats(
 
 
 @router.get("/stats/dispatch-accuracy", response_model=DispatchAccuracy, summary="各单位派单准确率（按周）")
-async def get_dispatch_accuracy(
-    request: Request,
-    _: Annotated[Principal, Depends(require(*OVERVIEW_ROLES))],
-    days: Annotated[Period, Depends(period)],
-) -> dict[str, Any]:
+async def get_dispatch_accuracy(request: Request, _: Overview, days: Days) -> dict[str, Any]:
     start, end = days
     async with _runtime(request).read_sessions() as session:
         items = dispatch_accuracy(await first_assignments(session, start=start, end=end))
-    bounds = {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None}
-    return {"period": bounds, "items": items}
+    return {"period": period_label(start, end), "items": items}
 
 
 @router.get("/feed", summary="实时事件流（Server-Sent Events）")

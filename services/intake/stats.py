@@ -47,6 +47,11 @@ def period_bounds(start: date | None, end: date | None) -> tuple[datetime | None
     return lower, upper
 
 
+def period_label(start: date | None, end: date | None) -> dict[str, str | None]:
+    """The period as answers state it: ISO days, None for an open end."""
+    return {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None}
+
+
 def _rate(numerator: int, denominator: int) -> float | None:
     return round(100 * numerator / denominator, 2) if denominator else None
 
@@ -155,7 +160,7 @@ async def statistics(
     )
     return {
         "generated_at": beijing(now).isoformat(),
-        "period": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None},
+        "period": period_label(start, end),
         "overall": with_rates(overall),
         **groups,
         "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
