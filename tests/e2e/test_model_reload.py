@@ -9,17 +9,18 @@ from pathlib import Path
 
 import nats
 
+from hotline.services.classifier import matter_model
 from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.shared.subjects import health_subject
 from tests.e2e.conftest import SystemFactory, wait_until
 
 
-def classifier_model_version(url: str) -> str | None:
+def classifier_model_version(url: str, key: str = "model_version") -> str | None:
     async def ask() -> str | None:
         nc = await nats.connect(url)
         try:
             reply = await nc.request(health_subject("classifier"), b"", timeout=2)
-            version = json.loads(reply.data).get("model_version")
+            version = json.loads(reply.data).get(key)
             return str(version) if version else None
         except Exception:
             return None
@@ -44,3 +45,12 @@ def test_the_classifier_switches_to_a_new_model_version_while_running(
     meta["version"] = original + "-retrained"
     (model_dir / META_NAME).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     wait_until(lambda: classifier_model_version(url) == original + "-retrained", what="the new model version")
+
+    # What `hotline train --from-cases` leaves behind: a new matter model beside the same topic model.
+    matters = json.loads((model_dir / matter_model.META_NAME).read_text(encoding="utf-8"))
+    matters["version"] += "-from-cases"
+    (model_dir / matter_model.META_NAME).write_text(json.dumps(matters, ensure_ascii=False), encoding="utf-8")
+    wait_until(
+        lambda: classifier_model_version(url, "matter_model_version") == matters["version"],
+        what="the new matter model version",
+    )
