@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.router.routing import needs_routing
+from hotline.services.router.routing import URGENT_ON_SPOT_NOTE, needs_routing, route_case, urgent_despite_on_spot
 from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
-from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
+from hotline.shared.clock import FixedClock
+from hotline.shared.events import CallOutcome, CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +220,38 @@ def test_the_router_leaves_a_persons_decision_alone() -> None:
     assert needs_routing(event)
     assert not needs_routing(event, routed_by_person=True)
     assert not needs_routing(event.model_copy(update={"decided_by": DecidedBy.PERSON}))
+
+
+def on_spot_call(*, urgent: bool) -> CaseClassified:
+    return CaseClassified(
+        event_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        occurred_at=datetime(2026, 11, 24, tzinfo=UTC),
+        channel=Channel.HOTLINE,
+        received_at=datetime(2026, 11, 24, tzinfo=UTC),
+        topic="城乡建设",
+        severity=Severity.GENERAL,
+        confidence=0.9,
+        model_version="m",
+        outcome=CallOutcome.ANSWERED_ON_SPOT,
+        urgent=urgent,
+        urgent_lines=[EmergencyLine.POLICE, EmergencyLine.AMBULANCE] if urgent else [],
+    )
+
+
+def test_a_call_answered_on_the_spot_is_not_routed() -> None:
+    assert not urgent_despite_on_spot(on_spot_call(urgent=False))
+    assert not needs_routing(on_spot_call(urgent=False))
+
+
+def test_an_urgent_call_answered_on_the_spot_is_still_routed_and_says_why() -> None:
+    case = on_spot_call(urgent=True)
+    assert urgent_despite_on_spot(case) and needs_routing(case)
+    assert not needs_routing(case, routed_by_person=True)  # a person's routing still wins
+    routed = route_case(case, clock=FixedClock(datetime(2026, 11, 24, tzinfo=UTC)))
+    assert routed.urgent and routed.unit_code and routed.reason.endswith(URGENT_ON_SPOT_NOTE)
+    assert "当场解释" in URGENT_ON_SPOT_NOTE and "紧急" in URGENT_ON_SPOT_NOTE
+    transfer = route_case(
+        case.model_copy(update={"outcome": CallOutcome.TRANSFER}), clock=FixedClock(datetime(2026, 11, 24, tzinfo=UTC))
+    )
+    assert URGENT_ON_SPOT_NOTE not in transfer.reason
