@@ -41,6 +41,9 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+")
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 _IN_CLAUSE = r"[^，,。！？!?；;\n]"
+# A negation inside a word-list hit ("电线没断", "漏水不是燃气") undoes it, unless it belongs to a listed
+# word ("没回家" is a word of 人员走失).
+_NEGATION_INSIDE = re.compile(r"没有?|不是|并非|并未|未|唔系|唔係|冇")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class Category:
     conditional: bool = False  # a threat ("不给钱我就跳楼") counts even when phrased as a condition
     ignores: frozenset[str] = frozenset()  # frames that do not apply ("前天出门" starts a disappearance)
     lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
+    negative_words: tuple[str, ...] = ()  # listed words that hold a negation themselves ("没回家")
 
     @property
     def matchers(self) -> tuple[re.Pattern[str], ...]:
@@ -242,10 +246,18 @@ def concept_patterns(c: Mapping[str, Any], where: str) -> list[str]:
     return [f"(?=[{chars}])(?:{'|'.join(f'(?:{p})' for p in patterns)})"]
 
 
+def _listed_words(c: Mapping[str, Any]) -> list[str]:
+    words = list(c.get("words", []))
+    for concept in c.get("concepts", []):
+        words += [*concept.get("what", []), *concept.get("with", [])]
+    return [w for w in words if isinstance(w, str)]
+
+
 def _category(c: Mapping[str, Any]) -> Category:
     where = f"category {c.get('name')}"
     patterns = _strings(c["patterns"], where) if c.get("patterns") else []
     lexicon = concept_patterns(c, where)
+    negative = sorted({w for w in _listed_words(c) if _NEGATION_INSIDE.search(w)}, key=len, reverse=True)
     if not patterns and not lexicon:
         raise ValueError(f"{where}: needs patterns, words or concepts")
     return Category(
@@ -253,6 +265,7 @@ def _category(c: Mapping[str, Any]) -> Category:
         lines=_lines(c.get("lines"), where),
         pattern=_compile(patterns, where) if patterns else None,
         lexicon=_compile(lexicon, f"{where} (words)") if lexicon else None,
+        negative_words=tuple(negative),
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
@@ -353,8 +366,10 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     for cat in rules.categories:
         if any(word in sentence for word in cat.unless) or any(_applies(f, cat) for f in framed):
             continue
-        for m in (m for matcher in cat.matchers for m in matcher.finditer(sentence)):
+        for m, listed in ((m, matcher is cat.lexicon) for matcher in cat.matchers for m in matcher.finditer(sentence)):
             start, end = m.span()
+            if listed and _negated_inside(m.group(), cat.negative_words):
+                continue
             b = bisect_left(breaks, start)
             clause_start = breaks[b - 1] + 1 if b else 0
             if rules.negation_before.search(sentence[max(clause_start, start - _NEGATION_WINDOW) : start]):
@@ -372,6 +387,12 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
                 continue
             hits.append(_Hit(cat, m.group(), offset + start))
     return hits
+
+
+def _negated_inside(hit: str, negative_words: Sequence[str]) -> bool:
+    for word in negative_words:
+        hit = hit.replace(word, "")
+    return _NEGATION_INSIDE.search(hit) is not None
 
 
 def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
