@@ -41,8 +41,9 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+")
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 _IN_CLAUSE = r"[^，,。！？!?；;\n]"
-# A negation inside a word-list hit ("电线没断", "漏水不是燃气") undoes it, unless it belongs to a listed
-# word ("没回家" is a word of 人员走失).
+# A negation inside a hit ("电线没断", "漏水不是燃气") undoes it, unless it belongs to a listed word
+# ("没回家" is a word of 人员走失). Only word-list hits are checked in a category whose patterns use
+# negations themselves ("叫也没反应", "人还没上来").
 _NEGATION_INSIDE = re.compile(r"没有?|不是|并非|并未|未|唔系|唔係|冇")
 
 
@@ -74,6 +75,7 @@ class Category:
     ignores: frozenset[str] = frozenset()  # frames that do not apply ("前天出门" starts a disappearance)
     lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
     negative_words: tuple[str, ...] = ()  # listed words that hold a negation themselves ("没回家")
+    negation_in_patterns: bool = False  # do its patterns hold negations ("叫也没反应")?
 
     @property
     def matchers(self) -> tuple[re.Pattern[str], ...]:
@@ -266,6 +268,7 @@ def _category(c: Mapping[str, Any]) -> Category:
         pattern=_compile(patterns, where) if patterns else None,
         lexicon=_compile(lexicon, f"{where} (words)") if lexicon else None,
         negative_words=tuple(negative),
+        negation_in_patterns=any(_NEGATION_INSIDE.search(p) for p in patterns),
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
@@ -366,9 +369,10 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     for cat in rules.categories:
         if any(word in sentence for word in cat.unless) or any(_applies(f, cat) for f in framed):
             continue
-        for m, listed in ((m, matcher is cat.lexicon) for matcher in cat.matchers for m in matcher.finditer(sentence)):
+        checked = (cat.lexicon,) if cat.negation_in_patterns else cat.matchers
+        for m, check in ((m, matcher in checked) for matcher in cat.matchers for m in matcher.finditer(sentence)):
             start, end = m.span()
-            if listed and _negated_inside(m.group(), cat.negative_words):
+            if check and _negated_inside(m.group(), cat.negative_words):
                 continue
             b = bisect_left(breaks, start)
             clause_start = breaks[b - 1] + 1 if b else 0
@@ -403,12 +407,22 @@ def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
     return last
 
 
+def masked(text: str, rules: UrgencyRules) -> str:
+    """``text`` with its figurative and unrelated set phrases blotted out (same length): what the
+    rules read, and what the learned model reads too."""
+    return rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), text) if rules.mask is not None else text
+
+
+def resolved_after(text: str, at: int, rules: UrgencyRules) -> bool:
+    """Does a resolution, a false alarm or a rumour cue ("火已经灭了", "虚惊一场", "谣言") end after
+    offset ``at`` of the (masked) ``text``?"""
+    return _last_end(rules.resolved_all, text) > at
+
+
 def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     """Is ``text`` a 紧急诉求? With the words that decided it and the emergency lines it implies."""
     r = rules or load_urgency_rules()
-    scanned = bounded_text(text, r.head_chars, r.tail_chars)
-    if r.mask is not None:
-        scanned = r.mask.sub(lambda m: _MASK_CHAR * len(m.group()), scanned)
+    scanned = masked(bounded_text(text, r.head_chars, r.tail_chars), r)
     hits: list[_Hit] = []
     for m in _SENTENCE_RE.finditer(scanned):
         hits.extend(_sentence_hits(m.group(), m.start(), r))
@@ -440,11 +454,11 @@ def sentence_is_gated(sentence: str, rules: UrgencyRules) -> bool:
     frame (procedure, advice, drill or story, compensation), or a past, hypothetical or habitual cue
     with no word of the present after it? (The model's verdict defers to it; the rules' own gating is
     finer, per clause.)"""
-    masked = rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), sentence) if rules.mask else sentence
-    last_present = _last_end(rules.present, masked)
+    plain = masked(sentence, rules)
+    last_present = _last_end(rules.present, plain)
     for f in rules.frames:
-        if f.scope == "sentence" and f.pattern.search(masked):
+        if f.scope == "sentence" and f.pattern.search(plain):
             return True
-        if f.scope != "sentence" and _last_end(f.pattern, masked) > last_present:
+        if f.scope != "sentence" and _last_end(f.pattern, plain) > last_present:
             return True
     return False
