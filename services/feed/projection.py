@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import ColumnElement, and_, func, null, select, true, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.catalogue import current
@@ -208,7 +208,7 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         status = status_after(event)
         if status is not None:
             rank = sql_case(*((CaseRow.status == name, value) for name, value in STATUS_RANK.items()), else_=0)
-            pipeline_status = CaseRow.status.in_(list(STATUS_RANK))
+            pipeline_status: ColumnElement[bool] = CaseRow.status.in_(list(STATUS_RANK))
             if status in URGENT_REOPENING:
                 reopened = urgent_on_spot_reopened(event)
                 pipeline_status = pipeline_status | reopened

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from hotline.services.router.routing import URGENT_ON_SPOT_NOTE, needs_routing, route_case, urgent_despite_on_spot
-from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
 from hotline.shared.clock import FixedClock
+from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
 from hotline.shared.events import CallOutcome, CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 
 
