@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from hotline.shared.catalogue import Catalogue, packaged
 from hotline.shared.clock import Clock
-from hotline.shared.dispatching import dispatch_classified
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE, dispatch_classified
 from hotline.shared.domain.county import County
 from hotline.shared.events import (
     CallOutcome,
@@ -22,8 +22,6 @@ from hotline.shared.events import (
 )
 
 MANUAL_SORTING_TOPIC = "人工分拣"
-# Said in the routing's reason (case history, feed) when an urgent call was saved as 当场解释.
-URGENT_ON_SPOT_NOTE = "紧急诉求：话务员虽已当场解释，仍派承办单位处置，并按紧急时限（分钟级）跟踪督办"
 
 
 def urgent_despite_on_spot(case: CaseClassified) -> bool:

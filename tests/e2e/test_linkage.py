@@ -167,6 +167,33 @@ def test_an_urgent_call_saved_as_answered_on_the_spot_is_still_routed_and_tracke
         assert case_id in [c["id"] for c in listed]
 
 
+def test_a_handover_recorded_after_an_on_the_spot_answer_routes_and_tracks_the_case(
+    start_system: SystemFactory,
+) -> None:
+    """The operator answered on the spot, then learned it was an emergency and handed it to 120: the
+    case is routed (by that person) and runs the urgent clocks, whatever the classifier thought."""
+    system = start_system()
+    with client_for(system) as admin:
+        calm = {**URGENT_CALL, "outcome": "answered_on_spot", "content": "咨询社保卡补办需要带哪些材料。"}
+        case_id = admin.post("/api/v1/calls", json=calm).json()["id"]
+        wait_until(lambda: event_of(admin, case_id, "classified"), what="classification")
+        assert admin.get(f"/api/v1/cases/{case_id}").json()["status"] == "answered"
+        recorded = admin.post(f"/api/v1/cases/{case_id}/handover", json={"line": "120"})
+        assert recorded.status_code == 200, recorded.text
+        case = wait_until(
+            lambda: (
+                (c := admin.get(f"/api/v1/cases/{case_id}").json())["deadlines"]
+                and c["status"] in ("routed", "tracked")
+                and "urgent" in [e["kind"] for e in c["history"]]
+                and c
+            ),
+            what="the case routed, tracked and told after its late 转接",
+        )
+        check_minute_clocks(case)
+        routed = next(e["event"] for e in case["history"] if e["kind"] == "routed")
+        assert routed["decided_by"] == "person" and "当场解释" in routed["reason"]
+
+
 def test_an_unmistakable_call_is_judged_urgent_by_the_running_classifier(start_system: SystemFactory) -> None:
     system = start_system()
     with client_for(system) as admin:

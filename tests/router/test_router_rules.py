@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.router.routing import URGENT_ON_SPOT_NOTE, needs_routing, route_case, urgent_despite_on_spot
+from hotline.services.router.routing import needs_routing, route_case, urgent_despite_on_spot
 from hotline.shared.clock import FixedClock
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE
 from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
 from hotline.shared.events import CallOutcome, CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 
