@@ -9,12 +9,13 @@ How a text is read (the rule file explains the same to its editors):
 * figurative or unrelated set phrases ("气死我了", "跳楼价", "燃气报装") are masked first;
 * each category's phrases are matched per sentence (。！？；newline, and a dash "——" that turns to
   another matter);
-* a hit does not count when a negation stands right before it ("没有人受伤") or inside it ("电线没断"), when the clause it ends
-  in is framed as past, hypothetical or habitual (the frame runs forward through the sentence until a
-  word of the present such as "现在" resets it, so "已经" or "去年" in one sentence never cancels
-  another sentence), when its sentence asks about a procedure, gives advice or tells a drill or a
-  story, when its sentence holds one of the category's ``unless`` words, or when the text later says
-  it was resolved, a false alarm or a rumour ("火已经灭了", "已经救上来了", "虚惊一场", "谣言").
+* a hit does not count when a negation stands right before it ("没有人受伤") or inside
+  it ("电线没断"); when the clause it ends in is framed as past, hypothetical or habitual
+  (the frame runs forward through the sentence until a word of the present such as "现在"
+  resets it, so "已经" or "去年" in one sentence never cancels another sentence); when its
+  sentence asks about a procedure, gives advice or tells a drill or a story; when its
+  sentence holds one of the category's ``unless`` words; or when the text later says it
+  was resolved, a false alarm or a rumour ("火已经灭了", "已经救上来了", "虚惊一场", "谣言").
 
 Linear time: every pattern is checked when the rules load to repeat only with a bound (``?`` or
 ``{m,n}`` with n ≤ 20, never a repeated group that itself repeats), and at most ``head_chars`` +

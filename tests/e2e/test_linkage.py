@@ -135,6 +135,19 @@ def test_an_urgent_case_is_told_at_once_runs_minute_clocks_and_records_its_hando
         assert task["urgent"] and task["urgent_lines"] == ["120", "110"]
 
 
+def routed_and_tracked(client: httpx.Client, case_id: str) -> dict[str, Any]:
+    """The case once it is open again under a unit, with its clocks and its urgent notice (one read)."""
+    return wait_until(
+        lambda: (
+            (c := client.get(f"/api/v1/cases/{case_id}").json())["deadlines"]
+            and c["status"] in ("routed", "tracked")
+            and "urgent" in [e["kind"] for e in c["history"]]
+            and c
+        ),
+        what="the case answered on the spot routed, tracked and told",
+    )
+
+
 def test_an_urgent_call_saved_as_answered_on_the_spot_is_still_routed_and_tracked(
     start_system: SystemFactory, nats_server: EmbeddedNats
 ) -> None:
@@ -150,15 +163,7 @@ def test_an_urgent_call_saved_as_answered_on_the_spot_is_still_routed_and_tracke
         event = urgent_classified(case, CallOutcome.ANSWERED_ON_SPOT)
         notices = asyncio.run(publish_and_wait(nats_server.url, event))
         assert notices[subjects.NOTIFY_URGENT]["unit_code"]
-        case = wait_until(
-            lambda: (
-                (c := admin.get(f"/api/v1/cases/{case_id}").json())["deadlines"]
-                and c["status"] in ("routed", "tracked")
-                and "urgent" in [e["kind"] for e in c["history"]]
-                and c
-            ),
-            what="the on-the-spot urgent case routed, tracked and open",
-        )
+        case = routed_and_tracked(admin, case_id)
         check_minute_clocks(case)
         assert case["unit"] and case["answered_at"] is None
         routed = next(e["event"] for e in case["history"] if e["kind"] == "routed")
@@ -180,15 +185,7 @@ def test_a_handover_recorded_after_an_on_the_spot_answer_routes_and_tracks_the_c
         assert admin.get(f"/api/v1/cases/{case_id}").json()["status"] == "answered"
         recorded = admin.post(f"/api/v1/cases/{case_id}/handover", json={"line": "120"})
         assert recorded.status_code == 200, recorded.text
-        case = wait_until(
-            lambda: (
-                (c := admin.get(f"/api/v1/cases/{case_id}").json())["deadlines"]
-                and c["status"] in ("routed", "tracked")
-                and "urgent" in [e["kind"] for e in c["history"]]
-                and c
-            ),
-            what="the case routed, tracked and told after its late 转接",
-        )
+        case = routed_and_tracked(admin, case_id)
         check_minute_clocks(case)
         routed = next(e["event"] for e in case["history"] if e["kind"] == "routed")
         assert routed["decided_by"] == "person" and "当场解释" in routed["reason"]
