@@ -11,6 +11,10 @@ from hotline.shared.domain.dispatch import Dispatch, Evidence, decide
 from hotline.shared.domain.matters import MatterHit
 from hotline.shared.events import CaseClassified
 
+# Said in the routing's reason (case history, feed) when an urgent call saved as 当场解释 is routed
+# anyway: by the router (the classifier judged it urgent) or by intake (a 转接 recorded after saving).
+URGENT_ON_SPOT_NOTE = "紧急诉求：话务员虽已当场解释，仍派承办单位处置，并按紧急时限（分钟级）跟踪督办"
+
 
 def evidence_of(case: CaseClassified) -> Evidence:
     return Evidence(

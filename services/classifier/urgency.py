@@ -7,13 +7,15 @@ function that reads a file.
 How a text is read (the rule file explains the same to its editors):
 
 * figurative or unrelated set phrases ("气死我了", "跳楼价", "燃气报装") are masked first;
-* each category's phrases are matched per sentence (。！？；newline);
-* a hit does not count when a negation stands right before it ("没有人受伤"), when the clause it ends
-  in is framed as past, hypothetical or habitual (the frame runs forward through the sentence until a
-  word of the present such as "现在" resets it, so "已经" or "去年" in one sentence never cancels
-  another sentence), when its sentence asks about a procedure, gives advice or tells a drill or a
-  story, when its sentence holds one of the category's ``unless`` words, or when the text later says
-  it was resolved ("火已经灭了", "已经救上来了").
+* each category's phrases are matched per sentence (。！？；newline, and a dash "——" that turns to
+  another matter);
+* a hit does not count when a negation stands right before it ("没有人受伤") or inside
+  it ("电线没断"); when the clause it ends in is framed as past, hypothetical or habitual
+  (the frame runs forward through the sentence until a word of the present such as "现在"
+  resets it, so "已经" or "去年" in one sentence never cancels another sentence); when its
+  sentence asks about a procedure, gives advice or tells a drill or a story; when its
+  sentence holds one of the category's ``unless`` words; or when the text later says it
+  was resolved, a false alarm or a rumour ("火已经灭了", "已经救上来了", "虚惊一场", "谣言").
 
 Linear time: every pattern is checked when the rules load to repeat only with a bound (``?`` or
 ``{m,n}`` with n ≤ 20, never a repeated group that itself repeats), and at most ``head_chars`` +
@@ -37,10 +39,14 @@ RULES_PATH = Path(__file__).with_name("urgency_rules.toml")
 MAX_REPEAT = 20  # the largest upper bound a rule may give a repetition
 _NEGATION_WINDOW = 8  # characters before a hit that a negation must fall within
 _MASK_CHAR = "□"
-_SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+")
+_SENTENCE_RE = re.compile(r"[^。！？!?；;\n—]+")  # a dash ("——") turns to another matter
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 _IN_CLAUSE = r"[^，,。！？!?；;\n]"
+# A negation inside a hit ("电线没断", "漏水不是燃气") undoes it, unless it belongs to a listed word
+# ("没回家" is a word of 人员走失). Only word-list hits are checked in a category whose patterns use
+# negations themselves ("叫也没反应", "人还没上来").
+_NEGATION_INSIDE = re.compile(r"没有?|不是|并非|并未|未|唔系|唔係|冇")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,8 @@ class Category:
     conditional: bool = False  # a threat ("不给钱我就跳楼") counts even when phrased as a condition
     ignores: frozenset[str] = frozenset()  # frames that do not apply ("前天出门" starts a disappearance)
     lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
+    negative_words: tuple[str, ...] = ()  # listed words that hold a negation themselves ("没回家")
+    negation_in_patterns: bool = False  # do its patterns hold negations ("叫也没反应")?
 
     @property
     def matchers(self) -> tuple[re.Pattern[str], ...]:
@@ -242,10 +250,18 @@ def concept_patterns(c: Mapping[str, Any], where: str) -> list[str]:
     return [f"(?=[{chars}])(?:{'|'.join(f'(?:{p})' for p in patterns)})"]
 
 
+def _listed_words(c: Mapping[str, Any]) -> list[str]:
+    words = list(c.get("words", []))
+    for concept in c.get("concepts", []):
+        words += [*concept.get("what", []), *concept.get("with", [])]
+    return [w for w in words if isinstance(w, str)]
+
+
 def _category(c: Mapping[str, Any]) -> Category:
     where = f"category {c.get('name')}"
     patterns = _strings(c["patterns"], where) if c.get("patterns") else []
     lexicon = concept_patterns(c, where)
+    negative = sorted({w for w in _listed_words(c) if _NEGATION_INSIDE.search(w)}, key=len, reverse=True)
     if not patterns and not lexicon:
         raise ValueError(f"{where}: needs patterns, words or concepts")
     return Category(
@@ -253,6 +269,8 @@ def _category(c: Mapping[str, Any]) -> Category:
         lines=_lines(c.get("lines"), where),
         pattern=_compile(patterns, where) if patterns else None,
         lexicon=_compile(lexicon, f"{where} (words)") if lexicon else None,
+        negative_words=tuple(negative),
+        negation_in_patterns=any(_NEGATION_INSIDE.search(p) for p in patterns),
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
@@ -353,8 +371,11 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     for cat in rules.categories:
         if any(word in sentence for word in cat.unless) or any(_applies(f, cat) for f in framed):
             continue
-        for m in (m for matcher in cat.matchers for m in matcher.finditer(sentence)):
+        checked = (cat.lexicon,) if cat.negation_in_patterns else cat.matchers
+        for m, check in ((m, matcher in checked) for matcher in cat.matchers for m in matcher.finditer(sentence)):
             start, end = m.span()
+            if check and _negated_inside(m.group(), cat.negative_words):
+                continue
             b = bisect_left(breaks, start)
             clause_start = breaks[b - 1] + 1 if b else 0
             if rules.negation_before.search(sentence[max(clause_start, start - _NEGATION_WINDOW) : start]):
@@ -374,6 +395,12 @@ def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit
     return hits
 
 
+def _negated_inside(hit: str, negative_words: Sequence[str]) -> bool:
+    for word in negative_words:
+        hit = hit.replace(word, "")
+    return _NEGATION_INSIDE.search(hit) is not None
+
+
 def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
     last = -1
     if pattern is not None:
@@ -382,12 +409,22 @@ def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
     return last
 
 
+def masked(text: str, rules: UrgencyRules) -> str:
+    """``text`` with its figurative and unrelated set phrases blotted out (same length): what the
+    rules read, and what the learned model reads too."""
+    return rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), text) if rules.mask is not None else text
+
+
+def resolved_after(text: str, at: int, rules: UrgencyRules) -> bool:
+    """Does a resolution, a false alarm or a rumour cue ("火已经灭了", "虚惊一场", "谣言") end after
+    offset ``at`` of the (masked) ``text``?"""
+    return _last_end(rules.resolved_all, text) > at
+
+
 def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     """Is ``text`` a 紧急诉求? With the words that decided it and the emergency lines it implies."""
     r = rules or load_urgency_rules()
-    scanned = bounded_text(text, r.head_chars, r.tail_chars)
-    if r.mask is not None:
-        scanned = r.mask.sub(lambda m: _MASK_CHAR * len(m.group()), scanned)
+    scanned = masked(bounded_text(text, r.head_chars, r.tail_chars), r)
     hits: list[_Hit] = []
     for m in _SENTENCE_RE.finditer(scanned):
         hits.extend(_sentence_hits(m.group(), m.start(), r))
@@ -419,11 +456,11 @@ def sentence_is_gated(sentence: str, rules: UrgencyRules) -> bool:
     frame (procedure, advice, drill or story, compensation), or a past, hypothetical or habitual cue
     with no word of the present after it? (The model's verdict defers to it; the rules' own gating is
     finer, per clause.)"""
-    masked = rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), sentence) if rules.mask else sentence
-    last_present = _last_end(rules.present, masked)
+    plain = masked(sentence, rules)
+    last_present = _last_end(rules.present, plain)
     for f in rules.frames:
-        if f.scope == "sentence" and f.pattern.search(masked):
+        if f.scope == "sentence" and f.pattern.search(plain):
             return True
-        if f.scope != "sentence" and _last_end(f.pattern, masked) > last_present:
+        if f.scope != "sentence" and _last_end(f.pattern, plain) > last_present:
             return True
     return False

@@ -1,7 +1,8 @@
 """The learned second opinion on 紧急诉求: char 1–3-gram TF-IDF + logistic regression.
 
 Trained by ``hotline train-urgency`` (:mod:`urgency_train`) and shipped as a small JSON artefact
-(``artifacts/urgency_model.json``: per n-gram its IDF and weight). Prediction here needs no
+(``artifacts/urgency_model.json``: per n-gram its IDF and weight). Beside it, one model per emergency
+line (110/119/120/122, the same form) says which lines a case flagged by the model alone needs. Prediction here needs no
 scikit-learn: it repeats what ``TfidfVectorizer(analyzer="char", sublinear_tf=True)`` and the logistic
 regression compute (``tests/classifier/test_urgency_model.py`` checks both agree), in time linear in
 the text. :func:`load_urgency_model` is the only function that reads a file.
@@ -13,7 +14,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,11 +24,20 @@ _WHITE = re.compile(r"\s\s+")  # what TfidfVectorizer's char analyzer folds into
 
 
 @dataclass(frozen=True, slots=True)
+class LineModel:
+    """Does an urgent text need this emergency line? (Probability ≥ 0.5: yes.)"""
+
+    weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
+    intercept: float
+
+
+@dataclass(frozen=True, slots=True)
 class UrgencyModel:
     weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
     intercept: float
     threshold: float  # the probability from which the model calls a text urgent (chosen by CV)
     version: str
+    lines: dict[str, LineModel] = field(default_factory=dict)  # per emergency line ("110", ...)
 
 
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
@@ -39,7 +49,7 @@ def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Count
     return grams
 
 
-def _contributions(text: str, model: UrgencyModel) -> tuple[float, dict[str, float]]:
+def _contributions(text: str, model: UrgencyModel | LineModel) -> tuple[float, dict[str, float]]:
     """The decision value and each known n-gram's share of it."""
     values: dict[str, float] = {}
     for gram, count in char_ngrams(text).items():
@@ -50,9 +60,18 @@ def _contributions(text: str, model: UrgencyModel) -> tuple[float, dict[str, flo
     return model.intercept + sum(shares.values()), shares
 
 
-def urgent_probability(text: str, model: UrgencyModel) -> float:
+def urgent_probability(text: str, model: UrgencyModel | LineModel) -> float:
     score, _ = _contributions(text, model)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+
+def predicted_lines(text: str, model: UrgencyModel) -> list[str]:
+    """The emergency lines the line models give an urgent ``text``: each at probability ≥ 0.5, or the
+    likeliest one when none reaches it; [] when the artefact has no line models."""
+    probs = {line: urgent_probability(text, m) for line, m in model.lines.items()}
+    if not probs:
+        return []
+    return [line for line, p in probs.items() if p >= 0.5] or [max(probs, key=lambda line: probs[line])]
 
 
 def top_ngrams(text: str, model: UrgencyModel, k: int = 3) -> list[str]:
@@ -68,16 +87,24 @@ def top_ngrams(text: str, model: UrgencyModel, k: int = 3) -> list[str]:
     return chosen
 
 
-def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
-    raw = data["ngrams"]
+def _ngram_weights(raw: object) -> dict[str, tuple[float, float]]:
     if not isinstance(raw, dict):
         raise ValueError("urgency model: 'ngrams' must map n-grams to [idf, weight]")
-    weights = {str(g): (float(v[0]), float(v[1])) for g, v in raw.items()}
+    return {str(g): (float(v[0]), float(v[1])) for g, v in raw.items()}
+
+
+def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
+    lines = data.get("lines", {})
+    if not isinstance(lines, dict):
+        raise ValueError("urgency model: 'lines' must map emergency lines to models")
     return UrgencyModel(
-        weights=weights,
+        weights=_ngram_weights(data["ngrams"]),
         intercept=float(str(data["intercept"])),
         threshold=float(str(data["threshold"])),
         version=str(data.get("version", "")),
+        lines={
+            str(line): LineModel(_ngram_weights(m["ngrams"]), float(str(m["intercept"]))) for line, m in lines.items()
+        },
     )
 
 

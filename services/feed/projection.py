@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, func, null, select, true, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.catalogue import current
@@ -44,6 +44,22 @@ ACTED_STATUS = {
 
 
 MANUAL_SORTING = "人工分拣"
+# Pipeline steps that take an urgent call saved as 当场解释 out of "answered": it is routed and tracked.
+URGENT_REOPENING = ("routed", "tracked", "overdue")
+
+
+def urgent_on_spot_reopened(event: CaseEvent) -> ColumnElement[bool]:
+    """The case row is an urgent call saved as 当场解释 (status "answered") that the pipeline now
+    routes and tracks: it is open again, under its unit and urgent clocks. The row is urgent when a
+    classification or a 转接 said so; a routed event says so itself (it may be projected first). Only
+    the answer given on the spot (answered when received) is undone, never a unit's later 答复."""
+    urgent = true() if isinstance(event, CaseRouted) and event.urgent else CaseRow.urgent.is_(True)
+    return and_(
+        CaseRow.status == "answered",
+        func.coalesce(CaseRow.outcome, "") == "answered_on_spot",
+        CaseRow.answered_at == CaseRow.received_at,
+        urgent,
+    )
 
 
 def status_after(event: CaseEvent) -> str | None:
@@ -192,7 +208,11 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         status = status_after(event)
         if status is not None:
             rank = sql_case(*((CaseRow.status == name, value) for name, value in STATUS_RANK.items()), else_=0)
-            pipeline_status = CaseRow.status.in_(list(STATUS_RANK))
+            pipeline_status: ColumnElement[bool] = CaseRow.status.in_(list(STATUS_RANK))
+            if status in URGENT_REOPENING:
+                reopened = urgent_on_spot_reopened(event)
+                pipeline_status = pipeline_status | reopened
+                values["answered_at"] = sql_case((reopened, null()), else_=CaseRow.answered_at)
             values["status"] = sql_case((pipeline_status & (rank < STATUS_RANK[status]), status), else_=CaseRow.status)
         if values:
             values["updated_at"] = now

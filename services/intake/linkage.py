@@ -9,7 +9,7 @@ from typing import Any
 
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow
-from hotline.shared.events import CaseHandedOver, Channel, EmergencyLine, derived_event_id
+from hotline.shared.events import CallOutcome, CaseHandedOver, Channel, EmergencyLine, derived_event_id
 
 LINE_LABELS: dict[EmergencyLine, str] = {
     EmergencyLine.POLICE: "110 报警",
@@ -78,6 +78,13 @@ def record_handover(
         actor_role=role,
         note=note or None,
     )
+
+
+def handover_routes_now(case_status: str, outcome: str | None, unit_code: str | None) -> bool:
+    """A 转接 recorded after a call was saved as 当场解释 (closed on the spot, never routed): the 转接
+    makes it a 紧急诉求, and an urgent case never stops at the operator, so it is routed now, by the
+    person who recorded the 转接, and tracked with the urgent clocks."""
+    return case_status == "answered" and outcome == CallOutcome.ANSWERED_ON_SPOT.value and not unit_code
 
 
 def reach_per_hour(earlier_reach: int | None, earlier_at: datetime, reach: int | None, at: datetime) -> float | None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from hotline.shared.catalogue import Catalogue, packaged
 from hotline.shared.clock import Clock
-from hotline.shared.dispatching import dispatch_classified
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE, dispatch_classified
 from hotline.shared.domain.county import County
 from hotline.shared.events import (
     CallOutcome,
@@ -24,13 +24,19 @@ from hotline.shared.events import (
 MANUAL_SORTING_TOPIC = "人工分拣"
 
 
+def urgent_despite_on_spot(case: CaseClassified) -> bool:
+    """An urgent case never stops at the operator: a call saved as 当场解释 that is a 紧急诉求 (the
+    classifier's judgement, or a 转接 the operator recorded, which makes it urgent) is still routed."""
+    return case.urgent and case.outcome is CallOutcome.ANSWERED_ON_SPOT
+
+
 def needs_routing(case: CaseClassified, *, routed_by_person: bool = False) -> bool:
-    """A call answered on the spot (当场解释) is closed at once: no unit, no deadline. A person's
-    classification comes with that person's routing (one decision per step), and a case a person has
-    routed is never routed again by the table."""
+    """A call answered on the spot (当场解释) is closed at once: no unit, no deadline, unless it is
+    urgent (:func:`urgent_despite_on_spot`). A person's classification comes with that person's
+    routing (one decision per step), and a case a person has routed is never routed again by the table."""
     if case.decided_by is DecidedBy.PERSON or routed_by_person:
         return False
-    return case.outcome is not CallOutcome.ANSWERED_ON_SPOT
+    return case.outcome is not CallOutcome.ANSWERED_ON_SPOT or urgent_despite_on_spot(case)
 
 
 def route_case(
@@ -46,6 +52,7 @@ def route_case(
     if county is not None:
         in_force = replace(in_force, county=county, version=version)
     decision = dispatch_classified(case, in_force)
+    reason = f"{decision.reason}；{URGENT_ON_SPOT_NOTE}" if urgent_despite_on_spot(case) else decision.reason
     return CaseRouted(
         event_id=derived_event_id(case.event_id, "routed"),
         case_id=case.case_id,
@@ -57,7 +64,7 @@ def route_case(
         unit_code=decision.unit_code,
         unit_name=decision.unit_name,
         co_units=list(decision.co_units),
-        reason=decision.reason,
+        reason=reason,
         routing_version=in_force.version,
         matter_code=decision.matter_code,
         matter_name=decision.matter_name,

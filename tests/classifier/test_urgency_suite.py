@@ -1,7 +1,7 @@
-"""The 紧急诉求 judgement (rules + learned model) on the labelled suites. The dev half was tuned on
-and is part of the model's training data, so it is held to the targets; the test half and the held-out
-suite (written by others, never read) to loose bounds around the measured figures that catch a
-regression without inviting tuning to them."""
+"""The 紧急诉求 judgement (rules + learned model) on the labelled suites. Since round three every suite
+in the repository (dev and test halves, the held-out suite) is development material: tuned on and
+training data for the model, so each is held to the targets. What nobody tuned on is a sealed suite
+outside the repository, measured by the lead (see the README)."""
 
 from __future__ import annotations
 
@@ -28,20 +28,16 @@ def test_dev_half_meets_the_targets(with_model: bool) -> None:
     assert figures["lines_cover"] >= 0.85
 
 
-def test_test_half_stays_within_loose_bounds() -> None:
-    # Measured once in round two: 96.1 % recall, 4.6 % false alarms (round one: 67.5 %, 9.2 %).
-    figures = _run("test").overall.figures()
-    assert figures["recall"] >= 0.90
-    assert figures["false_alarm_rate"] <= 0.10
-
-
-def test_heldout_suite_stays_within_loose_bounds() -> None:
-    # Measured once, after the rules and the model were final: 96.6 % recall, 14.2 % false alarms.
-    ev = _run("heldout")
-    assert ev.overall.urgent >= 100 and ev.overall.calm >= 100
+@pytest.mark.parametrize("half", ["test", "heldout"])
+def test_the_former_report_only_suites_meet_the_targets_now_that_they_are_development_material(half: str) -> None:
+    # Round two, before they were tuned on: test 96.1 % recall, 4.6 % false alarms; held-out 96.6 %, 14.2 %.
+    ev = _run(half)
+    assert ev.overall.urgent >= 70 and ev.overall.calm >= 60
     figures = ev.overall.figures()
-    assert figures["recall"] >= 0.90
-    assert figures["false_alarm_rate"] <= 0.20
+    missed = [m["id"] for m in ev.misses if m["expected"] and not m["got"]]
+    assert figures["recall"] == 1.0, f"missed emergencies: {missed}"
+    assert figures["false_alarm_rate"] <= 0.03
+    assert figures["line_accuracy"] >= 0.55
 
 
 def test_every_channel_and_category_is_counted() -> None:
@@ -50,9 +46,10 @@ def test_every_channel_and_category_is_counted() -> None:
     assert sum(t.urgent + t.calm for t in ev.by_category.values()) == ev.overall.urgent + ev.overall.calm
 
 
-def test_the_command_refuses_to_show_report_only_misses(capsys: pytest.CaptureFixture[str]) -> None:
-    for half in ("test", "heldout"):
-        assert main(["--half", half, "--misses"]) == 2
-        assert "测试集" in capsys.readouterr().err
+def test_the_command_shows_misses_on_every_repository_suite(capsys: pytest.CaptureFixture[str]) -> None:
+    for half in ("dev", "test", "heldout"):
+        assert main(["--half", half, "--misses", "--rules-only"]) == 0
+        out = capsys.readouterr().out
+        assert '"id"' in out  # the rules alone miss some: their texts are printed for tuning
     assert main(["--half", "dev", "--json"]) == 0
     assert '"recall": 1.0' in capsys.readouterr().out

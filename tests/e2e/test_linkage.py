@@ -54,7 +54,7 @@ async def publish_and_wait(nats_url: str, event: CaseClassified, timeout_s: floa
     return {subject: {"after_s": at - started, **payload} for subject, (at, payload) in arrived.items()}
 
 
-def urgent_classified(case: dict[str, Any]) -> CaseClassified:
+def urgent_classified(case: dict[str, Any], outcome: CallOutcome = CallOutcome.TRANSFER) -> CaseClassified:
     now = datetime.fromisoformat(case["received_at"])
     return CaseClassified(
         event_id=uuid.uuid4(),
@@ -68,7 +68,7 @@ def urgent_classified(case: dict[str, Any]) -> CaseClassified:
         confidence=0.9,
         model_version="e2e",
         township="城厢镇",
-        outcome=CallOutcome.TRANSFER,
+        outcome=outcome,
         urgent=True,
         urgent_reasons=["已服药轻生"],
         urgent_lines=[EmergencyLine.AMBULANCE, EmergencyLine.POLICE],
@@ -133,6 +133,62 @@ def test_an_urgent_case_is_told_at_once_runs_minute_clocks_and_records_its_hando
     with client_for(system, username="duty", password=PASSWORD) as unit:
         task = wait_until(lambda: task_of(unit, case_id), what="the task in the unit's inbox")
         assert task["urgent"] and task["urgent_lines"] == ["120", "110"]
+
+
+def routed_and_tracked(client: httpx.Client, case_id: str) -> dict[str, Any]:
+    """The case once it is open again under a unit, with its clocks and its urgent notice (one read)."""
+    return wait_until(
+        lambda: (
+            (c := client.get(f"/api/v1/cases/{case_id}").json())["deadlines"]
+            and c["status"] in ("routed", "tracked")
+            and "urgent" in [e["kind"] for e in c["history"]]
+            and c
+        ),
+        what="the case answered on the spot routed, tracked and told",
+    )
+
+
+def test_an_urgent_call_saved_as_answered_on_the_spot_is_still_routed_and_tracked(
+    start_system: SystemFactory, nats_server: EmbeddedNats
+) -> None:
+    """An urgent case never stops at the operator: 当场解释 or not, a unit, the minute clocks, the
+    notices, and a line in the case history saying why."""
+    system = start_system()
+    system.kill("classifier", signal.SIGTERM)  # the judgement is published by hand, as above
+    with client_for(system) as admin:
+        on_spot = {**URGENT_CALL, "outcome": "answered_on_spot"}
+        case_id = admin.post("/api/v1/calls", json=on_spot).json()["id"]
+        case = admin.get(f"/api/v1/cases/{case_id}").json()
+        assert case["status"] == "answered"  # closed on the spot, until the urgent judgement arrives
+        event = urgent_classified(case, CallOutcome.ANSWERED_ON_SPOT)
+        notices = asyncio.run(publish_and_wait(nats_server.url, event))
+        assert notices[subjects.NOTIFY_URGENT]["unit_code"]
+        case = routed_and_tracked(admin, case_id)
+        check_minute_clocks(case)
+        assert case["unit"] and case["answered_at"] is None
+        routed = next(e["event"] for e in case["history"] if e["kind"] == "routed")
+        assert "当场解释" in routed["reason"] and "紧急" in routed["reason"]
+        listed = admin.get("/api/v1/cases", params={"urgent": "true", "open": "true"}).json()["items"]
+        assert case_id in [c["id"] for c in listed]
+
+
+def test_a_handover_recorded_after_an_on_the_spot_answer_routes_and_tracks_the_case(
+    start_system: SystemFactory,
+) -> None:
+    """The operator answered on the spot, then learned it was an emergency and handed it to 120: the
+    case is routed (by that person) and runs the urgent clocks, whatever the classifier thought."""
+    system = start_system()
+    with client_for(system) as admin:
+        calm = {**URGENT_CALL, "outcome": "answered_on_spot", "content": "咨询社保卡补办需要带哪些材料。"}
+        case_id = admin.post("/api/v1/calls", json=calm).json()["id"]
+        wait_until(lambda: event_of(admin, case_id, "classified"), what="classification")
+        assert admin.get(f"/api/v1/cases/{case_id}").json()["status"] == "answered"
+        recorded = admin.post(f"/api/v1/cases/{case_id}/handover", json={"line": "120"})
+        assert recorded.status_code == 200, recorded.text
+        case = routed_and_tracked(admin, case_id)
+        check_minute_clocks(case)
+        routed = next(e["event"] for e in case["history"] if e["kind"] == "routed")
+        assert routed["decided_by"] == "person" and "当场解释" in routed["reason"]
 
 
 def test_an_unmistakable_call_is_judged_urgent_by_the_running_classifier(start_system: SystemFactory) -> None:

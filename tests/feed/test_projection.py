@@ -15,7 +15,7 @@ from hotline.shared.events import CaseClassified, CaseRouted, Channel, DecidedBy
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
-async def make_case(sessions: Any) -> uuid.UUID:
+async def make_case(sessions: Any, **fields: Any) -> uuid.UUID:
     case_id = uuid.uuid4()
     async with transaction(sessions) as session:
         session.add(
@@ -27,9 +27,9 @@ async def make_case(sessions: Any) -> uuid.UUID:
                 created_at=NOW,
                 updated_at=NOW,
                 content="路灯坏了",
-                status="received",
                 details={},
                 needs_review=False,
+                **{"status": "received", **fields},
             )
         )
     return case_id
@@ -143,3 +143,36 @@ async def test_each_co_unit_gets_its_own_task(sessions: Any) -> None:
         ("town-chengxiang", "co", "pending"),
     ]
     assert next(r.unit_name for r in rows if r.role == "co") != "town-chengxiang"  # the unit's name, not its code
+
+
+ON_SPOT = {"status": "answered", "outcome": "answered_on_spot", "answered_at": NOW}
+
+
+async def _status(sessions: Any, case_id: uuid.UUID) -> tuple[str, datetime | None, str | None]:
+    async with sessions() as session:
+        case = await session.get(CaseRow, case_id)
+    assert case is not None
+    return case.status, case.answered_at, case.unit_code
+
+
+async def test_an_urgent_call_answered_on_the_spot_is_opened_again_when_routed(sessions: Any) -> None:
+    case_id = await make_case(sessions, **ON_SPOT)
+    async with transaction(sessions) as session:
+        await project(session, [routed(case_id).model_copy(update={"urgent": True})], now=NOW)
+    assert await _status(sessions, case_id) == ("routed", None, "cgj")
+
+
+async def test_a_call_answered_on_the_spot_and_not_urgent_stays_answered(sessions: Any) -> None:
+    case_id = await make_case(sessions, **ON_SPOT)
+    async with transaction(sessions) as session:
+        await project(session, [routed(case_id)], now=NOW)
+    status, answered_at, _ = await _status(sessions, case_id)
+    assert (status, answered_at is not None) == ("answered", True)
+
+
+async def test_a_units_answer_to_an_urgent_case_is_not_undone_by_a_late_routing(sessions: Any) -> None:
+    later = NOW + timedelta(hours=1)
+    case_id = await make_case(sessions, **{**ON_SPOT, "answered_at": later, "urgent": True})
+    async with transaction(sessions) as session:
+        await project(session, [routed(case_id).model_copy(update={"urgent": True})], now=NOW)
+    assert (await _status(sessions, case_id))[0] == "answered"

@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 from hotline.natsserver import EmbeddedNats
 from hotline.services.intake.accounts import ensure_admin
 from hotline.services.intake.app import create_app
-from hotline.services.intake.linkage import HandoverRefused, reach_per_hour, record_handover
+from hotline.services.intake.linkage import HandoverRefused, handover_routes_now, reach_per_hour, record_handover
 from hotline.services.intake.routes_review import kept_urgency
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import CaseRow
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE
 from hotline.shared.events import Channel, EmergencyLine
 from hotline.shared.settings import Settings
 from tests.intake.test_api import ADMIN_PASSWORD, CALL, login, received_messages
@@ -107,6 +108,44 @@ def test_handover_to_an_unknown_case_is_404(desk: tuple[TestClient, FixedClock])
     client, _ = desk
     response = client.post(f"/api/v1/cases/{uuid.uuid4()}/handover", json={"line": "110"})
     assert response.status_code == 404 and response.json()["detail"] == "案件不存在"
+
+
+def test_only_a_handover_on_a_call_closed_on_the_spot_and_never_routed_routes_it_now() -> None:
+    assert handover_routes_now("answered", "answered_on_spot", None)
+    assert not handover_routes_now("answered", "answered_on_spot", "cgj")  # already routed
+    assert not handover_routes_now("received", "transfer", None)  # the pipeline routes it
+    assert not handover_routes_now("answered", "transfer", "cgj")  # a unit's 答复
+
+
+def routed_messages(url: str) -> list[dict[str, object]]:
+    async def read() -> list[dict[str, object]]:
+        nc = await nats.connect(url)
+        sub = await nc.jetstream().pull_subscribe("case.v1.routed", durable=None)
+        try:
+            msgs = await sub.fetch(batch=10, timeout=5)
+        except TimeoutError:
+            msgs = []
+        await nc.close()
+        return [json.loads(m.data) for m in msgs]
+
+    return asyncio.run(read())
+
+
+def test_a_handover_after_an_on_the_spot_answer_routes_the_case(
+    desk: tuple[TestClient, FixedClock], nats_server: EmbeddedNats
+) -> None:
+    client, _ = desk
+    case_id = client.post("/api/v1/calls", json={**CALL, "outcome": "answered_on_spot"}).json()["id"]
+    assert client.post(f"/api/v1/cases/{case_id}/handover", json={"line": "120"}).status_code == 200
+    routed = wait_for_routed(nats_server.url, case_id)
+    assert routed["urgent"] and routed["urgent_lines"] == ["120"] and routed["decided_by"] == "person"
+    assert str(routed["reason"]).endswith(URGENT_ON_SPOT_NOTE) and routed["unit_code"]
+
+
+def wait_for_routed(url: str, case_id: str) -> dict[str, object]:
+    found = [m for m in routed_messages(url) if m["case_id"] == case_id]
+    assert found, "no case.v1.routed for the case"
+    return found[0]
 
 
 def test_a_call_saved_with_its_handover_carries_it(desk: tuple[TestClient, FixedClock]) -> None:

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.router.routing import needs_routing
+from hotline.services.router.routing import needs_routing, route_case, urgent_despite_on_spot
+from hotline.shared.clock import FixedClock
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE
 from hotline.shared.domain.county import County, find_township, find_unit, load_county, route
-from hotline.shared.events import CaseClassified, Channel, DecidedBy, Severity
+from hotline.shared.events import CallOutcome, CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
 
 
 @pytest.fixture(scope="module")
@@ -204,18 +206,47 @@ def test_find_helpers(county: County) -> None:
     assert find_township("县住建局", county) is None
 
 
-def test_the_router_leaves_a_persons_decision_alone() -> None:
-    event = CaseClassified(
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def classified_call(**fields: object) -> CaseClassified:
+    base = CaseClassified(
         event_id=uuid.uuid4(),
         case_id=uuid.uuid4(),
-        occurred_at=datetime(2026, 11, 24, tzinfo=UTC),
+        occurred_at=T0,
         channel=Channel.HOTLINE,
-        received_at=datetime(2026, 11, 24, tzinfo=UTC),
+        received_at=T0,
         topic="城乡建设",
         severity=Severity.GENERAL,
         confidence=0.9,
         model_version="m",
     )
+    return base.model_copy(update=fields)
+
+
+def test_the_router_leaves_a_persons_decision_alone() -> None:
+    event = classified_call()
     assert needs_routing(event)
     assert not needs_routing(event, routed_by_person=True)
     assert not needs_routing(event.model_copy(update={"decided_by": DecidedBy.PERSON}))
+
+
+def on_spot_call(*, urgent: bool) -> CaseClassified:
+    lines = [EmergencyLine.POLICE, EmergencyLine.AMBULANCE] if urgent else []
+    return classified_call(outcome=CallOutcome.ANSWERED_ON_SPOT, urgent=urgent, urgent_lines=lines)
+
+
+def test_a_call_answered_on_the_spot_is_not_routed() -> None:
+    assert not urgent_despite_on_spot(on_spot_call(urgent=False))
+    assert not needs_routing(on_spot_call(urgent=False))
+
+
+def test_an_urgent_call_answered_on_the_spot_is_still_routed_and_says_why() -> None:
+    case = on_spot_call(urgent=True)
+    assert urgent_despite_on_spot(case) and needs_routing(case)
+    assert not needs_routing(case, routed_by_person=True)  # a person's routing still wins
+    routed = route_case(case, clock=FixedClock(T0))
+    assert routed.urgent and routed.unit_code and routed.reason.endswith(URGENT_ON_SPOT_NOTE)
+    assert "当场解释" in URGENT_ON_SPOT_NOTE and "紧急" in URGENT_ON_SPOT_NOTE
+    transfer = route_case(case.model_copy(update={"outcome": CallOutcome.TRANSFER}), clock=FixedClock(T0))
+    assert URGENT_ON_SPOT_NOTE not in transfer.reason

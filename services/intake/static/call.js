@@ -40,11 +40,11 @@ async function save(ev) {
   if (!values.content) missing.push("来电内容");
   if (!values.outcome) missing.push("处理方式（Alt+J 当场解释 / Alt+Z 转办）");
   if (missing.length) { notice(status, `请填写：${missing.join("、")}`, "error"); return; }
-  // A 紧急诉求 needs a unit to follow it up in minutes; closing it on the spot is allowed, but only
-  // on a second Ctrl+Enter, in case the judgement was wrong.
+  // A 紧急诉求 never stops at the operator: saved as 当场解释 it is still routed to a unit and tracked
+  // with the urgent minute clocks (the router does so); the operator confirms with a second Ctrl+Enter.
   if (banner.isUrgent() && values.outcome === "answered_on_spot" && !onSpotConfirmed) {
     onSpotConfirmed = true;
-    notice(status, "紧急诉求一般应转办（Alt+Z）由承办单位跟进；确认当场解释请再次保存。", "error");
+    notice(status, "紧急诉求即使当场解释，系统仍会派承办单位处置并按紧急时限跟踪；确认当场解释请再次保存。", "error");
     return;
   }
   onSpotConfirmed = false;

@@ -41,9 +41,10 @@ export function operatorRouting(suggestion) {
   return { unit: unitName ? (why ? `${unitName}（${why}）` : unitName) : "", notes };
 }
 
-/** 检举控告 notes are for the operator too (never hand a case to the unit it accuses). */
+/** 检举控告 notes are for the operator too (never hand a case to the unit it accuses), and so is an
+ * urgent call routed although answered on the spot (紧急诉求：…仍派承办单位处置). */
 function accusationNotes(segments) {
-  return segments.map((s) => s.trim()).filter((s) => /^(检举控告|被检举单位)/.test(s));
+  return segments.map((s) => s.trim()).filter((s) => /^(检举控告|被检举单位|紧急诉求)/.test(s));
 }
 
 /** 人工分拣 candidates as 「可能是：A（事项）、B」; a topic label ("主题 X/Y") is not shown. */
