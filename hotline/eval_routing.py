@@ -148,7 +148,7 @@ def format_report(report: RoutingReport, title: str) -> str:
 
 def route_suite(cases: Sequence[LabelledCase]) -> list[Outcome]:
     """Each case through the production path: classify_cases, then the router's decision."""
-    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
     from hotline.services.classifier.model import TopicModel
     from hotline.services.classifier.severity import load_severity_rules
     from hotline.shared.catalogue import packaged
@@ -156,9 +156,7 @@ def route_suite(cases: Sequence[LabelledCase]) -> list[Outcome]:
 
     results = classify_and_dispatch(
         [Request(c.text, channel=c.channel, township=c.township, is_accusation=c.is_accusation) for c in cases],
-        model=TopicModel.load(),
-        severity_rules=load_severity_rules(),
-        catalogue=packaged(),
+        ClassifierParts(TopicModel.load(), load_severity_rules(), packaged()),
         clock=ScaledClock(),
     )
     return [Outcome(d.unit_code, d.to_person, d.matter_code) for _, d in results]
@@ -166,7 +164,7 @@ def route_suite(cases: Sequence[LabelledCase]) -> list[Outcome]:
 
 def topic_macro_f1(path: Path) -> dict[str, Any]:
     """Macro-F1 of the classified topic (what `classified` events carry) over the labelled classes."""
-    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
     from hotline.services.classifier.dataset import read_examples
     from hotline.services.classifier.metrics import classification_metrics
     from hotline.services.classifier.model import TopicModel
@@ -177,9 +175,7 @@ def topic_macro_f1(path: Path) -> dict[str, Any]:
     examples = read_examples(path)
     results = classify_and_dispatch(
         [Request(ex.text or ex.text_seg) for ex in examples],
-        model=TopicModel.load(),
-        severity_rules=load_severity_rules(),
-        catalogue=packaged(),
+        ClassifierParts(TopicModel.load(), load_severity_rules(), packaged()),
         clock=ScaledClock(),
     )
     y = [ex.label for ex in examples]
