@@ -1,10 +1,12 @@
-"""The admin's records as service functions: users, the access log and dead letters. Each takes a
+"""The admin's records as service functions: users, the access log, dead letters and the versioned
+派单目录 and working-day tables. Each takes a
 session and typed arguments and returns rows; HTTP stays in routes_people.py and routes.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import select, update
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.services.intake.auth import Role, hash_password
 from hotline.shared.clock import Clock
-from hotline.shared.db import AccessLogRow, DeadLetterRow, UserRow, transaction
+from hotline.shared.db import AccessLogRow, CalendarTableRow, DeadLetterRow, RoutingTableRow, UserRow, transaction
 from hotline.shared.domain.county import County
 
 
@@ -84,3 +86,36 @@ async def dead_letter(session: AsyncSession, letter_id: int) -> DeadLetterRow:
 
 async def mark_replayed(session: AsyncSession, letter_id: int, *, clock: Clock) -> None:
     await session.execute(update(DeadLetterRow).where(DeadLetterRow.id == letter_id).values(replayed_at=clock.now()))
+
+
+# ---------------------------------------------------------- the 派单目录 and working-day tables, versioned
+
+
+async def routing_versions(session: AsyncSession) -> Sequence[RoutingTableRow]:
+    """Every saved 派单目录 version, newest first."""
+    return (await session.execute(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()))).scalars().all()
+
+
+async def save_routing_version(
+    session: AsyncSession, *, content: str, matters: str, comment: str | None, actor: str, clock: Clock
+) -> int:
+    """Store a validated 派单目录 (routing table and matter catalogue) as the next version."""
+    row = RoutingTableRow(content=content, matters=matters, comment=comment, created_by=actor, created_at=clock.now())
+    session.add(row)
+    await session.flush()
+    return row.version
+
+
+async def latest_calendar(session: AsyncSession) -> CalendarTableRow | None:
+    found: CalendarTableRow | None = await session.scalar(
+        select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1)
+    )
+    return found
+
+
+async def save_calendar_version(session: AsyncSession, content: dict[str, Any], *, actor: str, clock: Clock) -> int:
+    """Store a validated working-day table as the next version."""
+    row = CalendarTableRow(content=content, created_by=actor, created_at=clock.now())
+    session.add(row)
+    await session.flush()
+    return row.version

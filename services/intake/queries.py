@@ -201,3 +201,20 @@ async def case_by_query_code(session: AsyncSession, query_code: str) -> CaseRow 
         select(CaseRow).where(CaseRow.query_code == query_code.strip().upper())
     )
     return found
+
+
+async def cases_received(session: AsyncSession, *, lower: datetime | None, upper: datetime | None) -> Sequence[CaseRow]:
+    """The cases received in [lower, upper) (either end open when None), oldest first."""
+    statement = select(CaseRow).order_by(CaseRow.received_at)
+    if lower is not None:
+        statement = statement.where(CaseRow.received_at >= lower)
+    if upper is not None:
+        statement = statement.where(CaseRow.received_at < upper)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def recent_visible(session: AsyncSession, principal: Principal, *, limit: int) -> Sequence[CaseRow]:
+    """The ``limit`` most recent cases ``principal`` may see (the same visibility as one case's read)."""
+    statement = visible_cases(principal, select(CaseRow)).order_by(CaseRow.received_at.desc()).limit(limit)
+    rows: Sequence[CaseRow] = (await session.execute(statement)).scalars().all()
+    return rows

@@ -8,11 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
 
-from hotline.services.intake.access import visible_cases
 from hotline.services.intake.auth import Principal, Role, require
-from hotline.services.intake.queries import case_summary
+from hotline.services.intake.queries import case_summary, recent_visible
 from hotline.services.intake.responses import Classified, ContractRoute, ReviewQueue, SimilarCases, Suggestion
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.runtime import Runtime
@@ -20,7 +18,7 @@ from hotline.services.intake.schemas import MAX_REACH, Body, FreeText
 from hotline.services.intake.similar import most_similar
 from hotline.services.intake.sorting import Sorting, sort_by_hand, waiting
 from hotline.shared import subjects
-from hotline.shared.db import CaseRow, transaction
+from hotline.shared.db import transaction
 from hotline.shared.events import Channel, Severity
 
 router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
@@ -80,9 +78,8 @@ async def similar(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> dict[str, Any]:
     # The same visibility as GET /cases/{id}: an operator finds only the cases they logged.
-    statement = visible_cases(principal, select(CaseRow)).order_by(CaseRow.received_at.desc()).limit(SIMILAR_WINDOW)
     async with _runtime(request).read_sessions() as session:
-        recent = (await session.execute(statement)).scalars().all()
+        recent = await recent_visible(session, principal, limit=SIMILAR_WINDOW)
     ranked = most_similar(text, [(case, case.content) for case in recent], limit=limit)
     return {
         "items": [
