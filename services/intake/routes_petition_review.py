@@ -13,7 +13,6 @@ from hotline.services.intake.responses import ContractRoute, ReviewRecorded
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.work import record_review
 from hotline.services.intake.workflow import REVIEW_STAGES
-from hotline.shared.db import transaction
 
 router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 PETITION_STAFF = (Role.DISPATCHER, Role.ADMIN)
@@ -34,8 +33,8 @@ async def review(
     principal: Annotated[Principal, Depends(require(*PETITION_STAFF))],
 ) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
-    async with transaction(runtime.sessions) as session:
-        kind = await record_review(
+    kind = await runtime.write(
+        lambda session: record_review(
             session,
             case_id,
             stage=body.stage,
@@ -44,5 +43,5 @@ async def review(
             principal=principal,
             clock=runtime.clock,
         )
-    runtime.relay.wake()
+    )
     return {"case_id": case_id, "kind": kind, "stage": REVIEW_STAGES[body.stage][0]}

@@ -18,7 +18,6 @@ from hotline.services.intake.schemas import MAX_REACH, Body, FreeText
 from hotline.services.intake.similar import most_similar
 from hotline.services.intake.sorting import Sorting, sort_by_hand, waiting
 from hotline.shared import subjects
-from hotline.shared.db import transaction
 from hotline.shared.events import Channel, Severity
 
 router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
@@ -111,11 +110,11 @@ async def classify_manually(
     runtime = _runtime(request)
     catalogue = await catalogue_in_force(runtime)
     sorting = Sorting(topic=body.topic, subtopic=body.subtopic, severity=body.severity, unit=body.unit)
-    async with transaction(runtime.sessions) as session:
-        done = await sort_by_hand(
+    done = await runtime.write(
+        lambda session: sort_by_hand(
             session, case_id, sorting, actor=principal.username, catalogue=catalogue, clock=runtime.clock
         )
-    runtime.relay.wake()
+    )
     routed = done.routed
     return {
         "case_id": case_id,

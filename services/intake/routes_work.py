@@ -124,11 +124,10 @@ async def _acted(request: Request, principal: Principal, task_id: str, step: Ste
         found = await get_or_404(session, TaskRow, task_id)
     if not may_act_on(principal, found):
         await deny(runtime, principal, target=f"task {task_id}", detail="任务不存在")
-    async with transaction(runtime.sessions) as session:
-        task, case = await take_step(session, task_id, step, principal=principal, clock=runtime.clock)
-        view = task_view(task, case)
-    runtime.relay.wake()
-    return view
+    task, case = await runtime.write(
+        lambda session: take_step(session, task_id, step, principal=principal, clock=runtime.clock)
+    )
+    return task_view(task, case)
 
 
 UNIT_STAFF = (Role.UNIT, Role.DISPATCHER, Role.ADMIN)
@@ -205,13 +204,12 @@ async def decide_extension(
     principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.LEADER, Role.ADMIN))],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    async with transaction(runtime.sessions) as session:
-        task, case = await settle_extension(
+    task, case = await runtime.write(
+        lambda session: settle_extension(
             session, task_id, approved=body.approved, note=body.note, principal=principal, clock=runtime.clock
         )
-        view = task_view(task, case)
-    runtime.relay.wake()
-    return view
+    )
+    return task_view(task, case)
 
 
 @router.post("/cases/{case_id}/dispatch", response_model=Dispatched, summary="派单/改派（派单员）")
@@ -223,8 +221,8 @@ async def dispatch(
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     catalogue = await catalogue_in_force(runtime)
-    async with transaction(runtime.sessions) as session:
-        event = await dispatch_case(
+    event = await runtime.write(
+        lambda session: dispatch_case(
             session,
             case_id,
             unit_code=body.unit,
@@ -233,7 +231,7 @@ async def dispatch(
             catalogue=catalogue,
             clock=runtime.clock,
         )
-    runtime.relay.wake()
+    )
     return {"case_id": case_id, "unit": event.unit_code, "unit_name": event.unit_name, "event_id": str(event.event_id)}
 
 
@@ -245,13 +243,12 @@ async def visit(
     principal: Annotated[Principal, Depends(require(Role.OPERATOR, Role.DISPATCHER, Role.ADMIN))],
 ) -> dict[str, Any]:
     runtime = _runtime(request)
-    async with transaction(runtime.sessions) as session:
-        task, case = await record_visit(
+    task, case = await runtime.write(
+        lambda session: record_visit(
             session, case_id, verdict=body.verdict, note=body.note, principal=principal, clock=runtime.clock
         )
-        view = task_view(task, case)
-    runtime.relay.wake()
-    return view
+    )
+    return task_view(task, case)
 
 
 @router.get("/cases/{case_id}/contact", response_model=Contact, summary="查看完整联系方式（记录查看人和理由）")
