@@ -155,7 +155,7 @@ def route_suite(
 ) -> list[Outcome]:
     """Each case through the production path: classify_cases, then the router's decision (the packaged
     model and 派单目录 unless others are given)."""
-    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
     from hotline.services.classifier.model import TopicModel
     from hotline.services.classifier.severity import load_severity_rules
     from hotline.shared.catalogue import packaged
@@ -163,9 +163,7 @@ def route_suite(
 
     results = classify_and_dispatch(
         [Request(c.text, channel=c.channel, township=c.township, is_accusation=c.is_accusation) for c in cases],
-        model=model or TopicModel.load(),
-        severity_rules=load_severity_rules(),
-        catalogue=catalogue or packaged(),
+        ClassifierParts(model or TopicModel.load(), load_severity_rules(), catalogue or packaged()),
         clock=ScaledClock(),
     )
     return [Outcome(d.unit_code, d.to_person, d.matter_code) for _, d in results]
@@ -175,7 +173,7 @@ def topic_macro_f1(
     path: Path, *, model: TopicModel | None = None, catalogue: Catalogue | None = None
 ) -> dict[str, Any]:
     """Macro-F1 of the classified topic (what `classified` events carry) over the labelled classes."""
-    from hotline.services.classifier.classify import Request, classify_and_dispatch
+    from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
     from hotline.services.classifier.dataset import read_examples
     from hotline.services.classifier.metrics import classification_metrics
     from hotline.services.classifier.model import TopicModel
@@ -186,9 +184,7 @@ def topic_macro_f1(
     examples = read_examples(path)
     results = classify_and_dispatch(
         [Request(ex.text or ex.text_seg) for ex in examples],
-        model=model or TopicModel.load(),
-        severity_rules=load_severity_rules(),
-        catalogue=catalogue or packaged(),
+        ClassifierParts(model or TopicModel.load(), load_severity_rules(), catalogue or packaged()),
         clock=ScaledClock(),
     )
     y = [ex.label for ex in examples]

@@ -116,6 +116,43 @@ def _case(name: str, model: str, description: str, senders: tuple[str, ...], rec
     )
 
 
+def _notify(key: str, address: str, messages: tuple[str, ...], description: str, **parameters: str) -> Channel:
+    """A notification the escalation service sends on the notify stream (the feed shows it)."""
+    return Channel(
+        key=key,
+        address=address,
+        messages=messages,
+        description=description,
+        senders=("escalation",),
+        receivers=("feed",),
+        parameters=parameters,
+        stream=subjects.NOTIFY_STREAM,
+    )
+
+
+def _from_intake(
+    key: str,
+    address: str,
+    messages: tuple[str, ...],
+    description: str,
+    receivers: tuple[str, ...],
+    reply: str | None = None,
+    **parameters: str,
+) -> Channel:
+    """A core-NATS message intake sends: a request answered with ``reply`` on the requester's inbox, or
+    word that an admin saved a new version of a table (its receivers reload it)."""
+    return Channel(
+        key=key,
+        address=address,
+        messages=messages,
+        description=description,
+        senders=("intake",),
+        receivers=receivers,
+        parameters=parameters,
+        reply=reply,
+    )
+
+
 def channels() -> list[Channel]:
     feed = ("feed",)
     found = [
@@ -135,33 +172,14 @@ def channels() -> list[Channel]:
         receivers = ("escalation", *feed) if address in clock_steps else feed
         found.append(_case(kind, "CaseActed", f"承办环节：{kind}", ("intake",), receivers))
     found += [
-        Channel(
-            key="notify-leadership",
-            address=subjects.NOTIFY_LEADERSHIP,
-            messages=("CaseEscalated",),
-            description="超期督办：通知领导",
-            senders=("escalation",),
-            receivers=feed,
-            stream=subjects.NOTIFY_STREAM,
-        ),
-        Channel(
-            key="notify-urgent",
-            address=subjects.NOTIFY_URGENT,
-            messages=("CaseUrgent",),
-            description="紧急诉求：立即通知领导",
-            senders=("escalation",),
-            receivers=feed,
-            stream=subjects.NOTIFY_STREAM,
-        ),
-        Channel(
-            key="notify-unit",
-            address=subjects.notify_unit_subject("{unit_code}"),
-            messages=("CaseEscalated", "CaseUrgent"),
-            description="承办单位收件：每一步时限提醒与紧急诉求",
-            senders=("escalation",),
-            receivers=feed,
-            parameters={"unit_code": "承办单位编码（见派单目录）"},
-            stream=subjects.NOTIFY_STREAM,
+        _notify("notify-leadership", subjects.NOTIFY_LEADERSHIP, ("CaseEscalated",), "超期督办：通知领导"),
+        _notify("notify-urgent", subjects.NOTIFY_URGENT, ("CaseUrgent",), "紧急诉求：立即通知领导"),
+        _notify(
+            "notify-unit",
+            subjects.notify_unit_subject("{unit_code}"),
+            ("CaseEscalated", "CaseUrgent"),
+            "承办单位收件：每一步时限提醒与紧急诉求",
+            unit_code="承办单位编码（见派单目录）",
         ),
         Channel(
             key="deadletter",
@@ -174,40 +192,36 @@ def channels() -> list[Channel]:
             stream=subjects.DEADLETTER_STREAM,
             headers="DeadLetterHeaders",
         ),
-        Channel(
-            key="classify",
-            address=subjects.CLASSIFY_REQUEST,
-            messages=("ClassifyRequest",),
-            description="请求/应答：即时分类建议（核心 NATS，不持久化）",
-            senders=("intake",),
-            receivers=("classifier",),
+        _from_intake(
+            "classify",
+            subjects.CLASSIFY_REQUEST,
+            ("ClassifyRequest",),
+            "请求/应答：即时分类建议（核心 NATS，不持久化）",
+            ("classifier",),
             reply="ClassifyReply",
         ),
-        Channel(
-            key="routing-updated",
-            address=subjects.ROUTING_UPDATED,
-            messages=("VersionNumber",),
-            description="管理员保存了新版派单目录；各服务重新加载",
-            senders=("intake",),
-            receivers=("classifier", "router"),
+        _from_intake(
+            "routing-updated",
+            subjects.ROUTING_UPDATED,
+            ("VersionNumber",),
+            "管理员保存了新版派单目录；各服务重新加载",
+            ("classifier", "router"),
         ),
-        Channel(
-            key="calendar-updated",
-            address=subjects.CALENDAR_UPDATED,
-            messages=("VersionNumber",),
-            description="管理员保存了工作日调整表；时限服务重新加载",
-            senders=("intake",),
-            receivers=("escalation",),
+        _from_intake(
+            "calendar-updated",
+            subjects.CALENDAR_UPDATED,
+            ("VersionNumber",),
+            "管理员保存了工作日调整表；时限服务重新加载",
+            ("escalation",),
         ),
-        Channel(
-            key="health",
-            address=subjects.health_subject("{service}"),
-            messages=("Empty",),
-            description="请求/应答：服务健康检查",
-            senders=("intake",),
-            receivers=subjects.SERVICES,
-            parameters={"service": "服务名：" + "、".join(subjects.SERVICES)},
+        _from_intake(
+            "health",
+            subjects.health_subject("{service}"),
+            ("Empty",),
+            "请求/应答：服务健康检查",
+            subjects.SERVICES,
             reply="HealthReply",
+            service="服务名：" + "、".join(subjects.SERVICES),
         ),
     ]
     return found

@@ -6,8 +6,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,13 @@ from faststream import FastStream
 
 from hotline.services.classifier import matter_model
 from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
-from hotline.services.classifier.classify import classify_cases, suggest
+from hotline.services.classifier.classify import ClassifierParts, classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
-from hotline.services.classifier.severity import SeverityRules, load_severity_rules
-from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
-from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
+from hotline.services.classifier.severity import load_severity_rules
+from hotline.services.classifier.urgency import load_urgency_rules
+from hotline.services.classifier.urgency_model import load_urgency_model
 from hotline.shared import subjects
-from hotline.shared.catalogue import Catalogue, current, packaged
+from hotline.shared.catalogue import current, packaged
 from hotline.shared.clock import Clock, FixedClock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
@@ -40,41 +41,22 @@ SERVICE = "classifier"
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Loaded:
-    model: TopicModel
-    severity_rules: SeverityRules
-    urgency_rules: UrgencyRules
-    catalogue: Catalogue  # the 派单目录 version in force: places, accused units and matters
-    urgency_model: UrgencyModel | None = None
-
-
 WARM_UP_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
 WARM_UP_TEXT = "城厢镇新华路小区楼道里有煤气味，三楼老人一直不开门，请尽快派人看看。"
 
 
-def warm_up(parts: Loaded) -> None:
+def warm_up(parts: ClassifierParts) -> None:
     """Classify one text before taking work: jieba loads its dictionary and every lazy table is built
     on the first call (about a second), which must not fall on the first suggestion an operator waits
     for (the banner is due within 300 ms of the last keystroke)."""
-    suggest(
-        WARM_UP_TEXT,
-        channel="hotline",
-        reach=None,
-        model=parts.model,
-        severity_rules=parts.severity_rules,
-        catalogue=parts.catalogue,
-        clock=FixedClock(WARM_UP_MOMENT),
-        urgency_rules=parts.urgency_rules,
-        urgency_model=parts.urgency_model,
-    )
+    suggest(WARM_UP_TEXT, parts, clock=FixedClock(WARM_UP_MOMENT))
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
     publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(settings), schema=CaseClassified)
-    loaded: list[Loaded] = []
+    loaded: list[ClassifierParts] = []
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
 
@@ -89,18 +71,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
     async def process(deliveries: Sequence[Delivery[CaseReceived]]) -> None:
         parts = loaded[0]
         # Classification is CPU-bound (jieba + a linear model): keep the event loop free for acks.
-        out = await asyncio.to_thread(
-            classify_cases,
-            [d.event for d in deliveries],
-            model=parts.model,
-            severity_rules=parts.severity_rules,
-            county=parts.catalogue.county,
-            clock=clock,
-            urgency_rules=parts.urgency_rules,
-            matters=parts.catalogue.matters,
-            catalogue_version=parts.catalogue.version,
-            urgency_model=parts.urgency_model,
-        )
+        out = await asyncio.to_thread(classify_cases, [d.event for d in deliveries], parts, clock=clock)
         await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
 
     processor = BatchProcessor(
@@ -112,19 +83,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
         """Classify one text on request (no case, no event): the console's suggestion."""
         parts = loaded[0]
         text = str(body.get("text", ""))[:20000]
-        return await asyncio.to_thread(
-            suggest,
-            text,
-            channel=str(body.get("channel", "hotline")),
-            reach=body.get("reach"),
-            township=str(body["township"]) if body.get("township") else None,
-            model=parts.model,
-            severity_rules=parts.severity_rules,
-            catalogue=parts.catalogue,
-            clock=clock,
-            urgency_rules=parts.urgency_rules,
-            urgency_model=parts.urgency_model,
-        )
+        township = str(body["township"]) if body.get("township") else None
+        channel, reach = str(body.get("channel", "hotline")), body.get("reach")
+        ask = partial(suggest, text, parts, clock=clock, channel=channel, reach=reach, township=township)
+        return await asyncio.to_thread(ask)
 
     @broker.subscriber(subjects.ROUTING_UPDATED)
     async def routing_updated() -> None:
@@ -148,7 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
 
     @app.on_startup
     async def load_model() -> None:
-        parts = Loaded(
+        parts = ClassifierParts(
             model=model if model is not None else await asyncio.to_thread(load_model_from, settings),
             severity_rules=load_severity_rules(),
             urgency_rules=load_urgency_rules(),

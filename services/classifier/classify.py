@@ -28,7 +28,7 @@ from hotline.shared.clock import Clock
 from hotline.shared.dispatching import dispatch_classified
 from hotline.shared.domain.county import County, find_unit
 from hotline.shared.domain.dispatch import Dispatch, is_accusation_matter
-from hotline.shared.domain.matters import EMPTY, MatterCatalogue, MatterHit, identify
+from hotline.shared.domain.matters import MatterCatalogue, MatterHit, identify
 from hotline.shared.domain.misconduct import misconduct
 from hotline.shared.domain.places import Place, extract_place
 from hotline.shared.events import (
@@ -97,20 +97,23 @@ def assess_rules(
     return RuleResult(urgency, severity, place, over)
 
 
-def classify_cases(
-    cases: Sequence[CaseReceived],
-    *,
-    model: TopicModel,
-    severity_rules: SeverityRules,
-    county: County,
-    clock: Clock,
-    urgency_rules: UrgencyRules | None = None,
-    urgency_model: UrgencyModel | None = None,
-    matters: MatterCatalogue = EMPTY,
-    catalogue_version: int | None = None,
-    timer: Timer = time.thread_time,
-    budget_s: float = RULE_BUDGET_S,
-) -> list[CaseClassified]:
+@dataclass(frozen=True, slots=True)
+class ClassifierParts:
+    """What classification reads besides the texts, passed whole: the topic model, the rules, the
+    learned urgency model (the shipped one when None) and the 派单目录 in force (county, places, matters
+    and its version), with the timer and time budget of the rule passes."""
+
+    model: TopicModel
+    severity_rules: SeverityRules
+    catalogue: Catalogue
+    urgency_rules: UrgencyRules | None = None
+    urgency_model: UrgencyModel | None = None
+    timer: Timer = time.thread_time
+    budget_s: float = RULE_BUDGET_S
+
+
+def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clock: Clock) -> list[CaseClassified]:
+    model, county, matters = parts.model, parts.catalogue.county, parts.catalogue.matters
     texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
     tokens = model.tokenize(texts)
     topics = model.predict(texts, tokens)
@@ -121,15 +124,15 @@ def classify_cases(
         rules = assess_rules(
             text,
             channel=case.channel.value,
-            severity_rules=severity_rules,
+            severity_rules=parts.severity_rules,
             county=county,
-            urgency_rules=urgency_rules,
-            urgency_model=urgency_model,
+            urgency_rules=parts.urgency_rules,
+            urgency_model=parts.urgency_model,
             reach=case.reach,
             reach_per_hour=case.reach_per_hour,
             repeat_count=case.repeat_count,
-            timer=timer,
-            budget_s=budget_s,
+            timer=parts.timer,
+            budget_s=parts.budget_s,
         )
         urgency = with_handover(rules.urgency, case.handed_over_to)
         bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
@@ -158,7 +161,7 @@ def classify_cases(
                 urgent_reasons=list(urgency.reasons),
                 urgent_lines=list(urgency.lines),
                 matters=matter_evidence(hits, model.matters, learned[i] if learned is not None and tokens[i] else None),
-                catalogue_version=catalogue_version,
+                catalogue_version=parts.catalogue.version,
                 misconduct=list(accusing),
             )
         )
@@ -228,14 +231,7 @@ _NAMESPACE = uuid.UUID("2f6d8f55-0a3e-4b1f-9d7e-9d1a6c0e4b21")
 
 
 def classify_and_dispatch(
-    requests: Sequence[Request],
-    *,
-    model: TopicModel,
-    severity_rules: SeverityRules,
-    catalogue: Catalogue,
-    clock: Clock,
-    urgency_rules: UrgencyRules | None = None,
-    urgency_model: UrgencyModel | None = None,
+    requests: Sequence[Request], parts: ClassifierParts, *, clock: Clock
 ) -> list[tuple[CaseClassified, Dispatch]]:
     """The production path for texts without a case: the classifier's ``classify_cases`` and the
     router's decision (:func:`dispatch_classified`), with one catalogue version."""
@@ -257,18 +253,8 @@ def classify_and_dispatch(
         )
         for i, r in enumerate(requests)
     ]
-    classified = classify_cases(
-        received,
-        model=model,
-        severity_rules=severity_rules,
-        county=catalogue.county,
-        clock=clock,
-        urgency_rules=urgency_rules,
-        urgency_model=urgency_model,
-        matters=catalogue.matters,
-        catalogue_version=catalogue.version,
-    )
-    return [(case, dispatch_classified(case, catalogue)) for case in classified]
+    classified = classify_cases(received, parts, clock=clock)
+    return [(case, dispatch_classified(case, parts.catalogue)) for case in classified]
 
 
 def dispatch_view(dispatch: Dispatch) -> dict[str, Any]:
@@ -288,30 +274,20 @@ def dispatch_view(dispatch: Dispatch) -> dict[str, Any]:
 
 def suggest(
     text: str,
+    parts: ClassifierParts,
     *,
-    channel: str,
-    reach: int | None,
-    model: TopicModel,
-    severity_rules: SeverityRules,
-    catalogue: Catalogue,
     clock: Clock,
-    urgency_rules: UrgencyRules | None = None,
-    urgency_model: UrgencyModel | None = None,
+    channel: str = Channel.HOTLINE.value,
+    reach: int | None = None,
     township: str | None = None,
 ) -> dict[str, Any]:
     """Topic, severity, urgency, place and the unit the router would choose for one text, as a plain
     dict (for request/reply): the console shows a 紧急诉求 banner with the lines to hand the call to
     when ``urgent`` is true."""
     [(case, dispatch)] = classify_and_dispatch(
-        [Request(text, channel=channel, reach=reach, township=township)],
-        model=model,
-        severity_rules=severity_rules,
-        catalogue=catalogue,
-        clock=clock,
-        urgency_rules=urgency_rules,
-        urgency_model=urgency_model,
+        [Request(text, channel=channel, reach=reach, township=township)], parts, clock=clock
     )
-    place = extract_place(bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS), catalogue.county)
+    place = extract_place(bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS), parts.catalogue.county)
     return {
         "topic": case.topic,
         "subtopic": case.subtopic,
@@ -324,6 +300,6 @@ def suggest(
         "urgent_lines": [line.value for line in case.urgent_lines],
         "place": {"township": place.township, "village": place.village},
         "model_version": case.model_version,
-        "routing_version": catalogue.version,
+        "routing_version": parts.catalogue.version,
         **dispatch_view(dispatch),
     }

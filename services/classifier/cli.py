@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from hotline.services.classifier.classify import Request, classify_and_dispatch, dispatch_view
+from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch, dispatch_view
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.urgency import load_urgency_rules
@@ -74,18 +74,11 @@ def request_of(item: dict[str, Any]) -> Request:
 
 def classify_stream(source: TextIO, sink: TextIO, model: TopicModel, catalogue: Catalogue | None = None) -> int:
     """Classify and route each line exactly as the pipeline would (classifier, then router's decision)."""
-    rules, urgency_rules, in_force = load_severity_rules(), load_urgency_rules(), catalogue or packaged()
+    parts = ClassifierParts(model, load_severity_rules(), catalogue or packaged(), urgency_rules=load_urgency_rules())
     clock = ScaledClock()
     count = 0
     for chunk in _chunks(source):
-        results = classify_and_dispatch(
-            [request_of(item) for item in chunk],
-            model=model,
-            severity_rules=rules,
-            catalogue=in_force,
-            clock=clock,
-            urgency_rules=urgency_rules,
-        )
+        results = classify_and_dispatch([request_of(item) for item in chunk], parts, clock=clock)
         for item, (case, dispatch) in zip(chunk, results, strict=True):
             out = {
                 "id": item.get("id"),
@@ -100,7 +93,7 @@ def classify_stream(source: TextIO, sink: TextIO, model: TopicModel, catalogue: 
                 "needs_review": case.needs_review,
                 "place": {"township": case.township, "village": case.village},
                 "model_version": model.version,
-                "routing_version": in_force.version,
+                "routing_version": parts.catalogue.version,
                 **dispatch_view(dispatch),
             }
             sink.write(json.dumps(out, ensure_ascii=False) + "\n")

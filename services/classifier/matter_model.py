@@ -9,7 +9,6 @@ Train it with ``hotline train-matters``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,22 +18,21 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from hotline.services.classifier.artefact import ARTIFACTS_DIR, sha256_file
+from hotline.services.classifier.artefact import (
+    ARTIFACTS_DIR,
+    feature_arrays,
+    feature_space,
+    pack_strings,
+    read_artefact,
+    unpack_strings,
+    write_artefact,
+)
 from hotline.services.classifier.features import FeatureSpace
 
 NPZ_NAME = "matter_model.npz"
 META_NAME = "matter_model.json"
 TOP_K = 5  # matters put on the ``classified`` event
 MIN_PROBABILITY = 0.02  # below this a matter is noise, not evidence
-
-
-def _pack(items: Sequence[str]) -> npt.NDArray[np.uint8]:
-    return np.frombuffer("\n".join(items).encode("utf-8"), dtype=np.uint8)
-
-
-def _unpack(arr: npt.NDArray[np.uint8]) -> list[str]:
-    text = arr.tobytes().decode("utf-8")
-    return text.split("\n") if text else []
 
 
 @dataclass(slots=True)
@@ -65,49 +63,29 @@ class MatterModel:
 
 
 def save(model: MatterModel, out_dir: Path = ARTIFACTS_DIR) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
     fs, w = model.features, model.weights.tocsr()
-    npz = out_dir / NPZ_NAME
-    tmp = out_dir / (NPZ_NAME + ".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        char_keys=fs.char_keys,
-        char_idf=fs.char_idf.astype(np.float16),
-        words=_pack(fs.words),
-        word_idf=fs.word_idf.astype(np.float16),
-        codes=_pack(model.codes),
-        w_data=w.data.astype(np.float16),
-        w_indices=w.indices.astype(np.int32),
-        w_indptr=w.indptr.astype(np.int32),
-        w_shape=np.array(w.shape, dtype=np.int64),
-        bias=model.bias.astype(np.float32),
-        params=_pack([json.dumps({"max_n": fs.max_n, "word_weight": fs.word_weight})]),
-    )
-    tmp.replace(npz)
-    meta = dict(model.meta) | {"npz_sha256": sha256_file(npz)}
-    (out_dir / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    arrays = feature_arrays(fs) | {
+        "codes": pack_strings(model.codes),
+        "w_data": w.data.astype(np.float16),
+        "w_indices": w.indices.astype(np.int32),
+        "w_indptr": w.indptr.astype(np.int32),
+        "w_shape": np.array(w.shape, dtype=np.int64),
+        "bias": model.bias.astype(np.float32),
+    }
+    params = {"max_n": fs.max_n, "word_weight": fs.word_weight}
+    npz, _ = write_artefact(out_dir, (NPZ_NAME, META_NAME), arrays, params, model.meta)
     return npz
 
 
 def load(path: Path | None = None) -> MatterModel:
     """Load the artefact from a directory (default: the packaged ``artifacts/``)."""
-    base = path or ARTIFACTS_DIR
-    meta = json.loads((base / META_NAME).read_text(encoding="utf-8"))
-    with np.load(base / NPZ_NAME, allow_pickle=False) as z:
-        params = json.loads(_unpack(z["params"])[0])
-        fs = FeatureSpace(
-            char_keys=z["char_keys"].astype(np.uint64),
-            char_idf=z["char_idf"].astype(np.float32),
-            words=_unpack(z["words"]),
-            word_idf=z["word_idf"].astype(np.float32),
-            max_n=int(params["max_n"]),
-            word_weight=float(params["word_weight"]),
-        )
-        shape = tuple(int(v) for v in z["w_shape"])
-        weights = sp.csr_matrix(
-            (z["w_data"].astype(np.float32), z["w_indices"], z["w_indptr"]), shape=(shape[0], shape[1])
-        )
-        return MatterModel(fs, _unpack(z["codes"]), weights, z["bias"].astype(np.float32), meta)
+    arrays, params, meta = read_artefact(path or ARTIFACTS_DIR, (NPZ_NAME, META_NAME))
+    rows, columns = (int(v) for v in arrays["w_shape"])
+    weights = sp.csr_matrix(
+        (arrays["w_data"].astype(np.float32), arrays["w_indices"], arrays["w_indptr"]), shape=(rows, columns)
+    )
+    codes = unpack_strings(arrays["codes"])
+    return MatterModel(feature_space(arrays, params), codes, weights, arrays["bias"].astype(np.float32), meta)
 
 
 def load_optional(path: Path | None = None) -> MatterModel | None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.services.intake.access import visible_cases
+from hotline.services.intake.auth import Principal
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseEventRow, CaseRow, DeadlineRow
 
@@ -154,3 +158,63 @@ async def case_detail(session: AsyncSession, case_id: uuid.UUID, *, now: datetim
         ],
     )
     return detail
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """What a case list asks for (every field optional) and which page."""
+
+    channel: str | None = None
+    status: str | None = None
+    unit: str | None = None
+    query_code: str | None = None
+    urgent: bool | None = None
+    open_only: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+async def find_cases(session: AsyncSession, principal: Principal, wanted: CaseFilter) -> Sequence[CaseRow]:
+    """The cases ``principal`` may see that match ``wanted``, newest first."""
+    statement = visible_cases(
+        principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(wanted.limit).offset(wanted.offset)
+    )
+    if wanted.channel:
+        statement = statement.where(CaseRow.channel == wanted.channel)
+    if wanted.status:
+        statement = statement.where(CaseRow.status == wanted.status)
+    if wanted.unit:
+        statement = statement.where(CaseRow.unit_code == wanted.unit)
+    if wanted.query_code:
+        statement = statement.where(CaseRow.query_code == wanted.query_code.upper())
+    if wanted.urgent is not None:
+        statement = statement.where(CaseRow.urgent.is_(wanted.urgent))
+    if wanted.open_only:
+        statement = statement.where(still_open())
+    rows: Sequence[CaseRow] = (await session.execute(statement)).scalars().all()
+    return rows
+
+
+async def case_by_query_code(session: AsyncSession, query_code: str) -> CaseRow | None:
+    """The case a citizen's 查询码 names (case and spaces as typed do not matter)."""
+    found: CaseRow | None = await session.scalar(
+        select(CaseRow).where(CaseRow.query_code == query_code.strip().upper())
+    )
+    return found
+
+
+async def cases_received(session: AsyncSession, *, lower: datetime | None, upper: datetime | None) -> Sequence[CaseRow]:
+    """The cases received in [lower, upper) (either end open when None), oldest first."""
+    statement = select(CaseRow).order_by(CaseRow.received_at)
+    if lower is not None:
+        statement = statement.where(CaseRow.received_at >= lower)
+    if upper is not None:
+        statement = statement.where(CaseRow.received_at < upper)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def recent_visible(session: AsyncSession, principal: Principal, *, limit: int) -> Sequence[CaseRow]:
+    """The ``limit`` most recent cases ``principal`` may see (the same visibility as one case's read)."""
+    statement = visible_cases(principal, select(CaseRow)).order_by(CaseRow.received_at.desc()).limit(limit)
+    rows: Sequence[CaseRow] = (await session.execute(statement)).scalars().all()
+    return rows

@@ -1,8 +1,9 @@
 """Response models of the intake API: the published contract of every JSON answer (OpenAPI schemas).
 
-The handlers still build plain dicts (the read side in queries.py, the task view in routes_work.py);
-these models describe them. Every model allows extra keys and the routes drop unset fields
-(ContractRoute), so declaring a contract never changes a byte the console already relies on."""
+The handlers still build plain dicts (the read side in queries.py, the task view in routes_work.py)
+from what the service functions (cases.py, sorting.py, work.py) return; these models describe them.
+Every model allows extra keys and the routes drop unset fields (ContractRoute), so declaring a
+contract never changes a byte the console already relies on."""
 
 from __future__ import annotations
 
@@ -161,6 +162,9 @@ class Classified(Out):
     topic: str
     subtopic: str | None
     unit: str
+    matter_code: str | None = Field(default=None, description="决定派单的事项（按派单目录派单时）")
+    reason: str | None = Field(default=None, description="派单理由")
+    routing_version: int | None = Field(default=None, description="派单目录版本")
 
 
 class Dispatched(Out):

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import select, update
 
-from hotline.services.intake.access import can_see, task_units, visible_cases
+from hotline.services.intake.access import can_see, task_units
+from hotline.services.intake.admin import dead_letter, dead_letters, mark_replayed
 from hotline.services.intake.auth import Principal, Role, bearer_token, deny, require
 from hotline.services.intake.cases import (
     Handover,
@@ -23,7 +23,15 @@ from hotline.services.intake.cases import (
 from hotline.services.intake.dispatch_accuracy import dispatch_accuracy, first_assignments
 from hotline.services.intake.health import health_report
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
-from hotline.services.intake.queries import CHANNEL_LABELS, STATUS_LABELS, case_detail, case_summary, still_open
+from hotline.services.intake.queries import (
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    CaseFilter,
+    case_by_query_code,
+    case_detail,
+    case_summary,
+    find_cases,
+)
 from hotline.services.intake.ratelimit import RateLimiter
 from hotline.services.intake.responses import (
     CaseDetail,
@@ -44,7 +52,7 @@ from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import place_names
 from hotline.services.intake.stats import period_label, statistics
 from hotline.shared import subjects
-from hotline.shared.db import CaseRow, DeadLetterRow, transaction
+from hotline.shared.db import CaseRow, transaction
 from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
 
@@ -162,23 +170,9 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    statement = visible_cases(
-        principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(limit).offset(offset)
-    )
-    if channel:
-        statement = statement.where(CaseRow.channel == channel)
-    if status:
-        statement = statement.where(CaseRow.status == status)
-    if unit:
-        statement = statement.where(CaseRow.unit_code == unit)
-    if query_code:
-        statement = statement.where(CaseRow.query_code == query_code.upper())
-    if urgent is not None:
-        statement = statement.where(CaseRow.urgent.is_(urgent))
-    if open_only:
-        statement = statement.where(still_open())
+    wanted = CaseFilter(channel, status, unit, query_code, urgent, open_only, limit, offset)
     async with _runtime(request).read_sessions() as session:
-        rows = (await session.execute(statement)).scalars().all()
+        rows = await find_cases(session, principal, wanted)
     return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset}
 
 
@@ -245,12 +239,9 @@ async def list_dead_letters(
     include_replayed: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    statement = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
-    if not include_replayed:
-        statement = statement.where(DeadLetterRow.replayed_at.is_(None))
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
-        rows = (await session.execute(statement)).scalars().all()
+        rows = await dead_letters(session, include_replayed=include_replayed, limit=limit)
     return {
         "pending": await dead_letters_pending(runtime),
         "items": [
@@ -287,15 +278,11 @@ async def replay_dead_letter(
     """Publish the stored message again on its original subject (after the cause was fixed)."""
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
-        letter = await session.get(DeadLetterRow, letter_id)
-    if letter is None:
-        raise HTTPException(404, detail="死信不存在")
+        letter = await dead_letter(session, letter_id)
     replay_id = f"replay-{letter.id}-{datetime.now(UTC).timestamp():.0f}"
     await runtime.js.publish(letter.subject, letter.payload.encode(), headers={MSG_ID_HEADER: replay_id})
     async with transaction(runtime.sessions) as session:
-        await session.execute(
-            update(DeadLetterRow).where(DeadLetterRow.id == letter_id).values(replayed_at=runtime.clock.now())
-        )
+        await mark_replayed(session, letter_id, clock=runtime.clock)
     return {"id": letter_id, "replayed_to": letter.subject, "message_id": replay_id}
 
 
@@ -305,7 +292,7 @@ async def lookup(query_code: str, request: Request) -> dict[str, Any]:
     if not lookup_limiter.allow(client):
         raise HTTPException(429, detail="查询过于频繁，请稍后再试")
     async with _runtime(request).read_sessions() as session:
-        case = await session.scalar(select(CaseRow).where(CaseRow.query_code == query_code.strip().upper()))
+        case = await case_by_query_code(session, query_code)
     if case is None:
         raise HTTPException(404, detail="查询码不存在，请核对后重试")
     return {

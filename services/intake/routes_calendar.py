@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
 
+from hotline.services.intake.admin import latest_calendar, save_calendar_version
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.responses import CalendarOut, ContractRoute
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import Body
-from hotline.shared.db import CalendarTableRow, transaction
+from hotline.shared.db import transaction
 from hotline.shared.domain.calendar import parse_overrides
 from hotline.shared.subjects import CALENDAR_UPDATED
 
@@ -28,7 +28,7 @@ class CalendarTable(Body):
 @router.get("/calendar", response_model=CalendarOut, summary="工作日调整表")
 async def get_calendar(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
-        row = await session.scalar(select(CalendarTableRow).order_by(CalendarTableRow.version.desc()).limit(1))
+        row = await latest_calendar(session)
     if row is None:
         return {"version": None, "covered_years": [], "overrides": {}}
     return {"version": row.version, **row.content}
@@ -45,9 +45,6 @@ async def save_calendar(
     except ValueError as exc:
         raise HTTPException(422, detail=[{"field": "overrides", "message": f"工作日调整表无效：{exc}"}]) from None
     async with transaction(runtime.sessions) as session:
-        row = CalendarTableRow(content=content, created_by=principal.username, created_at=runtime.clock.now())
-        session.add(row)
-        await session.flush()
-        version = row.version
+        version = await save_calendar_version(session, content, actor=principal.username, clock=runtime.clock)
     await runtime.nc.publish(CALENDAR_UPDATED, str(version).encode())
     return {"version": version, **content}

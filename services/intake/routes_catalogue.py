@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from hotline.services.intake.admin import routing_versions, save_routing_version
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.responses import (
     ContractRoute,
@@ -22,7 +22,7 @@ from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import Body
 from hotline.shared.catalogue import Catalogue, current, parse_catalogue, parse_matter_catalogue, with_matter
 from hotline.shared.clock import beijing
-from hotline.shared.db import RoutingTableRow, transaction
+from hotline.shared.db import transaction
 from hotline.shared.domain.matters import Matter
 from hotline.shared.subjects import ROUTING_UPDATED
 
@@ -59,7 +59,7 @@ async def get_table(request: Request, _: Annotated[Principal, Depends(require())
 @router.get("/routing-table/versions", response_model=RoutingVersions, summary="派单目录历史版本")
 async def list_versions(request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
-        rows = (await session.execute(select(RoutingTableRow).order_by(RoutingTableRow.version.desc()))).scalars()
+        rows = await routing_versions(session)
         return {
             "items": [
                 {
@@ -95,16 +95,9 @@ async def save_table(
 
 async def _save(runtime: Runtime, principal: Principal, content: str, matters: str, comment: str | None) -> int:
     async with transaction(runtime.sessions) as session:
-        row = RoutingTableRow(
-            content=content,
-            matters=matters,
-            comment=comment,
-            created_by=principal.username,
-            created_at=runtime.clock.now(),
+        version = await save_routing_version(
+            session, content=content, matters=matters, comment=comment, actor=principal.username, clock=runtime.clock
         )
-        session.add(row)
-        await session.flush()
-        version = row.version
     await runtime.nc.publish(ROUTING_UPDATED, str(version).encode())
     return version
 

@@ -6,15 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, hash_password, issue_token, require
+from hotline.services.intake.admin import NewAccount, access_entries, add_user, users
+from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, issue_token, require
 from hotline.services.intake.responses import AccessLog, ContractRoute, Me, Token, Units, UserCreated, Users
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.schemas import Body
 from hotline.shared.clock import beijing
-from hotline.shared.db import AccessLogRow, UserRow, transaction
+from hotline.shared.db import transaction
 
 router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 
@@ -81,35 +80,17 @@ async def units(request: Request, _: Annotated[Principal, Depends(require())]) -
 async def create_user(
     body: NewUser, request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
-    county = (await catalogue_in_force(request.app.state.runtime)).county
-    if body.role is Role.UNIT and body.unit not in county.units:
-        raise HTTPException(
-            422, detail=[{"field": "unit", "message": "承办单位人员必须指定有效的单位编码（见 /api/v1/units）"}]
-        )
-    if body.role is not Role.UNIT and body.unit is not None:
-        raise HTTPException(422, detail=[{"field": "unit", "message": "只有承办单位人员（role=unit）可以指定单位"}])
     runtime = request.app.state.runtime
-    try:
-        async with transaction(runtime.sessions) as session:
-            user = UserRow(
-                username=body.username,
-                display_name=body.display_name,
-                password_hash=hash_password(body.password),
-                role=body.role.value,
-                unit_code=body.unit,
-                active=True,
-                created_at=runtime.clock.now(),
-            )
-            session.add(user)
-    except IntegrityError:
-        raise HTTPException(409, detail=f"用户名 {body.username} 已存在") from None
+    county = (await catalogue_in_force(runtime)).county
+    account = NewAccount(body.username, body.password, body.role, body.unit, body.display_name)
+    await add_user(runtime.sessions, account, county=county, clock=runtime.clock)
     return {"username": body.username, "role": body.role.value, "unit": body.unit}
 
 
 @router.get("/users", response_model=Users, summary="用户列表（管理员）")
 async def list_users(request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
-        rows = (await session.execute(select(UserRow).order_by(UserRow.id))).scalars().all()
+        rows = await users(session)
     return {"items": [{"username": u.username, "role": u.role, "unit": u.unit_code, "active": u.active} for u in rows]}
 
 
@@ -120,7 +101,7 @@ async def access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
-        rows = (await session.execute(select(AccessLogRow).order_by(AccessLogRow.id.desc()).limit(limit))).scalars()
+        rows = await access_entries(session, limit=limit)
         return {
             "items": [
                 {

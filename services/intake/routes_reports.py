@@ -8,14 +8,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
 
 from hotline.services.intake.auth import Principal, Role, require
 from hotline.services.intake.exports import CASE_COLUMNS, case_rows, stats_rows, to_csv, to_xlsx
 from hotline.services.intake.limits import Period, period
+from hotline.services.intake.queries import cases_received
 from hotline.services.intake.reports import docx_report, markdown_report, xlsx_report
 from hotline.services.intake.stats import period_bounds, statistics
-from hotline.shared.db import CaseRow
 
 router = APIRouter(prefix="/api/v1")
 READERS = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
@@ -65,13 +64,8 @@ async def export_cases(
 ) -> Response:
     start, end = days
     lower, upper = period_bounds(start, end)
-    statement = select(CaseRow).order_by(CaseRow.received_at)
-    if lower is not None:
-        statement = statement.where(CaseRow.received_at >= lower)
-    if upper is not None:
-        statement = statement.where(CaseRow.received_at < upper)
     async with request.app.state.runtime.read_sessions() as session:
-        cases = (await session.execute(statement)).scalars().all()
+        cases = await cases_received(session, lower=lower, upper=upper)
     rows = case_rows(cases)
     content = to_csv(CASE_COLUMNS, rows) if extension == "csv" else to_xlsx(CASE_COLUMNS, rows, title="案件")
     return _download(content, _name("案件", start, end), extension)

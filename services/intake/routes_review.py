@@ -4,35 +4,25 @@ and the 人工分拣 queue where people decide what the model could not."""
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.intake.access import get_or_404, visible_cases
 from hotline.services.intake.auth import Principal, Role, require
-from hotline.services.intake.examples import record_example
-from hotline.services.intake.queries import case_summary
+from hotline.services.intake.queries import case_summary, recent_visible
 from hotline.services.intake.responses import Classified, ContractRoute, ReviewQueue, SimilarCases, Suggestion
 from hotline.services.intake.routes_catalogue import catalogue_in_force
-from hotline.services.intake.routes_work import routed_by_hand
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import MAX_REACH, Body, FreeText
 from hotline.services.intake.similar import most_similar
-from hotline.services.intake.workflow import accused_refusal
+from hotline.services.intake.sorting import Sorting, sort_by_hand, waiting
 from hotline.shared import subjects
-from hotline.shared.db import CaseEventRow, CaseRow, transaction
-from hotline.shared.domain.county import route
-from hotline.shared.events import CaseClassified, Channel, DecidedBy, EmergencyLine, Severity
-from hotline.shared.outbox import enqueue
+from hotline.shared.events import Channel, Severity
 
 router = APIRouter(prefix="/api/v1", route_class=ContractRoute)
 DESK_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
 SORTING_ROLES = (Role.DISPATCHER, Role.ADMIN)
-OUTBOX_SOURCE = "intake"
 SIMILAR_WINDOW = 3000  # the most recent cases searched for similar ones
 
 
@@ -87,9 +77,8 @@ async def similar(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> dict[str, Any]:
     # The same visibility as GET /cases/{id}: an operator finds only the cases they logged.
-    statement = visible_cases(principal, select(CaseRow)).order_by(CaseRow.received_at.desc()).limit(SIMILAR_WINDOW)
     async with _runtime(request).read_sessions() as session:
-        recent = (await session.execute(statement)).scalars().all()
+        recent = await recent_visible(session, principal, limit=SIMILAR_WINDOW)
     ranked = most_similar(text, [(case, case.content) for case in recent], limit=limit)
     return {
         "items": [
@@ -105,40 +94,9 @@ async def review_queue(
     _: Annotated[Principal, Depends(require(*SORTING_ROLES))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    statement = (
-        select(CaseRow)
-        .where(CaseRow.needs_review.is_(True), CaseRow.status.not_in(("answered", "closed")))
-        .order_by(CaseRow.received_at)
-        .limit(limit)
-    )
     async with _runtime(request).read_sessions() as session:
-        rows = (await session.execute(statement)).scalars().all()
-        candidates = await routed_candidates(session, [row.id for row in rows])
-    return {"items": [{**case_summary(row), "candidates": candidates.get(row.id, [])} for row in rows]}
-
-
-async def routed_candidates(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    """The units the router offered for each case it sent to 人工分拣 (from its latest `routed` event)."""
-    if not case_ids:
-        return {}
-    statement = (
-        select(CaseEventRow.case_id, CaseEventRow.payload)
-        .where(CaseEventRow.case_id.in_(case_ids), CaseEventRow.kind == "routed")
-        .order_by(CaseEventRow.seq)
-    )
-    latest: dict[uuid.UUID, list[Any]] = {}
-    for case_id, payload in (await session.execute(statement)).all():
-        latest[case_id] = list(payload.get("candidates") or [])
-    return latest
-
-
-def kept_urgency(case: CaseRow) -> dict[str, Any]:
-    """The case's 紧急诉求 verdict, for an event that re-classifies it by hand."""
-    return {
-        "urgent": bool(case.urgent),
-        "urgent_reasons": list(case.urgent_reasons or []),
-        "urgent_lines": [EmergencyLine(line) for line in case.urgent_lines or []],
-    }
+        queued = await waiting(session, limit=limit)
+    return {"items": [{**case_summary(row), "candidates": candidates} for row, candidates in queued]}
 
 
 @router.post("/cases/{case_id}/classify", response_model=Classified, summary="人工分拣：确定主题并派单")
@@ -148,84 +106,22 @@ async def classify_manually(
     request: Request,
     principal: Annotated[Principal, Depends(require(*SORTING_ROLES))],
 ) -> dict[str, Any]:
-    """Record a person's topic and unit: a `classified` and a `routed` event, both decided by a
-    person (the classification can feed retraining; the table does not route it again)."""
+    """A person's topic, and the unit named or else the one the 派单目录's matter dispatch decides."""
     runtime = _runtime(request)
-    catalogue = await catalogue_in_force(request.app.state.runtime)
-    county = catalogue.county
-    if body.unit is not None and body.unit not in county.units:
-        raise HTTPException(422, detail=[{"field": "unit", "message": "单位编码无效（见 /api/v1/units）"}])
-    async with transaction(runtime.sessions) as session:
-        case = await get_or_404(session, CaseRow, case_id)
-        details = case.details or {}
-        now = runtime.clock.now()
-        event = CaseClassified(
-            event_id=uuid.uuid4(),
-            case_id=case.id,
-            occurred_at=now,
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            topic=body.topic,
-            subtopic=body.subtopic,
-            severity=body.severity or Severity(case.severity or Severity.GENERAL.value),
-            severity_reasons=[f"人工分拣：{principal.username}"],
-            confidence=1.0,
-            model_version=f"manual:{principal.username}",
-            needs_review=False,
-            township=case.township,
-            outcome=None,
-            is_accusation=bool(details.get("is_accusation")),
-            accused_unit=details.get("accused_unit"),
-            decided_by=DecidedBy.PERSON,
-            # A person sorts the topic; a 紧急诉求 found before (or a 转接 recorded) stays one.
-            **kept_urgency(case),
+    catalogue = await catalogue_in_force(runtime)
+    sorting = Sorting(topic=body.topic, subtopic=body.subtopic, severity=body.severity, unit=body.unit)
+    done = await runtime.write(
+        lambda session: sort_by_hand(
+            session, case_id, sorting, actor=principal.username, catalogue=catalogue, clock=runtime.clock
         )
-        # One decision per step: the person's classification comes with its routing (the unit named,
-        # or the table's choice for the topic), and the router leaves a person's decision alone.
-        if body.unit is not None:
-            unit = county.units[body.unit]
-            refusal = accused_refusal(details, unit, county)
-            if refusal is not None:
-                raise HTTPException(409, detail=refusal)
-            co_units: tuple[str, ...] = ()
-            reason = f"人工分拣 {principal.username} 指定"
-        else:
-            decision = route(
-                topic=body.topic,
-                subtopic=body.subtopic,
-                township=case.township,
-                county=county,
-                is_accusation=event.is_accusation,
-                accused_unit=event.accused_unit,
-            )
-            unit, co_units = county.units[decision.unit_code], decision.co_units
-            reason = f"人工分拣 {principal.username}：{decision.reason}"
-        routed = routed_by_hand(
-            case,
-            unit,
-            now,
-            reason=reason,
-            topic=body.topic,
-            severity=event.severity,
-            co_units=co_units,
-            routing_version=catalogue.version,
-        )
-        # Every 人工分拣 decision is a labelled example for the next model and catalogue version.
-        await record_example(
-            session,
-            case,
-            unit_code=unit.code,
-            topic=body.topic,
-            subtopic=body.subtopic,
-            sorting=True,
-            actor=principal.username,
-            now=now,
-        )
-        await enqueue(
-            session,
-            source=OUTBOX_SOURCE,
-            events=[(subjects.CASE_CLASSIFIED, event), (subjects.CASE_ROUTED, routed)],
-            clock=runtime.clock,
-        )
-    runtime.relay.wake()
-    return {"case_id": case_id, "topic": body.topic, "subtopic": body.subtopic, "unit": unit.code}
+    )
+    routed = done.routed
+    return {
+        "case_id": case_id,
+        "topic": body.topic,
+        "subtopic": body.subtopic,
+        "unit": routed.unit_code,
+        "matter_code": routed.matter_code,
+        "reason": routed.reason,
+        "routing_version": routed.routing_version,
+    }

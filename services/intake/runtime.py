@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
@@ -12,8 +14,11 @@ from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
 from hotline.services.intake.reconcile import Reconciler
 from hotline.shared.clock import Clock
+from hotline.shared.db import transaction
 from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,3 +35,11 @@ class Runtime:
     feed: FeedBroadcaster
     reconciler: Reconciler
     login_guard: LoginGuard = field(default_factory=LoginGuard)
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish
+        the events it queued."""
+        async with transaction(self.sessions) as session:
+            result = await work(session)
+        self.relay.wake()
+        return result

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.classifier.classify import classify_cases
+from hotline.services.classifier.classify import ClassifierParts, classify_cases
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.router.routing import route_case
+from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import FixedClock
-from hotline.shared.domain.county import load_county
+from hotline.shared.domain.county import County, load_county
+from hotline.shared.domain.matters import EMPTY
 from hotline.shared.events import CaseReceived, Channel
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -21,6 +23,11 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def model() -> TopicModel:
     return TopicModel.load()
+
+
+def parts(model: TopicModel, county: County) -> ClassifierParts:
+    """The county alone: no matter catalogue."""
+    return ClassifierParts(model, load_severity_rules(), Catalogue(None, county, "", EMPTY, ""))
 
 
 def received(content: str, **fields: object) -> CaseReceived:
@@ -38,9 +45,7 @@ def received(content: str, **fields: object) -> CaseReceived:
 def test_an_accusation_never_reaches_the_unit_named_in_its_text(model: TopicModel) -> None:
     county = load_county()
     case = received("检举县住建局某工作人员在办理施工许可时收受好处费，刁难不送礼的企业。", is_accusation=True)
-    [classified] = classify_cases(
-        [case], model=model, severity_rules=load_severity_rules(), county=county, clock=FixedClock(NOW)
-    )
+    [classified] = classify_cases([case], parts(model, county), clock=FixedClock(NOW))
     assert classified.accused_unit == "县住建局"
     routed = route_case(classified, county=county, clock=FixedClock(NOW))
     assert routed.unit_name != "县住建局" and "zjj" not in routed.co_units  # co_units are codes
@@ -48,9 +53,7 @@ def test_an_accusation_never_reaches_the_unit_named_in_its_text(model: TopicMode
 
 def test_place_severity_and_topic_travel_together(model: TopicModel) -> None:
     case = received("湖头镇一家小餐馆昨晚多人食物中毒，其中有三名学生还在医院。")
-    [classified] = classify_cases(
-        [case], model=model, severity_rules=load_severity_rules(), county=load_county(), clock=FixedClock(NOW)
-    )
+    [classified] = classify_cases([case], parts(model, load_county()), clock=FixedClock(NOW))
     assert classified.township == "湖头镇"
     assert classified.severity.value in ("较大", "重大", "特别重大") and classified.severity_reasons
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.classifier.classify import classify_cases
+from hotline.services.classifier.classify import ClassifierParts, classify_cases
 from hotline.services.classifier.cli import classify_stream
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
@@ -69,12 +69,7 @@ def test_the_cli_decides_exactly_as_the_router(model: TopicModel) -> None:
         )
         catalogue = packaged()
         [classified] = classify_cases(
-            [case],
-            model=model,
-            severity_rules=load_severity_rules(),
-            county=catalogue.county,
-            clock=FixedClock(NOW),
-            matters=catalogue.matters,
+            [case], ClassifierParts(model, load_severity_rules(), catalogue), clock=FixedClock(NOW)
         )
         routed = route_case(classified, catalogue=catalogue, clock=FixedClock(NOW))
         printed = out[str(line["id"])]

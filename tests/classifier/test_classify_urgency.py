@@ -4,18 +4,20 @@ the per-case time budget; the router passes urgency on."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.classifier.classify import OVER_BUDGET_REASON, classify_cases, suggest
+from hotline.services.classifier.classify import OVER_BUDGET_REASON, ClassifierParts, classify_cases, suggest
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.urgency import load_urgency_rules
 from hotline.services.router.routing import route_case
-from hotline.shared.catalogue import packaged
+from hotline.shared.catalogue import Catalogue, packaged
 from hotline.shared.clock import FixedClock
 from hotline.shared.domain.county import load_county
+from hotline.shared.domain.matters import EMPTY
 from hotline.shared.events import CaseClassified, CaseReceived, Channel, EmergencyLine
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -39,15 +41,9 @@ def received(content: str, channel: Channel = Channel.HOTLINE, **fields: object)
 
 
 def classify(model: TopicModel, *cases: CaseReceived, **kwargs: object) -> list[CaseClassified]:
-    return classify_cases(
-        list(cases),
-        model=model,
-        severity_rules=load_severity_rules(),
-        county=load_county(),
-        clock=FixedClock(NOW),
-        urgency_rules=load_urgency_rules(),
-        **kwargs,  # type: ignore[arg-type]
-    )
+    catalogue = Catalogue(None, load_county(), "", EMPTY, "")  # the county alone, no matters
+    parts = ClassifierParts(model, load_severity_rules(), catalogue, urgency_rules=load_urgency_rules())
+    return classify_cases(list(cases), replace(parts, **kwargs), clock=FixedClock(NOW))  # type: ignore[arg-type]
 
 
 def test_an_urgent_call_is_flagged_with_lines_and_at_least_larger_severity(model: TopicModel) -> None:
@@ -87,16 +83,8 @@ def test_a_long_text_is_classified_without_stalling_the_batch(model: TopicModel)
 
 
 def test_suggest_returns_the_banner_fields(model: TopicModel) -> None:
-    out = suggest(
-        "我现在站在凤城大桥上，不想活了。",
-        channel="hotline",
-        reach=None,
-        model=model,
-        severity_rules=load_severity_rules(),
-        catalogue=packaged(),
-        clock=FixedClock(NOW),
-        urgency_rules=load_urgency_rules(),
-    )
+    parts = ClassifierParts(model, load_severity_rules(), packaged(), urgency_rules=load_urgency_rules())
+    out = suggest("我现在站在凤城大桥上，不想活了。", parts, clock=FixedClock(NOW), channel="hotline")
     assert out["urgent"] is True
     assert out["urgent_lines"] == ["110", "119", "120"]
     assert any(r.startswith("轻生") for r in out["urgent_reasons"])

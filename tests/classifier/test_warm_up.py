@@ -10,14 +10,16 @@ from pathlib import Path
 
 SCRIPT = """
 from hotline.services.classifier import severity, text
-from hotline.services.classifier.app import Loaded, warm_up
+from hotline.services.classifier.app import warm_up
+from hotline.services.classifier.classify import ClassifierParts
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.urgency import load_urgency_rules
 from hotline.services.classifier.urgency_model import load_urgency_model
 from hotline.shared.catalogue import packaged
 
-parts = Loaded(TopicModel.load(), load_severity_rules(), load_urgency_rules(), packaged(), load_urgency_model())
+urgency = {"urgency_rules": load_urgency_rules(), "urgency_model": load_urgency_model()}
+parts = ClassifierParts(TopicModel.load(), load_severity_rules(), packaged(), **urgency)
 assert text._cut is not None, "jieba is loaded with the model"
 assert severity._count_patterns.cache_info().currsize == 0, "compiled before the warm-up: this proves nothing"
 warm_up(parts)

@@ -16,7 +16,7 @@ from hotline.natsserver import EmbeddedNats
 from hotline.services.intake.accounts import ensure_admin
 from hotline.services.intake.app import create_app
 from hotline.services.intake.linkage import HandoverRefused, handover_routes_now, reach_per_hour, record_handover
-from hotline.services.intake.routes_review import kept_urgency
+from hotline.services.intake.sorting import kept_urgency
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import CaseRow
 from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE
@@ -182,10 +182,10 @@ def test_a_mention_reported_again_carries_its_reach_velocity(
     assert details["earlier_report"] == first["id"] and details["reach_per_hour"] == 3000.0
 
 
-def classified_messages(url: str) -> list[dict[str, object]]:
+def classified_messages(url: str, subject: str = "case.v1.classified") -> list[dict[str, object]]:
     async def read() -> list[dict[str, object]]:
         nc = await nats.connect(url)
-        sub = await nc.jetstream().pull_subscribe("case.v1.classified", durable=None)
+        sub = await nc.jetstream().pull_subscribe(subject, durable=None)
         out: list[dict[str, object]] = []
         for _ in range(40):  # generous: the outbox relay publishes on its own schedule
             try:
