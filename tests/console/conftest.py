@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import start_system  # noqa: F401  (the real system, shared with the e2e tests)
+# The real system, as the e2e tests start it: of its own, or one per module (`shared_system`).
+from tests.e2e.conftest import pytest_generate_tests, shared_system, start_system  # noqa: F401

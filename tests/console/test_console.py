@@ -14,6 +14,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
+from hotline.supervisor import Supervisor
 from tests.console.browser import Browser, cjk_fonts, missing_tools
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
 from tests.e2e.test_pipeline import CALL, routed_case
@@ -26,7 +27,8 @@ if _missing:
         allow_module_level=True,
     )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.e2e
+SHARED_SYSTEM_DATABASES = ("sqlite",)  # one system for the tests that keep to their own cases
 
 PASSWORD = "console-pass-2026"
 CONTENT = "城厢镇经兜村村道旁的路灯坏了两个多月，晚上一片漆黑，老人孩子出行很不安全，请尽快维修。"
@@ -58,8 +60,8 @@ def assert_chinese_rendered(browser: Browser, labels: list[str]) -> None:
     assert "CJK" in family or "YaHei" in family, family
 
 
-def test_operator_logs_a_call_and_the_unit_signs_and_answers_it(start_system: SystemFactory, browser: Browser) -> None:
-    system = start_system()
+def test_operator_logs_a_call_and_the_unit_signs_and_answers_it(shared_system: Supervisor, browser: Browser) -> None:
+    system = shared_system
     with client_for(system) as admin:
         add_user(admin, "op-chen", "operator")
 
@@ -126,7 +128,7 @@ def test_operator_logs_a_call_and_the_unit_signs_and_answers_it(start_system: Sy
     assert "已答复" in browser.text_of("#task-detail h3")
 
     with client_for(system, username="unit-staff", password=PASSWORD) as staff:
-        tasks = staff.get("/api/v1/tasks").json()["items"]
+        tasks = [t for t in staff.get("/api/v1/tasks").json()["items"] if t["query_code"] == query_code]
         assert [(t["query_code"], t["state"], t["answer"]) for t in tasks] == [
             (query_code, "answered", "已安排施工队于本周内更换路灯。")
         ]
@@ -137,6 +139,7 @@ def received(browser: Browser) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a system of its own: it counts every case
 def test_the_leadership_dashboard_moves_live_with_the_feed(start_system: SystemFactory, browser: Browser) -> None:
     system = start_system()
     with client_for(system) as admin:
@@ -182,9 +185,9 @@ def test_the_leadership_dashboard_moves_live_with_the_feed(start_system: SystemF
 
 
 def test_a_dispatcher_logs_a_petition_and_a_mention_and_opens_the_sorting_queue(
-    start_system: SystemFactory, browser: Browser
+    shared_system: Supervisor, browser: Browser
 ) -> None:
-    system = start_system()
+    system = shared_system
     with client_for(system) as admin:
         add_user(admin, "disp-li", "dispatcher")
 

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from selenium.webdriver.support.ui import Select
 
+from hotline.supervisor import Supervisor
 from tests.console.browser import Browser
 from tests.console.test_console import PASSWORD, add_user  # skips this module loudly without chromium
-from tests.e2e.conftest import SystemFactory, client_for
+from tests.e2e.conftest import client_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.e2e
+SHARED_SYSTEM_DATABASES = ("sqlite",)  # one system for the module (only users of its own)
 
 TEXT = "城厢镇经兜村村道旁的路灯坏了两个多月，晚上一片漆黑，老人孩子出行很不安全，请尽快维修。"
 OTHER = "蓬莱镇鹤前村自来水水压低，三楼以上用不上水，已经一个星期了，请尽快处理。"
@@ -62,9 +64,9 @@ def retype(browser: Browser, text: str) -> None:
 
 
 def test_the_township_in_the_text_fills_the_form_and_the_panel_speaks_operator_language(
-    start_system: SystemFactory, browser: Browser
+    shared_system: Supervisor, browser: Browser
 ) -> None:
-    system = start_system()
+    system = shared_system
     with client_for(system) as admin:
         add_user(admin, "op-new", "operator")
     browser.open(system.url + "/")
@@ -99,8 +101,8 @@ def test_the_township_in_the_text_fills_the_form_and_the_panel_speaks_operator_l
     browser.wait(lambda: township(browser) == ("城厢镇", True), what="autofill after 清空")
 
 
-def test_a_petition_fills_its_township_too(start_system: SystemFactory, browser: Browser) -> None:
-    system = start_system()
+def test_a_petition_fills_its_township_too(shared_system: Supervisor, browser: Browser) -> None:
+    system = shared_system
     with client_for(system) as admin:
         add_user(admin, "op-xin", "operator")
     browser.open(system.url + "/#petition")
@@ -145,8 +147,8 @@ ROUTER_REASONS: list[tuple[dict[str, Any], str, list[str]]] = [
 ]
 
 
-def test_router_reasons_and_dates_in_operator_words(start_system: SystemFactory, browser: Browser) -> None:
-    system = start_system()
+def test_router_reasons_and_dates_in_operator_words(shared_system: Supervisor, browser: Browser) -> None:
+    system = shared_system
     with client_for(system) as admin:
         add_user(admin, "disp-date", "dispatcher")
     browser.open(system.url + "/#dashboard")

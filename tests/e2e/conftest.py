@@ -14,39 +14,53 @@ import pytest
 
 from hotline.natsserver import EmbeddedNats, free_port
 from hotline.supervisor import SERVICE_MODULES, Supervisor
+from tests.conftest import migrated_database
 
 SystemFactory = Callable[..., Supervisor]
 ADMIN_PASSWORD = "e2e-admin-password"
+
+
+def _supervisor(data_dir: Path, nats_url: str, database_url: str, services: tuple[str, ...], **env: str) -> Supervisor:
+    environment = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "DATABASE_URL": database_url,
+        "HOTLINE_LOG_LEVEL": "INFO",
+        "HOTLINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **env,
+    }
+    return Supervisor(
+        data_dir=data_dir, http_port=free_port(), env=environment, services=services, restart=False, quiet=False
+    )
+
+
+def _start(supervisor: Supervisor) -> Supervisor:
+    supervisor.start()
+    if "intake" in supervisor.children:
+        supervisor.wait_healthy(timeout_s=60 * SLOWNESS)
+    return supervisor
+
+
+def _logs(supervisor: Supervisor) -> str:
+    return "".join(
+        f"===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}\n"
+        for log in sorted(supervisor.logs.glob("*.log"))
+    )
 
 
 @pytest.fixture
 def start_system(
     tmp_path: Path, nats_server: EmbeddedNats, database_url: str, request: pytest.FixtureRequest
 ) -> Iterator[SystemFactory]:
+    """Starts a system of its own for the test: for a test that changes what every case sees (the routing
+    table, the calendar), kills a part, counts everything (dead letters, the dashboard's totals) or needs
+    its own settings. Tests that only work on their own cases and users take `shared_system`."""
     started: list[Supervisor] = []
 
     def start(*, services: tuple[str, ...] = tuple(SERVICE_MODULES), **env: str) -> Supervisor:
-        environment = {
-            **os.environ,
-            "NATS_URL": nats_server.url,
-            "DATABASE_URL": database_url,
-            "HOTLINE_LOG_LEVEL": "INFO",
-            "HOTLINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            **env,
-        }
-        supervisor = Supervisor(
-            data_dir=tmp_path / "system",
-            http_port=free_port(),
-            env=environment,
-            services=services,
-            restart=False,
-            quiet=False,
-        )
+        supervisor = _supervisor(tmp_path / "system", nats_server.url, database_url, services, **env)
         started.append(supervisor)
-        supervisor.start()
-        if "intake" in services:
-            supervisor.wait_healthy(timeout_s=60 * SLOWNESS)
-        return supervisor
+        return _start(supervisor)
 
     yield start
     for supervisor in started:
@@ -54,8 +68,40 @@ def start_system(
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         for supervisor in started:
-            for log in sorted(supervisor.logs.glob("*.log")):
-                print(f"===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}")
+            print(_logs(supervisor))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`shared_system` runs once per module and database: `SHARED_SYSTEM_DATABASES` in a module narrows
+    the kinds (default: SQLite and PostgreSQL)."""
+    if "shared_system" in metafunc.fixturenames:
+        kinds = getattr(metafunc.module, "SHARED_SYSTEM_DATABASES", ("sqlite", "postgresql"))
+        params = [pytest.param(k, marks=pytest.mark.postgres) if k == "postgresql" else k for k in kinds]
+        metafunc.parametrize("shared_system", params, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def shared_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
+    """One running system (nats-server and every service) for the tests of a module on one database:
+    starting them costs seconds per test on a 2-core machine. A test on it creates its own cases and
+    users (names unique in the module) and judges only those, never totals, and leaves every part
+    running. Calls are never linked as repeats here (HOTLINE_REPEAT_WINDOW_DAYS=0), so tests posting the
+    same caller stay apart."""
+    kind: str = request.param
+    directory = tmp_path_factory.mktemp(f"shared-{kind}")
+    server = EmbeddedNats(directory / "nats", sync_always=True, log_file=directory / "nats.log")
+    server.start()
+    try:
+        with migrated_database(kind, directory / "db", request) as database_url:
+            supervisor = _supervisor(
+                directory / "system", server.url, database_url, tuple(SERVICE_MODULES), HOTLINE_REPEAT_WINDOW_DAYS="0"
+            )
+            try:
+                yield _start(supervisor)
+            finally:
+                supervisor.stop()
+    finally:
+        server.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -63,6 +109,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+    shared = getattr(item, "funcargs", {}).get("shared_system")
+    if report.failed and isinstance(shared, Supervisor):  # the shared system outlives the test: its logs now
+        report.sections.append(("shared system logs", _logs(shared)))
 
 
 # A loaded 2-core machine (CI beside another suite) can be several times slower than a quiet one:

@@ -38,8 +38,8 @@ from tests.e2e.conftest import ADMIN_PASSWORD, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
-N = 200
-KILL_AFTER = 60  # cases sent before the kills
+N = int(os.environ.get("HOTLINE_CLUSTER_CASES", "120"))  # 200 or more for a longer run
+KILL_AFTER = N // 3  # cases sent before the kills; the rest go to the survivors
 CHUNK = 20
 REPLICAS = 2
 PIPELINE = ("received", "classified", "routed", "tracked")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tests.e2e.conftest import SystemFactory, client_for, wait_until
+from hotline.supervisor import Supervisor
+from tests.e2e.conftest import client_for, wait_until
 from tests.e2e.test_pipeline import CALL, PETITION, routed_case
 
 
-def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFactory) -> None:
-    system = start_system()
+def test_suggestion_similar_cases_and_the_sorting_queue(shared_system: Supervisor) -> None:
+    system = shared_system
     with client_for(system) as admin:
         suggestion = admin.post(
             "/api/v1/suggest", json={"text": "我家孩子落户办不了，派出所说要补材料，跑了三趟", "township": "城厢镇"}
@@ -29,7 +30,8 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         first = admin.post("/api/v1/calls", json=CALL).json()
         wait_until(lambda: routed_case(admin, first["id"]), what="routing")
         similar = admin.get("/api/v1/cases/similar", params={"text": "经兜村路灯坏了，晚上很黑"}).json()["items"]
-        assert similar and similar[0]["id"] == first["id"]
+        # Among the most similar (other tests of the module log the same text: equal scores).
+        assert first["id"] in [c["id"] for c in similar if c["similarity"] == similar[0]["similarity"]]
 
         # Text the model cannot read goes to the 人工分拣 queue; a dispatcher decides and it is routed.
         unclear_call = {**CALL, "phone": "13700001111", "content": "？？？……", "township": None}
@@ -54,10 +56,10 @@ def test_suggestion_similar_cases_and_the_sorting_queue(start_system: SystemFact
         assert not [c for c in admin.get("/api/v1/review").json()["items"] if c["id"] == unclear["id"]]
 
 
-def test_report_and_exports_carry_the_same_numbers_as_the_stats(start_system: SystemFactory) -> None:
+def test_report_and_exports_carry_the_same_numbers_as_the_stats(shared_system: Supervisor) -> None:
     from openpyxl import load_workbook
 
-    system = start_system()
+    system = shared_system
     with client_for(system) as admin:
         admin.post("/api/v1/calls", json={**CALL, "outcome": "answered_on_spot"})
         last = admin.post("/api/v1/calls", json=CALL).json()
@@ -79,10 +81,10 @@ def test_report_and_exports_carry_the_same_numbers_as_the_stats(start_system: Sy
         assert docx.status_code == 200 and docx.content[:2] == b"PK"
 
 
-def test_a_dispatchers_decision_is_the_only_one(start_system: SystemFactory) -> None:
+def test_a_dispatchers_decision_is_the_only_one(shared_system: Supervisor) -> None:
     """Reported: 人工分拣 to 教育局 ended at 城管局 with two pending tasks and a 问题工单, because the
     router also routed the person's classification by the table."""
-    system = start_system()
+    system = shared_system
     with client_for(system) as admin:
         unclear = admin.post(
             "/api/v1/calls", json={**CALL, "phone": "13700002222", "content": "？？？……", "township": None}
