@@ -107,6 +107,12 @@ class CaseRow(Base):
     urgent_lines: Mapped[list[Any]] = mapped_column(default=list)
     handovers: Mapped[list[Any]] = mapped_column(default=list)
 
+    # Intake's repeat search on every call: the same phone, or the same township, newest first.
+    __table_args__ = (
+        Index("ix_cases_phone_received", "phone", "received_at"),
+        Index("ix_cases_township_received", "township", "received_at"),
+    )
+
 
 class CaseEventRow(Base):
     __tablename__ = "case_events"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -163,7 +163,10 @@ async def store_case(
     clock: Clock,
     handover: Handover | None = None,
 ) -> CaseRow:
-    """Insert the case and its outbox event in one transaction; retry on a query-code collision."""
+    """Insert the case and its outbox event in one transaction; retry on a query-code collision.
+
+    The row goes in as one Core INSERT (no unit of work on the hot path); the returned CaseRow is
+    transient, carrying what was stored."""
     for _ in range(5):
         now = clock.now()
         case = CaseRow(
@@ -173,11 +176,10 @@ async def store_case(
             updated_at=now,
             needs_review=False,
         )
+        events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
         try:
             async with transaction(sessions) as session:
-                session.add(case)
-                await session.flush()
-                events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
+                await session.execute(insert(CaseRow), [_set_columns(case)])
                 await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
         except IntegrityError:
             continue
@@ -185,10 +187,19 @@ async def store_case(
     raise RuntimeError("could not allocate a unique query code")
 
 
+_CASE_COLUMNS = frozenset(column.key for column in CaseRow.__table__.columns)
+
+
+def _set_columns(case: CaseRow) -> dict[str, Any]:
+    """The column values set on a transient row (the table's defaults fill the rest)."""
+    return {key: value for key, value in inspect(case).dict.items() if key in _CASE_COLUMNS}
+
+
 # Near-identical text about the same place (character-bigram Dice coefficient), whoever reports it.
 REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
 _SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
+_TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
 
 
 @dataclass(frozen=True)
@@ -207,9 +218,12 @@ async def find_repeat(
 ) -> RepeatCheck:
     """The open case of the same channel this contact repeats: the same caller about the same matter,
     or the same matter told about the same township in near-identical words."""
-    recent = select(CaseRow).where(
-        CaseRow.channel == row["channel"], CaseRow.received_at >= now - window, CaseRow.status.not_in(_CLOSED)
+    open_recent = (
+        CaseRow.channel == row["channel"],
+        CaseRow.received_at >= now - window,
+        CaseRow.status.not_in(_CLOSED),
     )
+    recent = select(CaseRow).where(*open_recent)
     others: list[CaseRow] = []
     if row.get("phone"):
         same_phone = (
@@ -225,12 +239,20 @@ async def find_repeat(
                 return RepeatCheck(case, "phone", score)
             others.append(case)
     if row.get("township"):
+        # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
         candidates = (
-            (await session.execute(recent.where(CaseRow.township == row["township"]).limit(500))).scalars().all()
-        )
-        ranked = most_similar(row["content"], [(c, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
+            await session.execute(
+                select(CaseRow.id, CaseRow.content)
+                .where(*open_recent, CaseRow.township == row["township"])
+                .order_by(CaseRow.received_at.desc())
+                .limit(_TEXT_CANDIDATES)
+            )
+        ).all()
+        ranked = most_similar(row["content"], [(c.id, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
         if ranked:
-            return RepeatCheck(ranked[0][0], "text", ranked[0][1])
+            matched = await session.get(CaseRow, ranked[0][0])
+            if matched is not None:
+                return RepeatCheck(matched, "text", ranked[0][1])
     return RepeatCheck(same_caller=tuple(others))
 
 
@@ -289,19 +311,20 @@ async def with_media_velocity(
     (repeat_count), for the severity rules. Media reports are not linked as repeats: each report
     keeps its own case (see store_or_link)."""
     url = row["details"]["url"]
-    recent = (
-        (
-            await session.execute(
-                select(CaseRow)
-                .where(CaseRow.channel == Channel.MEDIA, CaseRow.received_at >= row["received_at"] - window)
-                .order_by(CaseRow.received_at.desc())
-                .limit(500)
+    # The URL is compared in the database (JSON field), so only this post's earlier reports come back.
+    earlier = (
+        await session.execute(
+            select(CaseRow.id, CaseRow.details, CaseRow.received_at)
+            .where(
+                CaseRow.channel == Channel.MEDIA,
+                CaseRow.received_at >= row["received_at"] - window,
+                CaseRow.received_at <= row["received_at"],
+                CaseRow.details["url"].as_string() == url,
             )
+            .order_by(CaseRow.received_at.desc())
+            .limit(500)
         )
-        .scalars()
-        .all()
-    )
-    earlier = [c for c in recent if (c.details or {}).get("url") == url and c.received_at <= row["received_at"]]
+    ).all()
     if not earlier:
         return event
     latest = earlier[0]
