@@ -8,6 +8,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hotline.services.intake.auth import TokenCache
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
 from hotline.services.intake.reconcile import Reconciler
@@ -30,3 +31,4 @@ class Runtime:
     feed: FeedBroadcaster
     reconciler: Reconciler
     login_guard: LoginGuard = field(default_factory=LoginGuard)
+    tokens: TokenCache = field(default_factory=TokenCache)
