@@ -2,6 +2,7 @@
 
 One database, one migration history; each table is written by one service:
 - intake: `cases` (insert, repeats, 转接 records), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
+  `intake_keys`,
   `routing_tables`, `routing_examples`, `calendar_tables`, outbox rows with source "intake"
 - feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
@@ -307,6 +308,17 @@ class AccessLogRow(Base):
     action: Mapped[str] = mapped_column(String(32))  # denied | reveal_contact
     target: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IntakeKeyRow(Base):
+    """The client keys of bulk intake (a feed's post id, a migration's record number): a key sent
+    again answers with the case it made the first time instead of making another."""
+
+    __tablename__ = "intake_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime]
 
 
 def create_engine(database_url: str, *, writes: bool = True) -> AsyncEngine:

@@ -27,6 +27,7 @@ from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.reconcile import Reconciler
 from hotline.services.intake.routes import router
+from hotline.services.intake.routes_bulk import router as bulk_router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
 from hotline.services.intake.routes_linkage import router as linkage_router
@@ -119,6 +120,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     # review_router first: its /cases/similar must win over /cases/{case_id}.
     app.include_router(review_router)
+    app.include_router(bulk_router)  # before router: POST /cases/bulk
     app.include_router(router)
     app.include_router(people_router)
     app.include_router(work_router)

@@ -19,7 +19,7 @@ from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, Pet
 from hotline.services.intake.similar import most_similar, same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
-from hotline.shared.db import CaseRow, transaction
+from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
 from hotline.shared.events import CallOutcome, CaseEvent, CaseReceived, CaseRepeated, Channel, EmergencyLine
 from hotline.shared.outbox import enqueue
 
@@ -162,8 +162,10 @@ async def store_case(
     event: CaseReceived,
     clock: Clock,
     handover: Handover | None = None,
+    client_key: str | None = None,
 ) -> CaseRow:
-    """Insert the case and its outbox event in one transaction; retry on a query-code collision.
+    """Insert the case and its outbox event (and the client's key) in one transaction; retry on a
+    query-code collision. A key stored meanwhile by another request raises IntegrityError.
 
     The row goes in as one Core INSERT (no unit of work on the hot path); the returned CaseRow is
     transient, carrying what was stored."""
@@ -181,7 +183,10 @@ async def store_case(
             async with transaction(sessions) as session:
                 await session.execute(insert(CaseRow), [_set_columns(case)])
                 await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
+                await remember_key(session, client_key, case.id, now)
         except IntegrityError:
+            if client_key is not None and await cases_of_keys(sessions, [client_key]):
+                raise
             continue
         return case
     raise RuntimeError("could not allocate a unique query code")
@@ -193,6 +198,32 @@ _CASE_COLUMNS = frozenset(column.key for column in CaseRow.__table__.columns)
 def _set_columns(case: CaseRow) -> dict[str, Any]:
     """The column values set on a transient row (the table's defaults fill the rest)."""
     return {key: value for key, value in inspect(case).dict.items() if key in _CASE_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    id: uuid.UUID
+    query_code: str
+    status: str
+
+
+async def remember_key(session: AsyncSession, key: str | None, case_id: uuid.UUID, now: datetime) -> None:
+    """Record a client's key with the case it made (or was linked to), in the caller's transaction."""
+    if key is not None:
+        await session.execute(insert(IntakeKeyRow), [{"key": key, "case_id": case_id, "created_at": now}])
+
+
+async def cases_of_keys(sessions: async_sessionmaker[AsyncSession], keys: Sequence[str]) -> dict[str, CaseRef]:
+    """The case each already used key stands for."""
+    if not keys:
+        return {}
+    async with sessions() as session:
+        rows = await session.execute(
+            select(IntakeKeyRow.key, CaseRow.id, CaseRow.query_code, CaseRow.status)
+            .join(CaseRow, CaseRow.id == IntakeKeyRow.case_id)
+            .where(IntakeKeyRow.key.in_(list(keys)))
+        )
+        return {row.key: CaseRef(row.id, row.query_code, row.status) for row in rows}
 
 
 # Near-identical text about the same place (character-bigram Dice coefficient), whoever reports it.
@@ -265,9 +296,11 @@ async def store_or_link(
     repeat_window: timedelta,
     handover: Handover | None = None,
     places: Sequence[str] = (),
+    client_key: str | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
-    the same caller's other open cases (a new matter is a new case, shown beside them)."""
+    the same caller's other open cases (a new matter is a new case, shown beside them). A client
+    key is stored with whichever case the contact ended in."""
     same_caller: list[CaseRow] = []
     if row["channel"] == Channel.MEDIA:
         async with sessions() as session:
@@ -292,11 +325,12 @@ async def store_or_link(
                 )
                 events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
                 await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
+                await remember_key(session, client_key, case.id, clock.now())
                 return case, False, []
             same_caller = list(found.same_caller)
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
-    return await store_case(sessions, row, event, clock, handover), True, same_caller
+    return await store_case(sessions, row, event, clock, handover, client_key), True, same_caller
 
 
 # How far back an earlier report of the same URL counts for the reach velocity.
