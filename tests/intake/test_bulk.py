@@ -19,14 +19,15 @@ MENTION = {
 }
 
 
-def bulk(client: TestClient, items: list[dict[str, Any]]) -> dict[str, Any]:
-    response = client.post("/api/v1/cases/bulk", json={"items": items})
+def bulk(api: TestClient, items: list[dict[str, Any]]) -> dict[str, Any]:
+    response = api.post("/api/v1/cases/bulk", json={"items": items})
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
 def test_each_item_is_answered_in_place_and_makes_the_same_events(
-    client: TestClient, nats_server: EmbeddedNats
+    client: TestClient,  # noqa: F811
+    nats_server: EmbeddedNats,
 ) -> None:
     answer = bulk(
         client,
@@ -54,7 +55,7 @@ def test_each_item_is_answered_in_place_and_makes_the_same_events(
     assert published == {items[0]["id"], items[2]["id"]}
 
 
-def test_a_key_sent_again_answers_with_its_first_case(client: TestClient) -> None:
+def test_a_key_sent_again_answers_with_its_first_case(client: TestClient) -> None:  # noqa: F811
     first = bulk(client, [{"key": "migr:7", "kind": "call", "body": CALL}])["items"][0]
     again = bulk(
         client,
@@ -71,7 +72,7 @@ def test_a_key_sent_again_answers_with_its_first_case(client: TestClient) -> Non
     assert client.get(f"/api/v1/cases/{first['id']}").json()["repeat_count"] == 0
 
 
-def test_a_repeat_in_a_bulk_is_linked_like_a_repeated_call(client: TestClient) -> None:
+def test_a_repeat_in_a_bulk_is_linked_like_a_repeated_call(client: TestClient) -> None:  # noqa: F811
     answer = bulk(
         client,
         [
@@ -84,7 +85,7 @@ def test_a_repeat_in_a_bulk_is_linked_like_a_repeated_call(client: TestClient) -
     assert second["repeat_of"] == first["id"] == second["id"]
 
 
-def test_bulk_needs_a_staff_login_and_a_bounded_list(anonymous: TestClient, client: TestClient) -> None:
+def test_bulk_needs_a_staff_login_and_a_bounded_list(anonymous: TestClient, client: TestClient) -> None:  # noqa: F811
     item = {"key": "k", "kind": "call", "body": CALL}
     assert (
         anonymous.post("/api/v1/cases/bulk", json={"items": [item]}, headers={"Authorization": ""}).status_code == 401

@@ -49,7 +49,7 @@ def test_forget_and_a_full_cache() -> None:
     assert cache.get("d") == ALICE and len(cache._entries) <= 2
 
 
-def test_logout_revokes_the_token_at_once(anonymous: TestClient) -> None:
+def test_logout_revokes_the_token_at_once(anonymous: TestClient) -> None:  # noqa: F811
     headers = login(anonymous, "admin", ADMIN_PASSWORD)
     assert anonymous.get("/api/v1/me", headers=headers).status_code == 200  # now cached
     answer = anonymous.delete("/api/v1/auth/token", headers=headers)
