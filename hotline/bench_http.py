@@ -285,7 +285,7 @@ def machine() -> dict[str, Any]:
     return {"cpu": model, "cpus": os.cpu_count(), "python": platform.python_version()}
 
 
-def _load_average() -> list[float]:
+def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
@@ -298,7 +298,7 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
         "burst": burst,
         "stored_before": stored,
         "machine": machine(),
-        "load_average_before": _load_average(),
+        "load_average_before": load_average(),
     }
     with tempfile.TemporaryDirectory(prefix="hotline-bench-http-") as tmp:
         data_dir = Path(tmp)
@@ -326,7 +326,7 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
                 finally:
                     supervisor.stop()
                 result["system"] = system
-                result["load_average_between"] = _load_average()
+                result["load_average_between"] = load_average()
                 result["bare_fastapi_insert"] = _run_bare(
                     database_url, data_dir, rate=rate, seconds=seconds, burst=burst
                 )
@@ -335,7 +335,7 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
     result["ratio"] = _ratio(result["system"]["paced"], result["bare_fastapi_insert"]["paced"])
     if burst:
         result["burst_ratio"] = _ratio(result["system"]["burst"], result["bare_fastapi_insert"]["burst"])
-    result["load_average_after"] = _load_average()
+    result["load_average_after"] = load_average()
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -112,6 +112,7 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_phone_received", "phone", "received_at"),
         Index("ix_cases_township_received", "township", "received_at"),
+        Index("ix_cases_channel_received", "channel", "received_at"),  # earlier reports of a post
     )
 
 
@@ -321,16 +322,22 @@ class IntakeKeyRow(Base):
     created_at: Mapped[datetime]
 
 
-def create_engine(database_url: str, *, writes: bool = True) -> AsyncEngine:
+def create_engine(database_url: str, *, writes: bool = True, pool_size: int | None = None) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and NORMAL sync (safe with WAL).
 
     On SQLite a writing engine begins every transaction IMMEDIATE: a deferred transaction that reads
     and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed meanwhile,
     whereas an immediate one waits its turn under the busy timeout. Read-only engines stay deferred
     so that readers never queue behind writers.
+
+    `pool_size` connections stay open and requests beyond them wait their turn (a busy front door:
+    overflow connections would be opened and closed per request, on SQLite a thread and three
+    PRAGMAs each time, and more SQLite writers only sleep longer in the busy handler).
     """
     is_sqlite = database_url.startswith("sqlite")
     kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(database_url, **kwargs)

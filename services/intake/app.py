@@ -62,7 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.resolved_database_url()
-        engine, read_engine = create_engine(url), create_engine(url, writes=False)
+        engine, read_engine = create_engine(url, pool_size=10), create_engine(url, writes=False, pool_size=10)
         nc = await nats.connect(
             settings.nats_servers, name="hotline-intake", max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )

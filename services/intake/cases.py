@@ -297,40 +297,62 @@ async def store_or_link(
     handover: Handover | None = None,
     places: Sequence[str] = (),
     client_key: str | None = None,
+    read_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
     the same caller's other open cases (a new matter is a new case, shown beside them). A client
     key is stored with whichever case the contact ended in."""
     same_caller: list[CaseRow] = []
+    # The searches read without taking SQLite's write lock (a read engine's sessions); only the
+    # write that follows does.
+    reads = read_sessions or sessions
     if row["channel"] == Channel.MEDIA:
-        async with sessions() as session:
+        async with reads() as session:
             event = await with_media_velocity(session, row, event, window=MEDIA_REPORT_WINDOW)
     if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
-        async with transaction(sessions) as session:
+        async with reads() as session:
             found = await find_repeat(session, row, window=repeat_window, now=clock.now(), places=places)
-            case = found.repeat_of
-            if case is not None:
-                case.repeat_count += 1
-                case.updated_at = clock.now()
-                repeated = CaseRepeated(
-                    event_id=uuid.uuid4(),
-                    case_id=case.id,
-                    occurred_at=clock.now(),
-                    channel=Channel(case.channel),
-                    received_at=case.received_at,
-                    repeat_count=case.repeat_count,
-                    matched_by="phone" if found.matched_by == "phone" else "text",
-                    similarity=found.similarity,
-                    content=row["content"],
-                )
-                events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
-                await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
-                await remember_key(session, client_key, case.id, clock.now())
-                return case, False, []
-            same_caller = list(found.same_caller)
+        if found.repeat_of is not None:
+            linked = await _link_repeat(sessions, found, row, clock, handover, client_key)
+            if linked is not None:
+                return linked, False, []
+        same_caller = list(found.same_caller)
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
     return await store_case(sessions, row, event, clock, handover, client_key), True, same_caller
+
+
+async def _link_repeat(
+    sessions: async_sessionmaker[AsyncSession],
+    found: RepeatCheck,
+    row: dict[str, Any],
+    clock: Clock,
+    handover: Handover | None,
+    client_key: str | None,
+) -> CaseRow | None:
+    """Count the repeat on the open case found (re-read under lock); None if it went away meanwhile."""
+    assert found.repeat_of is not None
+    async with transaction(sessions) as session:
+        case = await session.get(CaseRow, found.repeat_of.id, with_for_update=True, populate_existing=True)
+        if case is None:
+            return None
+        case.repeat_count += 1
+        case.updated_at = clock.now()
+        repeated = CaseRepeated(
+            event_id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=clock.now(),
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            repeat_count=case.repeat_count,
+            matched_by="phone" if found.matched_by == "phone" else "text",
+            similarity=found.similarity,
+            content=row["content"],
+        )
+        events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
+        await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
+        await remember_key(session, client_key, case.id, clock.now())
+    return case
 
 
 # How far back an earlier report of the same URL counts for the reach velocity.

@@ -1,5 +1,5 @@
-"""intake's per-call lookups indexed (repeat search by phone and by township, newest first); the
-client keys of bulk intake
+"""intake's per-call lookups indexed (repeat search by phone and by township, earlier reports of a
+post, newest first); the client keys of bulk intake
 
 Revision ID: 0015
 Revises: 0014
@@ -22,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_cases_phone_received", "cases", ["phone", "received_at"], unique=False)
     op.create_index("ix_cases_township_received", "cases", ["township", "received_at"], unique=False)
+    op.create_index("ix_cases_channel_received", "cases", ["channel", "received_at"], unique=False)
     op.create_table(
         "intake_keys",
         sa.Column("key", sa.String(length=128), nullable=False),
@@ -33,5 +34,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("intake_keys")
+    op.drop_index("ix_cases_channel_received", table_name="cases")
     op.drop_index("ix_cases_township_received", table_name="cases")
     op.drop_index("ix_cases_phone_received", table_name="cases")
