@@ -209,8 +209,36 @@ class TrackedWatch:
         return time.perf_counter() - started
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU each process has used so far (Linux /proc; empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_per_call(before: dict[str, float], after: dict[str, float], calls: int) -> dict[str, float]:
+    """Milliseconds of CPU per call, each process and all of them: what the machine's load does not change."""
+    spent = {name: after[name] - before[name] for name in after if name in before}
+    per_call = {name: round(s * 1000 / max(calls, 1), 2) for name, s in spent.items()}
+    return {**per_call, "all": round(sum(spent.values()) * 1000 / max(calls, 1), 2)}
+
+
 async def _system_load(
-    base_url: str, nats_url: str, token: str, *, rate: float, seconds: float, burst: int, stored: int
+    base_url: str,
+    nats_url: str,
+    token: str,
+    *,
+    rate: float,
+    seconds: float,
+    burst: int,
+    stored: int,
+    pids: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     watch = TrackedWatch()
     nc = await nats.connect(nats_url)
@@ -224,25 +252,33 @@ async def _system_load(
                 for start in range(0, stored, 32):
                     chunk = bodies[start : start + 32]
                     await asyncio.gather(*(client.post("/api/v1/calls", body) for body in chunk))
-            paced = await paced_load(client, bodies[stored : stored + n], rate=rate, on_created=watch.wanted.add)
-            result["paced"] = paced.summary()
-            result["paced"]["tracked_after_s"] = round(await watch.wait_all(), 2)
-            if burst:
-                load = await paced_load(client, bodies[stored + n :], rate=0, on_created=watch.wanted.add)
-                result["burst"] = load.summary()
-                result["burst"]["tracked_after_s"] = round(await watch.wait_all(), 2)
+            for phase, chunk, pace in (
+                ("paced", bodies[stored : stored + n], rate),
+                ("burst", bodies[stored + n :], 0),
+            ):
+                if not chunk:
+                    continue
+                cpu_before = cpu_seconds(pids or {})
+                load = await paced_load(client, chunk, rate=pace, on_created=watch.wanted.add)
+                result[phase] = load.summary()
+                result[phase]["tracked_after_s"] = round(await watch.wait_all(), 2)
+                # Until every case is tracked: the pipeline's share of each call is in it.
+                result[phase]["cpu_ms_per_call"] = cpu_per_call(cpu_before, cpu_seconds(pids or {}), len(chunk))
     finally:
         await nc.close()
     return result
 
 
-async def _bare_load(base_url: str, *, rate: float, seconds: float, burst: int) -> dict[str, Any]:
+async def _bare_load(base_url: str, *, rate: float, seconds: float, burst: int, pid: int) -> dict[str, Any]:
     bodies = call_bodies(int(rate * seconds) + burst, seed=41)
     n = int(rate * seconds)
+    result: dict[str, Any] = {}
     async with _client(base_url) as client:
-        result = {"paced": (await paced_load(client, bodies[:n], rate=rate)).summary()}
-        if burst:
-            result["burst"] = (await paced_load(client, bodies[n:], rate=0)).summary()
+        for phase, chunk, pace in (("paced", bodies[:n], rate), ("burst", bodies[n:], 0)):
+            if chunk:
+                cpu_before = cpu_seconds({"bare": pid})
+                result[phase] = (await paced_load(client, chunk, rate=pace)).summary()
+                result[phase]["cpu_ms_per_call"] = cpu_per_call(cpu_before, cpu_seconds({"bare": pid}), len(chunk))
     return result
 
 
@@ -321,6 +357,11 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
                             seconds=seconds,
                             burst=burst,
                             stored=stored,
+                            pids={
+                                name: child.process.pid
+                                for name, child in supervisor.children.items()
+                                if child.process is not None
+                            },
                         )
                     )
                 finally:
@@ -335,6 +376,12 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
     result["ratio"] = _ratio(result["system"]["paced"], result["bare_fastapi_insert"]["paced"])
     if burst:
         result["burst_ratio"] = _ratio(result["system"]["burst"], result["bare_fastapi_insert"]["burst"])
+    # On a shared machine the rates follow the neighbours' load; CPU per call does not.
+    system_cpu = result["system"]["paced"]["cpu_ms_per_call"]
+    bare_cpu = result["bare_fastapi_insert"]["paced"]["cpu_ms_per_call"]["all"]
+    if system_cpu.get("intake") and bare_cpu:
+        result["cpu_ratio_intake"] = round(bare_cpu / system_cpu["intake"], 3)
+        result["cpu_ratio_system"] = round(bare_cpu / system_cpu["all"], 3)
     result["load_average_after"] = load_average()
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -360,7 +407,9 @@ def _run_bare(database_url: str, data_dir: Path, *, rate: float, seconds: float,
     try:
         if not wait_for_port(port, timeout_s=60):
             raise RuntimeError(f"the bare endpoint did not start (see {data_dir / 'bare.log'})")
-        return asyncio.run(_bare_load(f"http://127.0.0.1:{port}", rate=rate, seconds=seconds, burst=burst))
+        return asyncio.run(
+            _bare_load(f"http://127.0.0.1:{port}", rate=rate, seconds=seconds, burst=burst, pid=process.pid)
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)

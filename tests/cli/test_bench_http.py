@@ -76,3 +76,11 @@ async def test_lean_client_keeps_connections_alive_and_reconnects() -> None:
         assert connections == 1
         assert await client.post("/x", {"n": 3}) == (201, {"echo": 3})  # the server closed it: a new one
         assert connections == 2
+
+
+def test_cpu_per_call_per_process_and_in_all() -> None:
+    from hotline.bench_http import cpu_per_call, cpu_seconds
+
+    per_call = cpu_per_call({"intake": 1.0, "feed": 2.0}, {"intake": 3.0, "feed": 2.5, "gone": 9.0}, 100)
+    assert per_call == {"intake": 20.0, "feed": 5.0, "all": 25.0}
+    assert cpu_seconds({"no such process": 2**22 + 7}) == {}
