@@ -78,7 +78,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             read_sessions=session_factory(read_engine),
             nc=nc,
             js=js,
-            relay=OutboxRelay(publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock),
+            relay=OutboxRelay(
+                publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock, linger_s=0.01
+            ),
             feed=FeedBroadcaster(session_factory(read_engine)),
             reconciler=Reconciler(
                 sessions=sessions,
