@@ -5,7 +5,6 @@ outbox or events). Run as `python -m hotline.bench_bare_api` with DATABASE_URL a
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import insert
 
-from hotline.services.intake.cases import new_query_code
+from hotline.services.intake.cases import case_from_call, new_query_code
 from hotline.services.intake.schemas import CallIn
 from hotline.shared.clock import ScaledClock
 from hotline.shared.db import CaseRow, create_engine
@@ -35,26 +34,13 @@ def create_bare_app(database_url: str) -> FastAPI:
 
     @app.post("/api/v1/calls", status_code=201)
     async def create_call(body: CallIn) -> dict[str, Any]:
+        # The row intake stores (its `received` event is made too, and dropped: no outbox here).
+        row, _ = case_from_call(body, clock)
         now = clock.now()
-        row = {
-            "id": uuid.uuid4(),
-            "query_code": new_query_code(),
-            "channel": "hotline",
-            "received_at": now,
-            "created_at": now,
-            "updated_at": now,
-            "content": body.content,
-            "person_name": body.caller_name,
-            "phone": body.phone,
-            "outcome": body.outcome.value,
-            "township": body.township,
-            "details": {"wants_secrecy": body.wants_secrecy},
-            "status": "received",
-            "needs_review": False,
-        }
+        row.update(query_code=new_query_code(), created_at=now, updated_at=now, needs_review=False)
         async with engine.begin() as connection:
             await connection.execute(insert(CaseRow), row)
-        return {"id": str(row["id"]), "query_code": row["query_code"], "status": "received"}
+        return {"id": str(row["id"]), "query_code": row["query_code"], "status": row["status"]}
 
     return app
 

@@ -84,3 +84,21 @@ def test_cpu_per_call_per_process_and_in_all() -> None:
     per_call = cpu_per_call({"intake": 1.0, "feed": 2.0}, {"intake": 3.0, "feed": 2.5, "gone": 9.0}, 100)
     assert per_call == {"intake": 20.0, "feed": 5.0, "all": 25.0}
     assert cpu_seconds({"no such process": 2**22 + 7}) == {}
+
+
+def test_the_bare_endpoint_stores_the_row_intake_would(database_url: str) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine as sync_engine
+    from sqlalchemy import text
+
+    from hotline.bench_bare_api import create_bare_app
+
+    body = call_bodies(1)[0]
+    with TestClient(create_bare_app(database_url)) as client:
+        answer = client.post("/api/v1/calls", json=body)
+        assert answer.status_code == 201 and answer.json()["status"] == "received"
+        assert client.post("/api/v1/calls", json={**body, "phone": "12"}).status_code == 422
+    if database_url.startswith("sqlite"):  # read back on SQLite (there is no sync PostgreSQL driver here)
+        with sync_engine(database_url.replace("+aiosqlite", "")).connect() as connection:
+            row = connection.execute(text("SELECT phone, township, channel FROM cases")).one()
+        assert tuple(row) == (body["phone"], body["township"], "hotline")
