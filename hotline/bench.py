@@ -1,4 +1,4 @@
-"""`hotline bench`: cases/s through received → classified → routed → tracked on a fresh embedded
+"""`hotline bench` (--mode pipeline): cases/s through received → classified → routed → tracked on a fresh embedded
 nats-server and SQLite database, and, on the same server in the same run, a bare nats-py JetStream
 consume-ack-publish loop for comparison. Prints one JSON line."""
 
@@ -20,6 +20,7 @@ import nats
 from nats.js.api import ConsumerConfig, StreamConfig
 from sqlalchemy import insert
 
+from hotline.bench_http import load_average, machine
 from hotline.natsserver import EmbeddedNats
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, create_engine, session_factory, transaction
@@ -167,6 +168,7 @@ async def _bare_baseline(url: str, n: int) -> dict[str, Any]:
 
 
 def run_bench(*, n: int = 2000) -> int:
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         data_dir = Path(tmp)
         server = EmbeddedNats(data_dir / "nats", log_file=data_dir / "nats.log")
@@ -182,6 +184,7 @@ def run_bench(*, n: int = 2000) -> int:
             supervisor.stop()
             server.stop()
     result = {
+        "mode": "pipeline",
         "n": n,
         "stages": "received→classified→routed→tracked",
         "pipeline_cases_per_s": pipeline["cases_per_s"],
@@ -191,7 +194,9 @@ def run_bench(*, n: int = 2000) -> int:
         "bare_nats_py_consume_ack_publish_msgs_per_s": baseline["msgs_per_s"],
         "ratio": round(pipeline["cases_per_s"] / baseline["msgs_per_s"], 3),
         "database": "sqlite",
-        "cpus": os.cpu_count(),
+        "machine": machine(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -115,6 +115,10 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.mode == "http":
+        from hotline.bench_http import run_http_bench
+
+        return run_http_bench(rate=args.rate, seconds=args.seconds, burst=args.burst, db=args.db, stored=args.stored)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n)
@@ -286,8 +290,14 @@ def _dispatch(argv: list[str]) -> int:
     token.add_argument("--data-dir", default=".hotline")
     token.set_defaults(run=_token)
 
-    bench = commands.add_parser("bench", help="measure pipeline throughput against bare nats-py")
-    bench.add_argument("--n", type=int, default=2000, help="number of cases")
+    bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
+    bench.add_argument("--mode", choices=("pipeline", "http"), default="pipeline")
+    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases")
+    bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
+    bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
+    bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
+    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http: database")
+    bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
     bench.set_defaults(run=_bench)
 
     bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")

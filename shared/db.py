@@ -2,6 +2,7 @@
 
 One database, one migration history; each table is written by one service:
 - intake: `cases` (insert, repeats, 转接 records), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
+  `intake_keys`,
   `routing_tables`, `routing_examples`, `calendar_tables`, outbox rows with source "intake"
 - feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
@@ -106,6 +107,13 @@ class CaseRow(Base):
     urgent_reasons: Mapped[list[Any]] = mapped_column(default=list)
     urgent_lines: Mapped[list[Any]] = mapped_column(default=list)
     handovers: Mapped[list[Any]] = mapped_column(default=list)
+
+    # Intake's repeat search on every call: the same phone, or the same township, newest first.
+    __table_args__ = (
+        Index("ix_cases_phone_received", "phone", "received_at"),
+        Index("ix_cases_township_received", "township", "received_at"),
+        Index("ix_cases_channel_received", "channel", "received_at"),  # earlier reports of a post
+    )
 
 
 class CaseEventRow(Base):
@@ -303,16 +311,33 @@ class AccessLogRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-def create_engine(database_url: str, *, writes: bool = True) -> AsyncEngine:
+class IntakeKeyRow(Base):
+    """The client keys of bulk intake (a feed's post id, a migration's record number): a key sent
+    again answers with the case it made the first time instead of making another."""
+
+    __tablename__ = "intake_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime]
+
+
+def create_engine(database_url: str, *, writes: bool = True, pool_size: int | None = None) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and NORMAL sync (safe with WAL).
 
     On SQLite a writing engine begins every transaction IMMEDIATE: a deferred transaction that reads
     and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed meanwhile,
     whereas an immediate one waits its turn under the busy timeout. Read-only engines stay deferred
     so that readers never queue behind writers.
+
+    `pool_size` connections stay open and requests beyond them wait their turn (a busy front door:
+    overflow connections would be opened and closed per request, on SQLite a thread and three
+    PRAGMAs each time, and more SQLite writers only sleep longer in the busy handler).
     """
     is_sqlite = database_url.startswith("sqlite")
     kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(database_url, **kwargs)

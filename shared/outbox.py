@@ -104,6 +104,7 @@ class OutboxRelay:
         clock: Clock,
         batch_size: int = 500,
         idle_poll_s: float = 1.0,
+        linger_s: float = 0.0,
     ) -> None:
         self.publish = publish
         self.sessions = sessions
@@ -111,6 +112,9 @@ class OutboxRelay:
         self.clock = clock
         self.batch_size = batch_size
         self.idle_poll_s = idle_poll_s
+        # After a wake-up, wait this long for more rows: under load one batch (one read, one update)
+        # carries the events of many requests instead of one each.
+        self.linger_s = linger_s
         self._next_prune = 0.0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -151,6 +155,8 @@ class OutboxRelay:
             if published < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.idle_poll_s)
+                if self.linger_s and self._wakeup.is_set():
+                    await asyncio.sleep(self.linger_s)
                 self._wakeup.clear()
 
     async def prune_published(self, keep: timedelta = KEEP_PUBLISHED) -> int:

@@ -27,6 +27,7 @@ from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.reconcile import Reconciler
 from hotline.services.intake.routes import router
+from hotline.services.intake.routes_bulk import router as bulk_router
 from hotline.services.intake.routes_calendar import router as calendar_router
 from hotline.services.intake.routes_catalogue import router as catalogue_router
 from hotline.services.intake.routes_linkage import router as linkage_router
@@ -61,7 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.resolved_database_url()
-        engine, read_engine = create_engine(url), create_engine(url, writes=False)
+        engine, read_engine = create_engine(url, pool_size=10), create_engine(url, writes=False, pool_size=10)
         nc = await nats.connect(
             settings.nats_servers, name="hotline-intake", max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
@@ -77,7 +78,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             read_sessions=session_factory(read_engine),
             nc=nc,
             js=js,
-            relay=OutboxRelay(publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock),
+            relay=OutboxRelay(
+                publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock, linger_s=0.01
+            ),
             feed=FeedBroadcaster(session_factory(read_engine)),
             reconciler=Reconciler(
                 sessions=sessions,
@@ -119,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     # review_router first: its /cases/similar must win over /cases/{case_id}.
     app.include_router(review_router)
+    app.include_router(bulk_router)  # before router: POST /cases/bulk
     app.include_router(router)
     app.include_router(people_router)
     app.include_router(work_router)

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.clock import Clock
@@ -97,14 +97,57 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user if user is not None and valid else None
 
 
-async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:
+class TokenCache:
+    """Principals of tokens checked in the last `ttl_s` seconds, so a call does not cost two reads
+    before its own work. A token revoked here (logout) is forgotten at once; a change made
+    elsewhere (another replica, a user deactivated in the database) shows within `ttl_s`. An entry
+    never outlives its token."""
+
+    def __init__(
+        self, *, ttl_s: float = 5.0, max_entries: int = 10_000, now: Callable[[], datetime] = _wall_time
+    ) -> None:
+        self.ttl = timedelta(seconds=ttl_s)
+        self.max_entries = max_entries
+        self.now = now
+        self._entries: dict[str, tuple[Principal, datetime]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry[1] <= self.now():
+            del self._entries[token]
+            return None
+        return entry[0]
+
+    def put(self, token: str, principal: Principal, token_expires_at: datetime) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # crude, and rare: a burst of distinct tokens; all are re-read
+        self._entries[token] = (principal, min(self.now() + self.ttl, token_expires_at))
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+
+async def principal_for_token(session: AsyncSession, token: str, cache: TokenCache | None = None) -> Principal | None:
     row = await session.get(ApiTokenRow, _token_hash(token))
     if row is None or row.expires_at <= _wall_time():
         return None
     user = await session.get(UserRow, row.user_id)
     if user is None or not user.active:
         return None
-    return Principal(user.id, user.username, Role(user.role), user.unit_code)
+    principal = Principal(user.id, user.username, Role(user.role), user.unit_code)
+    if cache is not None:
+        cache.put(token, principal, row.expires_at)
+    return principal
+
+
+async def revoke_token(session: AsyncSession, token: str, cache: TokenCache | None = None) -> bool:
+    """Delete the token (logout); False when there was no such token."""
+    if cache is not None:
+        cache.forget(token)
+    result = await session.execute(delete(ApiTokenRow).where(ApiTokenRow.token_hash == _token_hash(token)))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def log_access(
@@ -144,8 +187,10 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             raise HTTPException(
                 401, detail="未登录：请在 Authorization 头中提供 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
             )
-        async with runtime.read_sessions() as session:
-            principal = await principal_for_token(session, token)
+        principal: Principal | None = runtime.tokens.get(token)
+        if principal is None:
+            async with runtime.read_sessions() as session:
+                principal = await principal_for_token(session, token, runtime.tokens)
         if principal is None:
             raise HTTPException(401, detail="令牌无效或已过期，请重新登录", headers={"WWW-Authenticate": "Bearer"})
         if roles and principal.role not in roles:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +19,7 @@ from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, Pet
 from hotline.services.intake.similar import most_similar, same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
-from hotline.shared.db import CaseRow, transaction
+from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
 from hotline.shared.events import CallOutcome, CaseEvent, CaseReceived, CaseRepeated, Channel, EmergencyLine
 from hotline.shared.outbox import enqueue
 
@@ -162,8 +162,13 @@ async def store_case(
     event: CaseReceived,
     clock: Clock,
     handover: Handover | None = None,
+    client_key: str | None = None,
 ) -> CaseRow:
-    """Insert the case and its outbox event in one transaction; retry on a query-code collision."""
+    """Insert the case and its outbox event (and the client's key) in one transaction; retry on a
+    query-code collision. A key stored meanwhile by another request raises IntegrityError.
+
+    The row goes in as one Core INSERT (no unit of work on the hot path); the returned CaseRow is
+    transient, carrying what was stored."""
     for _ in range(5):
         now = clock.now()
         case = CaseRow(
@@ -173,22 +178,59 @@ async def store_case(
             updated_at=now,
             needs_review=False,
         )
+        events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
         try:
             async with transaction(sessions) as session:
-                session.add(case)
-                await session.flush()
-                events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
+                await session.execute(insert(CaseRow), [_set_columns(case)])
                 await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
+                await remember_key(session, client_key, case.id, now)
         except IntegrityError:
+            if client_key is not None and await cases_of_keys(sessions, [client_key]):
+                raise
             continue
         return case
     raise RuntimeError("could not allocate a unique query code")
+
+
+_CASE_COLUMNS = frozenset(column.key for column in CaseRow.__table__.columns)
+
+
+def _set_columns(case: CaseRow) -> dict[str, Any]:
+    """The column values set on a transient row (the table's defaults fill the rest)."""
+    return {key: value for key, value in inspect(case).dict.items() if key in _CASE_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    id: uuid.UUID
+    query_code: str
+    status: str
+
+
+async def remember_key(session: AsyncSession, key: str | None, case_id: uuid.UUID, now: datetime) -> None:
+    """Record a client's key with the case it made (or was linked to), in the caller's transaction."""
+    if key is not None:
+        await session.execute(insert(IntakeKeyRow), [{"key": key, "case_id": case_id, "created_at": now}])
+
+
+async def cases_of_keys(sessions: async_sessionmaker[AsyncSession], keys: Sequence[str]) -> dict[str, CaseRef]:
+    """The case each already used key stands for."""
+    if not keys:
+        return {}
+    async with sessions() as session:
+        rows = await session.execute(
+            select(IntakeKeyRow.key, CaseRow.id, CaseRow.query_code, CaseRow.status)
+            .join(CaseRow, CaseRow.id == IntakeKeyRow.case_id)
+            .where(IntakeKeyRow.key.in_(list(keys)))
+        )
+        return {row.key: CaseRef(row.id, row.query_code, row.status) for row in rows}
 
 
 # Near-identical text about the same place (character-bigram Dice coefficient), whoever reports it.
 REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
 _SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
+_TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
 
 
 @dataclass(frozen=True)
@@ -207,9 +249,12 @@ async def find_repeat(
 ) -> RepeatCheck:
     """The open case of the same channel this contact repeats: the same caller about the same matter,
     or the same matter told about the same township in near-identical words."""
-    recent = select(CaseRow).where(
-        CaseRow.channel == row["channel"], CaseRow.received_at >= now - window, CaseRow.status.not_in(_CLOSED)
+    open_recent = (
+        CaseRow.channel == row["channel"],
+        CaseRow.received_at >= now - window,
+        CaseRow.status.not_in(_CLOSED),
     )
+    recent = select(CaseRow).where(*open_recent)
     others: list[CaseRow] = []
     if row.get("phone"):
         same_phone = (
@@ -225,12 +270,20 @@ async def find_repeat(
                 return RepeatCheck(case, "phone", score)
             others.append(case)
     if row.get("township"):
+        # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
         candidates = (
-            (await session.execute(recent.where(CaseRow.township == row["township"]).limit(500))).scalars().all()
-        )
-        ranked = most_similar(row["content"], [(c, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
+            await session.execute(
+                select(CaseRow.id, CaseRow.content)
+                .where(*open_recent, CaseRow.township == row["township"])
+                .order_by(CaseRow.received_at.desc())
+                .limit(_TEXT_CANDIDATES)
+            )
+        ).all()
+        ranked = most_similar(row["content"], [(c.id, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
         if ranked:
-            return RepeatCheck(ranked[0][0], "text", ranked[0][1])
+            matched = await session.get(CaseRow, ranked[0][0])
+            if matched is not None:
+                return RepeatCheck(matched, "text", ranked[0][1])
     return RepeatCheck(same_caller=tuple(others))
 
 
@@ -243,38 +296,63 @@ async def store_or_link(
     repeat_window: timedelta,
     handover: Handover | None = None,
     places: Sequence[str] = (),
+    client_key: str | None = None,
+    read_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
-    the same caller's other open cases (a new matter is a new case, shown beside them)."""
+    the same caller's other open cases (a new matter is a new case, shown beside them). A client
+    key is stored with whichever case the contact ended in."""
     same_caller: list[CaseRow] = []
+    # The searches read without taking SQLite's write lock (a read engine's sessions); only the
+    # write that follows does.
+    reads = read_sessions or sessions
     if row["channel"] == Channel.MEDIA:
-        async with sessions() as session:
+        async with reads() as session:
             event = await with_media_velocity(session, row, event, window=MEDIA_REPORT_WINDOW)
     if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
-        async with transaction(sessions) as session:
+        async with reads() as session:
             found = await find_repeat(session, row, window=repeat_window, now=clock.now(), places=places)
-            case = found.repeat_of
-            if case is not None:
-                case.repeat_count += 1
-                case.updated_at = clock.now()
-                repeated = CaseRepeated(
-                    event_id=uuid.uuid4(),
-                    case_id=case.id,
-                    occurred_at=clock.now(),
-                    channel=Channel(case.channel),
-                    received_at=case.received_at,
-                    repeat_count=case.repeat_count,
-                    matched_by="phone" if found.matched_by == "phone" else "text",
-                    similarity=found.similarity,
-                    content=row["content"],
-                )
-                events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
-                await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
-                return case, False, []
-            same_caller = list(found.same_caller)
+        if found.repeat_of is not None:
+            linked = await _link_repeat(sessions, found, row, clock, handover, client_key)
+            if linked is not None:
+                return linked, False, []
+        same_caller = list(found.same_caller)
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
-    return await store_case(sessions, row, event, clock, handover), True, same_caller
+    return await store_case(sessions, row, event, clock, handover, client_key), True, same_caller
+
+
+async def _link_repeat(
+    sessions: async_sessionmaker[AsyncSession],
+    found: RepeatCheck,
+    row: dict[str, Any],
+    clock: Clock,
+    handover: Handover | None,
+    client_key: str | None,
+) -> CaseRow | None:
+    """Count the repeat on the open case found (re-read under lock); None if it went away meanwhile."""
+    assert found.repeat_of is not None
+    async with transaction(sessions) as session:
+        case = await session.get(CaseRow, found.repeat_of.id, with_for_update=True, populate_existing=True)
+        if case is None:
+            return None
+        case.repeat_count += 1
+        case.updated_at = clock.now()
+        repeated = CaseRepeated(
+            event_id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=clock.now(),
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            repeat_count=case.repeat_count,
+            matched_by="phone" if found.matched_by == "phone" else "text",
+            similarity=found.similarity,
+            content=row["content"],
+        )
+        events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
+        await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
+        await remember_key(session, client_key, case.id, clock.now())
+    return case
 
 
 # How far back an earlier report of the same URL counts for the reach velocity.
@@ -289,19 +367,20 @@ async def with_media_velocity(
     (repeat_count), for the severity rules. Media reports are not linked as repeats: each report
     keeps its own case (see store_or_link)."""
     url = row["details"]["url"]
-    recent = (
-        (
-            await session.execute(
-                select(CaseRow)
-                .where(CaseRow.channel == Channel.MEDIA, CaseRow.received_at >= row["received_at"] - window)
-                .order_by(CaseRow.received_at.desc())
-                .limit(500)
+    # The URL is compared in the database (JSON field), so only this post's earlier reports come back.
+    earlier = (
+        await session.execute(
+            select(CaseRow.id, CaseRow.details, CaseRow.received_at)
+            .where(
+                CaseRow.channel == Channel.MEDIA,
+                CaseRow.received_at >= row["received_at"] - window,
+                CaseRow.received_at <= row["received_at"],
+                CaseRow.details["url"].as_string() == url,
             )
+            .order_by(CaseRow.received_at.desc())
+            .limit(500)
         )
-        .scalars()
-        .all()
-    )
-    earlier = [c for c in recent if (c.details or {}).get("url") == url and c.received_at <= row["received_at"]]
+    ).all()
     if not earlier:
         return event
     latest = earlier[0]

@@ -47,6 +47,25 @@ class Created(Out):
     same_caller: list[CaseRef] | None = Field(default=None, description="同一来电人的其他事项")
 
 
+class BulkItemResult(Out):
+    index: int = Field(description="条目在请求中的序号（从 0 开始）")
+    key: str | None = Field(default=None, description="客户端给出的幂等键")
+    outcome: str = Field(description="created 新建 | repeat 并入重复件 | duplicate 此键已提交过 | invalid 未通过校验")
+    id: str | None = Field(default=None, description="案件编号")
+    query_code: str | None = None
+    status: str | None = None
+    repeat_of: str | None = None
+    errors: list[dict[str, str]] | None = Field(default=None, description="校验错误：[{field, message}]")
+
+
+class BulkCreated(Out):
+    created: int = Field(description="新建案件数")
+    repeats: int = Field(description="并入已有案件的重复件数")
+    duplicates: int = Field(description="幂等键已提交过、未重复登记的条目数")
+    invalid: int = Field(description="未通过校验的条目数")
+    items: list[BulkItemResult]
+
+
 # ------------------------------------------------------------------------------------------- cases
 
 
@@ -284,6 +303,10 @@ class Token(Out):
     username: str
     role: str
     unit: str | None
+
+
+class LoggedOut(Out):
+    revoked: bool = Field(description="令牌已作废（再次使用将返回 401）")
 
 
 class Me(Out):

@@ -70,7 +70,23 @@ def _runtime(request: Request) -> Runtime:
 async def _create(
     request: Request, row: dict[str, Any], event: Any, principal: Principal | None, line: EmergencyLine | None = None
 ) -> JSONResponse:
-    runtime = _runtime(request)
+    body = await intake_one(_runtime(request), row, event, principal, line)
+    _runtime(request).relay.wake()
+    # Validated against the declared model: a JSONResponse would bypass the response contract.
+    content = Created.model_validate(body).model_dump(mode="json", exclude_unset=True)
+    return JSONResponse(status_code=201, content=content, headers={"Location": f"/api/v1/cases/{body['id']}"})
+
+
+async def intake_one(
+    runtime: Runtime,
+    row: dict[str, Any],
+    event: Any,
+    principal: Principal | None,
+    line: EmergencyLine | None = None,
+    client_key: str | None = None,
+) -> dict[str, Any]:
+    """Store one contact (or link it as a repeat) and say what became of it (the `Created` body);
+    the caller wakes the outbox relay."""
     row["created_by"] = principal.username if principal else None
     window = timedelta(days=runtime.settings.repeat_window_days)
     handover = None
@@ -81,17 +97,22 @@ async def _create(
         handover = Handover(line=line, actor=principal.username, role=principal.role.value)
     places = place_names((await catalogue_in_force(runtime)).county)
     case, new, same_caller = await store_or_link(
-        runtime.sessions, row, event, runtime.clock, repeat_window=window, handover=handover, places=places
+        runtime.sessions,
+        row,
+        event,
+        runtime.clock,
+        repeat_window=window,
+        handover=handover,
+        places=places,
+        client_key=client_key,
+        read_sessions=runtime.read_sessions,
     )
-    runtime.relay.wake()
     body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
     if not new:  # 重复来电: the same caller about the same matter, linked to the open case, no new task
         body.update(repeat_of=str(case.id), repeat_count=case.repeat_count)
     elif same_caller:  # 同一来电人, another matter: a case of its own, shown beside the others
         body["same_caller"] = [{"id": str(c.id), "query_code": c.query_code} for c in same_caller]
-    # Validated against the declared model: a JSONResponse would bypass the response contract.
-    content = Created.model_validate(body).model_dump(mode="json", exclude_unset=True)
-    return JSONResponse(status_code=201, content=content, headers={"Location": f"/api/v1/cases/{case.id}"})
+    return body
 
 
 def _invalid(exc: InvalidCase) -> HTTPException:

@@ -8,8 +8,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
 
 from hotline.services.intake.admin import NewAccount, access_entries, add_user, users
-from hotline.services.intake.auth import ROLE_LABELS, Principal, Role, authenticate, issue_token, require
-from hotline.services.intake.responses import AccessLog, ContractRoute, Me, Token, Units, UserCreated, Users
+from hotline.services.intake.auth import (
+    ROLE_LABELS,
+    Principal,
+    Role,
+    authenticate,
+    bearer_token,
+    issue_token,
+    require,
+    revoke_token,
+)
+from hotline.services.intake.responses import AccessLog, ContractRoute, LoggedOut, Me, Token, Units, UserCreated, Users
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.schemas import Body
 from hotline.shared.clock import beijing
@@ -55,6 +64,16 @@ async def login(body: Credentials, request: Request) -> dict[str, Any]:
         "role": user.role,
         "unit": user.unit_code,
     }
+
+
+@router.delete("/auth/token", response_model=LoggedOut, summary="退出登录（作废当前令牌）")
+async def logout(request: Request, _: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    token = bearer_token(request) or ""
+    async with transaction(runtime.sessions) as session:
+        revoked = await revoke_token(session, token, runtime.tokens)
+    runtime.tokens.forget(token)  # again after commit: a check that read the row meanwhile cached it
+    return {"revoked": revoked}
 
 
 @router.get("/me", response_model=Me, summary="当前用户")

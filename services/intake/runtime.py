@@ -10,6 +10,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hotline.services.intake.auth import TokenCache
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
 from hotline.services.intake.reconcile import Reconciler
@@ -35,6 +36,7 @@ class Runtime:
     feed: FeedBroadcaster
     reconciler: Reconciler
     login_guard: LoginGuard = field(default_factory=LoginGuard)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish

@@ -25,7 +25,7 @@ from hotline.shared import subjects
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import Clock
 from hotline.shared.db import CaseEventRow, CaseRow
-from hotline.shared.dispatching import dispatch_classified, text_evidence
+from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE, dispatch_classified, text_evidence
 from hotline.shared.domain.dispatch import Dispatch
 from hotline.shared.events import CaseClassified, CaseRouted, Channel, DecidedBy, EmergencyLine, Severity
 from hotline.shared.outbox import enqueue
@@ -200,3 +200,28 @@ async def sort_by_hand(
         clock=clock,
     )
     return Sorted(case.id, event, routed)
+
+
+async def routed_after_handover(
+    session: AsyncSession, case: CaseRow, *, actor: str, catalogue: Catalogue, clock: Clock
+) -> CaseRouted:
+    """The routing of a 当场解释 call that a 转接 made urgent: the matter dispatch of its latest
+    classification (the router's own function), or the 人工分拣 unit before it is classified; decided by
+    the person who recorded the 转接, so the router leaves it alone."""
+    classified = await _classified_payloads(session, case.id)
+    county = catalogue.county
+    if classified:
+        decision = dispatch_classified(CaseClassified.model_validate(classified[-1]), catalogue)
+        unit, reason, co_units = county.units[decision.unit_code], decision.reason, decision.co_units
+        matter = (decision.matter_code, decision.matter_name)
+    else:
+        unit, reason, co_units, matter = county.units[county.default_unit], "尚未分类，先交人工分拣", (), (None, None)
+    return routed_by_hand(
+        case,
+        unit,
+        clock.now(),
+        reason=f"话务员 {actor} 转接后派单：{reason}；{URGENT_ON_SPOT_NOTE}",
+        co_units=co_units,
+        routing_version=catalogue.version,
+        matter=matter,
+    )
