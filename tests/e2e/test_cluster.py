@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from sqlalchemy import func, select
 
@@ -34,7 +35,7 @@ from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, create_engine, ses
 from hotline.shared.messaging import declare_streams
 from hotline.supervisor import SERVICE_MODULES
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, _pg_admin
-from tests.e2e.conftest import ADMIN_PASSWORD, wait_until
+from tests.e2e.conftest import ADMIN_PASSWORD, SLOWNESS, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
@@ -281,6 +282,18 @@ def test_a_cluster_loses_a_nats_node_and_a_replica_of_every_service_and_loses_no
     assert 'hotline_outbox_backlog{source="intake"}' in intake_scrape
 
 
+async def publish_once_the_stream_has_a_leader(js: JetStreamContext, subject: str) -> None:
+    """A new stream answers once its leader is elected, which a loaded machine may take seconds to do."""
+    deadline = time.monotonic() + 20 * SLOWNESS
+    while True:
+        try:
+            await js.publish(subject, b"{}", timeout=5)
+            return
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
+            if time.monotonic() > deadline:
+                raise
+
+
 def test_raising_the_replica_setting_scales_existing_streams(cluster: NatsCluster) -> None:
     """A county that grew from one NATS node to three: HOTLINE_STREAM_REPLICAS=3 takes effect on the
     streams it already has, keeping their messages."""
@@ -292,7 +305,7 @@ def test_raising_the_replica_setting_scales_existing_streams(cluster: NatsCluste
             await js.add_stream(
                 StreamConfig(name=subjects.CASES_STREAM, subjects=list(subjects.CASES_SUBJECTS), num_replicas=1)
             )
-            await js.publish(subjects.CASE_RECEIVED, b"{}")
+            await publish_once_the_stream_has_a_leader(js, subjects.CASE_RECEIVED)
             await declare_streams(js, replicas=3)
             info = await js.stream_info(subjects.CASES_STREAM)
             return info.config.num_replicas or 1, info.state.messages
