@@ -88,6 +88,7 @@ class Supervisor:
         metrics: bool = False,
         nats_port: int | None = None,
         nats_auth: bool = True,
+        nats_max_file_store: int | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
@@ -101,6 +102,7 @@ class Supervisor:
         # The embedded server refuses anonymous clients and holds each service to its subjects; an
         # externally given NATS_URL is used as it is (its operator sets the users).
         self.nats_auth = nats_auth
+        self.nats_max_file_store = nats_max_file_store
         self.nats_child = Child(NATS_CHILD, "")
         self.logs = self.data_dir / "logs"
         self._stopping = False
@@ -130,6 +132,7 @@ class Supervisor:
                 sync_always=self.sync_always,
                 log_file=self.logs / "nats-server.log",
                 users=users,
+                max_file_store=self.nats_max_file_store,
             )
             self.nats.start()
             # The supervisor's own connections (and tests, via `env`) use the admin; each service its own user.
