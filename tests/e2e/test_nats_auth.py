@@ -149,7 +149,9 @@ def test_a_service_user_cannot_delete_streams_or_take_another_services_consumer(
             return [s.config.name or "" for s in streams], consumers
 
         denied = asyncio.run(as_router())
-        assert set(denied) == {"delete stream", "purge stream", "create stream", "take the classifier's durable"}, denied
+        assert set(denied) == {"delete stream", "purge stream", "create stream", "take the classifier's durable"}, (
+            denied
+        )
         streams, consumers = asyncio.run(as_admin())
         assert streams == sorted(subjects.STREAMS)  # none deleted, none created
         assert consumers == {subjects.ROUTER_DURABLE}
