@@ -172,6 +172,14 @@ def _chaos(args: argparse.Namespace) -> int:
     return chaos_main(long=args.long, postgres_url=args.postgres_url, faults=tuple(args.fault or FAULTS))
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from hotline.soak import main as soak_main
+
+    return soak_main(
+        rate=args.rate, minutes=args.minutes, warmup_minutes=args.warmup_minutes, postgres_url=args.postgres_url
+    )
+
+
 def _init(args: argparse.Namespace) -> int:
     from hotline.provision import provision
     from hotline.shared.settings import Settings
@@ -305,6 +313,12 @@ def _dispatch(argv: list[str]) -> int:
         "--fault", action="append", choices=("nats-kill", "db-outage", "store-full", "forged"), help="default: all"
     )
     chaos.set_defaults(run=_chaos)
+    soak = commands.add_parser("soak", help="steady calls for a while; RSS of every process at start and end")
+    soak.add_argument("--rate", type=float, default=50.0, help="calls a second (default 50)")
+    soak.add_argument("--minutes", type=float, default=60.0, help="how long (default 60)")
+    soak.add_argument("--warmup-minutes", type=float, default=1.0, help="load before the start sample (default 1)")
+    soak.add_argument("--postgres-url", help="PostgreSQL server (a scratch database); default SQLite")
+    soak.set_defaults(run=_soak)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")
