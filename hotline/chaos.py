@@ -98,6 +98,11 @@ def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Su
         supervisor.stop()
 
 
+def call_body(n: int) -> dict[str, str]:
+    """The n-th call an operator posts: a distinct caller and text (never linked as a repeat)."""
+    return {"phone": f"139{n:08d}", "content": f"{TEXTS[n % len(TEXTS)]}（登记号{n}）", "outcome": "transfer"}
+
+
 class Caller:
     """Posts calls like an operator: a 5xx or a connection error is counted and the call retried."""
 
@@ -112,11 +117,7 @@ class Caller:
         self.connection_errors = 0
 
     def post(self, n: int, *, give_up_s: float = 120.0) -> None:
-        body = {
-            "phone": f"139{n:08d}",
-            "content": f"{TEXTS[n % len(TEXTS)]}（登记号{n}）",
-            "outcome": "transfer",
-        }
+        body = call_body(n)
         deadline = time.monotonic() + give_up_s
         while True:
             try:

@@ -77,12 +77,10 @@ class Forged:
     case_ids: frozenset[uuid.UUID]
 
 
-def forged_messages() -> list[tuple[str, bytes]]:
-    """(subject, payload) of every forgery: well-formed events about cases that do not exist,
-    malformed JSON, and JSON that is not the event's schema."""
+def forged_routed() -> CaseRouted:
+    """A well-formed `routed` event about a case that does not exist."""
     now = datetime.now(UTC)
-    received = [(subjects.CASE_RECEIVED, e.model_dump_json().encode()) for e in sample_received_events(2)]
-    routed = CaseRouted(
+    return CaseRouted(
         event_id=uuid.uuid4(),
         case_id=uuid.uuid4(),
         occurred_at=now,
@@ -94,6 +92,13 @@ def forged_messages() -> list[tuple[str, bytes]]:
         unit_name="城管局",
         reason="伪造",
     )
+
+
+def forged_messages() -> list[tuple[str, bytes]]:
+    """(subject, payload) of every forgery: well-formed events about cases that do not exist,
+    malformed JSON, and JSON that is not the event's schema."""
+    received = [(subjects.CASE_RECEIVED, e.model_dump_json().encode()) for e in sample_received_events(2)]
+    routed = forged_routed()
     wrong_schema = json.dumps({"event_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()), "kind": "x"}).encode()
     return [
         *received,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from hotline.chaos import ADMIN_PASSWORD, TEXTS, postgres_scratch_database, running_system
+from hotline.chaos import ADMIN_PASSWORD, call_body, postgres_scratch_database, running_system
 from hotline.chaos_checks import census
 from hotline.supervisor import Supervisor
 
@@ -118,9 +118,8 @@ async def _load(
     async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
 
         async def post(n: int) -> None:
-            body = {"phone": f"138{n:08d}", "content": f"{TEXTS[n % len(TEXTS)]}（登记号{n}）", "outcome": "transfer"}
             try:
-                response = await client.post("/api/v1/calls", json=body)
+                response = await client.post("/api/v1/calls", json=call_body(n))
             except httpx.HTTPError:
                 report.errors += 1
             else:

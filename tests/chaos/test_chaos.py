@@ -2,8 +2,8 @@
 
 Short by default, to stay within about three minutes: one fault of each kind, 40 calls each, the
 database cut and the JetStream store full for 20 s. `pytest --chaos-long` posts 300 calls per fault
-and holds each outage for 30 s. The database fault needs PostgreSQL (a TCP proxy in front of it is cut); without one it is skipped loudly
-and the NATS fault runs on SQLite.
+and holds each outage for 30 s. The database fault needs PostgreSQL (a TCP proxy in front of it is
+cut); without one it is skipped loudly and the NATS faults run on SQLite.
 """
 
 from __future__ import annotations

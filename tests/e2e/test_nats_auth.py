@@ -120,12 +120,12 @@ def test_a_service_user_cannot_delete_streams_or_take_another_services_consumer(
             await msg.ack_sync(timeout=10 * SLOWNESS)
             await nc.close()
             for what, attempt in (
-                ("delete stream", lambda: js.delete_stream(subjects.CASES_STREAM)),
-                ("purge stream", lambda: js.purge_stream(subjects.CASES_STREAM)),
-                ("create stream", lambda: js.add_stream(StreamConfig(name="MINE", subjects=["mine.>"]))),
+                ("delete stream", lambda js: js.delete_stream(subjects.CASES_STREAM)),
+                ("purge stream", lambda js: js.purge_stream(subjects.CASES_STREAM)),
+                ("create stream", lambda js: js.add_stream(StreamConfig(name="MINE", subjects=["mine.>"]))),
                 (
                     "take the classifier's durable",
-                    lambda: js.add_consumer(
+                    lambda js: js.add_consumer(
                         subjects.CASES_STREAM,
                         ConsumerConfig(durable_name=subjects.CLASSIFIER_DURABLE, filter_subject=subjects.CASE_RECEIVED),
                     ),
@@ -134,7 +134,7 @@ def test_a_service_user_cannot_delete_streams_or_take_another_services_consumer(
                 nc = await nats.connect(server.url_for("router"), error_cb=_ignore)
                 js = nc.jetstream(timeout=SLOWNESS)
                 try:
-                    await attempt()
+                    await attempt(js)
                 except Exception as exc:  # the server answers nothing to a denied request: a timeout
                     denied[what] = type(exc).__name__
                 await nc.close()
