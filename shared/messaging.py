@@ -259,9 +259,14 @@ async def ensure_streams(js: Any, *, replicas: int = 1, scale: bool = True) -> N
             )
             try:
                 await js.add_stream(config)
-            except Exception:
-                # Another replica of a service may have created it at the same moment.
-                await js.stream_info(name)
+            except Exception as exc:
+                # Another replica of a service may have created it at the same moment. If not, this
+                # user may not create streams (a denied request times out): `patiently` asks again
+                # until the provisioning step has made it.
+                try:
+                    await js.stream_info(name)
+                except NotFoundError:
+                    raise exc from None
             continue
         if scale and (info.config.num_replicas or 1) != replicas:
             log.warning("stream %s: replicas %s → %d", name, info.config.num_replicas, replicas)

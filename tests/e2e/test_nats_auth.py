@@ -17,6 +17,7 @@ from hotline.natsauth import CREDENTIALS_FILE, load_or_create_credentials
 from hotline.natsserver import EmbeddedNats, free_port
 from hotline.provision import declare_streams_at
 from hotline.shared import subjects
+from hotline.shared.messaging import declare_streams
 from hotline.shared.nats_permissions import ADMIN_USER
 from hotline.supervisor import Supervisor
 from tests.e2e.conftest import ADMIN_PASSWORD, SLOWNESS, client_for, wait_until
@@ -162,3 +163,34 @@ def test_a_service_user_cannot_delete_streams_or_take_another_services_consumer(
 
 async def _ignore(exc: Exception) -> None:
     """The permission violations the test provokes (reported asynchronously by the server)."""
+
+
+def test_a_service_started_before_the_streams_waits_for_the_provisioning_step(tmp_path: Path) -> None:
+    """A service under credentials may not create the streams: it is refused, keeps asking, and goes
+    on once the admin has declared them (`hotline init` on a cluster)."""
+    users = load_or_create_credentials(tmp_path)
+    log = tmp_path / "nats.log"
+    with EmbeddedNats(tmp_path / "nats", users=users, log_file=log) as server:
+
+        def refused() -> bool:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            return "Publish Violation" in text and "$JS.API.STREAM.CREATE.CASES" in text
+
+        async def run() -> bool:
+            nc = await nats.connect(server.url_for("classifier"), error_cb=_ignore)
+            try:
+                waiting = asyncio.create_task(
+                    declare_streams(nc.jetstream(timeout=0.5), scale=False), name="classifier streams"
+                )
+                for _ in range(int(200 * SLOWNESS)):  # a ceiling: the first refusal comes within a second
+                    if refused():
+                        break
+                    await asyncio.sleep(0.05)
+                assert refused() and not waiting.done()
+                await asyncio.to_thread(declare_streams_at, server.url_for(ADMIN_USER), replicas=1)
+                await asyncio.wait_for(waiting, timeout=30 * SLOWNESS)
+                return waiting.done()
+            finally:
+                await nc.close()
+
+        assert asyncio.run(run())
