@@ -53,6 +53,8 @@ class SoakReport:
     accepted: int = 0
     errors: int = 0
     fully_processed: int = 0
+    processed_when_load_ended: int = 0  # with the count after `settle_s`: a lag or a stall
+    settle_s: float = 0.0
     achieved_rate: float = 0.0
     rss_start_kib: dict[str, int] = field(default_factory=dict)
     rss_end_kib: dict[str, int] = field(default_factory=dict)
@@ -76,7 +78,8 @@ def report_text(report: SoakReport) -> str:
         f"soak: {report.minutes:g} min at {report.rate:g} calls/s (achieved {report.achieved_rate:.1f}/s), "
         f"{report.warmup_minutes:g} min warm-up, {report.database}",
         f"calls: sent {report.sent}, accepted {report.accepted}, errors {report.errors}, "
-        f"fully processed {report.fully_processed}",
+        f"fully processed {report.fully_processed} ({report.processed_when_load_ended} when the load ended, "
+        f"{report.settle_s:.0f} s before)",
         f"{'process':<12}{'RSS start MiB':>15}{'RSS end MiB':>13}{'growth %':>10}{'restarts':>10}",
     ]
     growth = report.growth()
@@ -195,12 +198,15 @@ def soak(
                         sent=sent,
                     )
                 )
-                deadline = time.monotonic() + SETTLE_S
+                report.processed_when_load_ended = census(database_url, sent).fully_processed
+                load_ended = time.monotonic()
+                deadline = load_ended + SETTLE_S
                 while time.monotonic() < deadline:
                     report.fully_processed = census(database_url, sent).fully_processed
                     if report.fully_processed >= len(sent):
                         break
                     time.sleep(1)
+                report.settle_s = time.monotonic() - load_ended
         finally:
             if drop is not None:
                 drop()

@@ -22,6 +22,8 @@ def report() -> SoakReport:
         sent=30_000,
         accepted=30_000,
         fully_processed=30_000,
+        processed_when_load_ended=29_000,
+        settle_s=12.4,
         achieved_rate=49.9,
         rss_start_kib={"nats-server": 40_960, "intake": 204_800},
         rss_end_kib={"nats-server": 51_200, "intake": 204_800},
@@ -34,7 +36,9 @@ def test_every_process_is_a_line_with_its_growth_and_restarts() -> None:
     assert report().total_growth() == growth_pct(245_760, 256_000)
     lines = report_text(report()).splitlines()
     assert "10 min at 50 calls/s (achieved 49.9/s)" in lines[0]
-    assert lines[1] == "calls: sent 30000, accepted 30000, errors 0, fully processed 30000"
+    assert lines[1] == (
+        "calls: sent 30000, accepted 30000, errors 0, fully processed 30000 (29000 when the load ended, 12 s before)"
+    )
     assert lines[3].split() == ["nats-server", "40.0", "50.0", "+25.0", "0"]
     assert lines[4].split() == ["intake", "200.0", "200.0", "+0.0", "1"]
     assert lines[5].split() == ["all", "240.0", "250.0", "+4.2"]
