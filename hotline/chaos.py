@@ -59,8 +59,11 @@ FAULTS = ("nats-kill", "db-outage", "store-full", "forged")
 
 
 @contextmanager
-def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Supervisor]:
-    """The whole system under the supervisor, restarting whatever dies (watched from a thread)."""
+def running_system(
+    data_dir: Path, database_url: str, *, max_file_store: int | None = STORE_LIMIT_BYTES, **env: str
+) -> Iterator[Supervisor]:
+    """The whole system under the supervisor, restarting whatever dies (watched from a thread); its
+    JetStream store bounded by `max_file_store` (the `store-full` fault fills it)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     environment.update(
         DATABASE_URL=database_url,
@@ -76,7 +79,7 @@ def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Su
         restart=True,
         quiet=True,
         nats_port=free_port(),
-        nats_max_file_store=STORE_LIMIT_BYTES,
+        nats_max_file_store=max_file_store,
     )
     stop = threading.Event()
 
