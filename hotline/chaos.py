@@ -9,6 +9,13 @@ every case in the database:
   port and store, and every service reconnects by itself.
 - `db-outage`: PostgreSQL disappears for `outage_s` seconds (a TCP proxy in front of it drops every
   connection and refuses new ones), then comes back.
+- `store-full`: the JetStream store fills up for `outage_s` seconds (the system's nats-server runs
+  with a small `max_file_store` and the suite writes ballast into it until every publish is refused
+  with "insufficient resources", nats-server's storage-exhausted error), then the ballast is deleted.
+  Calls keep being taken: intake's outbox holds their events until there is room again.
+- `forged`: messages no service sent are published to the CASES stream with a service's
+  credentials: events about cases that do not exist, malformed JSON, the wrong schema. Each must be
+  dead-lettered with a reason, and none may make a case, task, clock or case event.
 
 A case is fully processed when it is tracked with a topic, a unit, one task and its clocks. The
 client posts like an operator would: a 5xx or a refused connection is counted and retried.
@@ -30,7 +37,8 @@ from typing import Any
 
 import httpx
 
-from hotline.chaos_checks import ChaosResult, census, table
+from hotline.chaos_checks import ChaosResult, census, last_dead_letter_id, outbox_pending, table
+from hotline.chaos_nats import STORE_LIMIT_BYTES, Forged, fill_store, forge, free_store
 from hotline.natsserver import free_port
 from hotline.shared.migrate import upgrade
 from hotline.supervisor import Supervisor
@@ -44,14 +52,18 @@ TEXTS = (
     "孩子所在的小学课后服务收费不透明，家长希望教育局规范收费。",
 )
 ADMIN_PASSWORD = "chaos-admin-password"
+FAULTS = ("nats-kill", "db-outage", "store-full", "forged")
 
 
 # -- the system and its load --------------------------------------------------------------------------
 
 
 @contextmanager
-def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Supervisor]:
-    """The whole system under the supervisor, restarting whatever dies (watched from a thread)."""
+def running_system(
+    data_dir: Path, database_url: str, *, max_file_store: int | None = STORE_LIMIT_BYTES, **env: str
+) -> Iterator[Supervisor]:
+    """The whole system under the supervisor, restarting whatever dies (watched from a thread); its
+    JetStream store bounded by `max_file_store` (the `store-full` fault fills it)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     environment.update(
         DATABASE_URL=database_url,
@@ -61,7 +73,13 @@ def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Su
         **env,
     )
     supervisor = Supervisor(
-        data_dir=data_dir, http_port=free_port(), env=environment, restart=True, quiet=True, nats_port=free_port()
+        data_dir=data_dir,
+        http_port=free_port(),
+        env=environment,
+        restart=True,
+        quiet=True,
+        nats_port=free_port(),
+        nats_max_file_store=max_file_store,
     )
     stop = threading.Event()
 
@@ -83,6 +101,11 @@ def running_system(data_dir: Path, database_url: str, **env: str) -> Iterator[Su
         supervisor.stop()
 
 
+def call_body(n: int) -> dict[str, str]:
+    """The n-th call an operator posts: a distinct caller and text (never linked as a repeat)."""
+    return {"phone": f"139{n:08d}", "content": f"{TEXTS[n % len(TEXTS)]}（登记号{n}）", "outcome": "transfer"}
+
+
 class Caller:
     """Posts calls like an operator: a 5xx or a connection error is counted and the call retried."""
 
@@ -97,11 +120,7 @@ class Caller:
         self.connection_errors = 0
 
     def post(self, n: int, *, give_up_s: float = 120.0) -> None:
-        body = {
-            "phone": f"139{n:08d}",
-            "content": f"{TEXTS[n % len(TEXTS)]}（登记号{n}）",
-            "outcome": "transfer",
-        }
+        body = call_body(n)
         deadline = time.monotonic() + give_up_s
         while True:
             try:
@@ -153,7 +172,7 @@ def run_faults(
 
     `database_url` must be reachable directly; for `db-outage` it must be PostgreSQL, and the system
     is given a proxy in front of it to cut."""
-    if unknown := set(faults) - {"nats-kill", "db-outage"}:
+    if unknown := set(faults) - set(FAULTS):
         raise ValueError(f"unknown fault(s) {sorted(unknown)}")
     upgrade(database_url)
     proxy: TcpProxy | None = None
@@ -168,19 +187,22 @@ def run_faults(
         with running_system(data_dir, system_url) as system:
             for fault in faults:
                 caller = Caller(system.url)
+                strike = Strike(fault, system, proxy, database_url, say)
                 try:
                     recovery = Recovery(database_url, settle_s)
-                    fault_started, fault_ended = _drive(
-                        fault, system, caller, proxy, n, outage_s, rate_per_s, say, recovery.watch
-                    )
+                    fault_started, fault_ended = _drive(strike, caller, n, outage_s, rate_per_s, recovery.watch)
                     every |= caller.sent
                     recover_s = recovery.seconds()
                     if _await_recovery(database_url, caller.sent, fault_ended, settle_s) is None:
                         recover_s = None
+                    if strike.forged is not None:
+                        _await_forgeries_parked(database_url, strike, settle_s)
                     health = caller.health(timeout_s=60)
                 finally:
                     caller.close()
-                found = census(database_url, caller.sent, every)
+                found = census(
+                    database_url, caller.sent, every, dead_letters_after=strike.dead_letters_after, forged=strike.forged
+                )
                 results.append(
                     ChaosResult(
                         fault=fault,
@@ -198,6 +220,10 @@ def run_faults(
                         recover_s=recover_s,
                         healthy=health.get("status") == "ok",
                         nats_restarts=health.get("checks", {}).get("nats", {}).get("restarts"),
+                        held_in_outbox=strike.held_in_outbox,
+                        forged=len(strike.forged.seqs) if strike.forged is not None else 0,
+                        forged_dead_lettered=found.forged_dead_lettered,
+                        forged_rows=found.forged_rows,
                     )
                 )
     finally:
@@ -214,15 +240,75 @@ def _proxied(database_url: str) -> tuple[TcpProxy, str]:
     return proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
 
 
+class Strike:
+    """One fault: `begin` strikes it; one that lasts (`lasting`) is taken away by `end`."""
+
+    def __init__(
+        self,
+        fault: str,
+        system: Supervisor,
+        proxy: TcpProxy | None,
+        database_url: str,
+        say: Callable[[str], None],
+    ) -> None:
+        self.fault = fault
+        self.system = system
+        self.proxy = proxy
+        self.database_url = database_url
+        self.say = say
+        self.dead_letters_after = last_dead_letter_id(database_url)
+        self.held_in_outbox: int | None = None
+        self.forged: Forged | None = None
+
+    @property
+    def lasting(self) -> bool:
+        return self.fault in ("db-outage", "store-full")
+
+    @property
+    def _admin_url(self) -> str:
+        return self.system.env["NATS_URL"]
+
+    def begin(self, outage_s: float) -> None:
+        if self.fault == "nats-kill":
+            self.say("chaos: kill -9 nats-server")
+            started = time.monotonic()
+            restarts = self.system.nats_child.restarts
+            self.system.kill_nats()
+            while self.system.nats_child.restarts == restarts:  # the supervisor's watcher restarts it
+                if time.monotonic() - started > 60:
+                    raise RuntimeError("nats-server was not restarted within 60 s")
+                time.sleep(0.05)
+            self.say(f"chaos: nats-server back after {time.monotonic() - started:.1f} s")
+        elif self.fault == "db-outage":
+            assert self.proxy is not None
+            self.say(f"chaos: database unreachable for {outage_s:.0f} s")
+            self.proxy.cut()
+        elif self.fault == "store-full":
+            written = fill_store(self._admin_url)
+            self.say(f"chaos: JetStream store full ({written / 2**20:.0f} MiB of ballast) for {outage_s:.0f} s")
+        else:
+            # Forged with the credentials of intake, the one user that may publish every case event.
+            assert self.system.nats is not None
+            self.forged = forge(self.system.nats.url_for("intake"))
+            self.say(f"chaos: {len(self.forged.seqs)} forged messages published")
+
+    def end(self) -> None:
+        if self.fault == "db-outage":
+            assert self.proxy is not None
+            self.proxy.restore()
+            self.say("chaos: database back")
+        elif self.fault == "store-full":
+            self.held_in_outbox = outbox_pending(self.database_url)
+            free_store(self._admin_url)
+            self.say(f"chaos: JetStream store freed; {self.held_in_outbox} events were waiting in the outbox")
+
+
 def _drive(
-    fault: str,
-    system: Supervisor,
+    strike: Strike,
     caller: Caller,
-    proxy: TcpProxy | None,
     n: int,
     outage_s: float,
     rate_per_s: float,
-    say: Callable[[str], None],
     fault_over: Callable[[set[uuid.UUID], float], None],
 ) -> tuple[float, float]:
     """Post n calls at `rate_per_s`, striking the fault a third of the way through; returns when the
@@ -231,39 +317,40 @@ def _drive(
     started = 0.0
     ended: list[float] = []
     timer: threading.Timer | None = None
+
+    def over() -> None:
+        ended.append(time.monotonic())
+        fault_over(set(caller.sent), ended[0])
+
+    def restore() -> None:
+        strike.end()
+        over()
+
     for i in range(n):
         if i == n // 3:
             started = time.monotonic()
-            if fault == "nats-kill":
-                say("chaos: kill -9 nats-server")
-                restarts = system.nats_child.restarts
-                system.kill_nats()
-                while system.nats_child.restarts == restarts:  # the supervisor's watcher restarts it
-                    if time.monotonic() - started > 60:
-                        raise RuntimeError("nats-server was not restarted within 60 s")
-                    time.sleep(0.05)
-                ended.append(time.monotonic())
-                fault_over(set(caller.sent), ended[0])
-                say(f"chaos: nats-server back after {ended[0] - started:.1f} s")
-            else:
-                assert proxy is not None
-                say(f"chaos: database unreachable for {outage_s:.0f} s")
-                proxy.cut()
-
-                def restore() -> None:
-                    assert proxy is not None
-                    proxy.restore()
-                    ended.append(time.monotonic())
-                    fault_over(set(caller.sent), ended[0])
-                    say("chaos: database back")
-
+            strike.begin(outage_s)
+            if strike.lasting:
                 timer = threading.Timer(outage_s, restore)
                 timer.start()
+            else:
+                over()
         caller.post(i)  # during a database outage this retries until the database is back
         time.sleep(1 / rate_per_s)
     if timer is not None:
         timer.join()
     return started, ended[0]
+
+
+def _await_forgeries_parked(database_url: str, strike: Strike, settle_s: float) -> None:
+    """Until every forged message is among the dead letters (the census then says if not)."""
+    assert strike.forged is not None
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline:
+        found = census(database_url, set(), dead_letters_after=strike.dead_letters_after, forged=strike.forged)
+        if found.forged_dead_lettered >= len(strike.forged.seqs):
+            return
+        time.sleep(0.5)
 
 
 class Recovery:
@@ -328,7 +415,7 @@ def postgres_scratch_database(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 
 def main(*, long: bool, postgres_url: str | None, faults: tuple[str, ...]) -> int:
-    """Both faults on one system: PostgreSQL when given (a scratch database), else SQLite, where the
+    """Every fault on one system: PostgreSQL when given (a scratch database), else SQLite, where the
     database fault is skipped (loudly): a file database cannot be taken away from under a running
     process the way a server can."""
     n, rate = (300, 40.0) if long else (60, 20.0)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
+from hotline.chaos_nats import Forged, case_id_in
 from hotline.shared.db import (
     CaseEventRow,
     CaseRow,
     DeadLetterRow,
     DeadlineRow,
+    OutboxRow,
     TaskRow,
     create_engine,
     session_factory,
@@ -34,13 +37,20 @@ class ChaosResult:
     half_made: int
     http_5xx: int
     http_503: int  # of the 5xx: "unavailable, retry" (with Retry-After), the answer an outage should give
-    dead_letters: int
+    dead_letters: int  # during this fault, forgeries' own excepted
     fault_s: float
     # From the fault's end until every case sent before it ended is fully processed; None: some case
     # (of all sent) was never fully processed.
     recover_s: float | None
     healthy: bool = False  # GET /api/v1/health answered 200 afterwards, without anyone's help
     nats_restarts: int | None = None  # as the health endpoint reports them
+    # store-full: events waiting in intake's outbox when space came back (the fault did strike).
+    held_in_outbox: int | None = None
+    # forged: messages forged, how many of them were dead-lettered with a reason, and the rows
+    # (cases, tasks, clocks, case events) they made.
+    forged: int = 0
+    forged_dead_lettered: int = 0
+    forged_rows: int = 0
 
     @property
     def ok(self) -> bool:
@@ -53,6 +63,10 @@ class ChaosResult:
             and self.recover_s is not None
             and self.healthy
             and (self.fault != "nats-kill" or (self.nats_restarts or 0) >= 1)
+            and (self.fault != "store-full" or (self.held_in_outbox or 0) >= 1)
+            and self.forged_dead_lettered == self.forged
+            and self.forged_rows == 0
+            and (self.fault != "forged" or self.forged > 0)
         )
 
 
@@ -68,17 +82,24 @@ HEADERS = (
     "5xx",
     "dead letters",
     "fault s",
+    "time to recover s",
+    "outbox held",
+    "forged",
+    "forged DL",
+    "forged rows",
 )
 
 
 def table(results: list[ChaosResult]) -> str:
-    """One plain-text table, one row per scenario."""
-    rows = [[*HEADERS, "time to recover s"]]
+    """One plain-text table, one row per scenario ("-": not measured by that fault)."""
+    rows = [list(HEADERS)]
     for r in results:
         recover = "never" if r.recover_s is None else f"{r.recover_s:.1f}"
         values = (r.fault, r.database, r.sent, r.stored, r.fully_processed, r.lost, r.doubled, r.half_made)
         errors = f"{r.http_5xx} ({r.http_503}×503)" if r.http_5xx else "0"
-        rows.append([*map(str, values), errors, str(r.dead_letters), f"{r.fault_s:.1f}", recover])
+        held = "-" if r.held_in_outbox is None else str(r.held_in_outbox)
+        forged = [str(r.forged), str(r.forged_dead_lettered), str(r.forged_rows)] if r.forged else ["-"] * 3
+        rows.append([*map(str, values), errors, str(r.dead_letters), f"{r.fault_s:.1f}", recover, held, *forged])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
@@ -88,10 +109,18 @@ class Census:
     stored: int
     fully_processed: int
     doubled: int
-    dead_letters: int
+    dead_letters: int  # after `dead_letters_after`, forgeries' own excepted
+    forged_dead_lettered: int = 0
+    forged_rows: int = 0
 
 
-async def _census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID]) -> Census:
+async def _census(
+    database_url: str,
+    sent: set[uuid.UUID],
+    every: set[uuid.UUID],
+    dead_letters_after: int,
+    forged: Forged | None,
+) -> Census:
     engine = create_engine(database_url, writes=False)
     try:
         async with session_factory(engine)() as session:
@@ -108,7 +137,17 @@ async def _census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID]
                     .having(func.count() > 1)
                 )
             ).all()
-            dead_letters = await session.scalar(select(func.count()).select_from(DeadLetterRow))
+            letters = (
+                await session.execute(
+                    select(DeadLetterRow.stream_seq, DeadLetterRow.error, DeadLetterRow.payload).where(
+                        DeadLetterRow.id > dead_letters_after
+                    )
+                )
+            ).all()
+            forged_rows = 0
+            if forged is not None and forged.case_ids:
+                for key in (CaseRow.id, TaskRow.case_id, DeadlineRow.case_id, CaseEventRow.case_id):
+                    forged_rows += await session.scalar(select(func.count()).where(key.in_(forged.case_ids))) or 0
     finally:
         await engine.dispose()
     full = {
@@ -119,13 +158,46 @@ async def _census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID]
     doubled = ({r.case_id for r in repeated} | {case_id for case_id, n in tasks.items() if n > 1}) & sent
     # A case stored that the client never got an answer for was posted twice (a retried POST).
     extra = len([c for c in cases if c.id not in every])
+    seqs, case_ids = (forged.seqs, forged.case_ids) if forged is not None else (frozenset(), frozenset())
+    # A forgery's own dead letters: the message itself, or what a service made of it (the classifier
+    # reads no store, so a forged `received` comes back as a `classified` the router refuses).
+    ours = [letter for letter in letters if letter.stream_seq in seqs or case_id_in(letter.payload) in case_ids]
     return Census(
         stored=len({c.id for c in cases} & sent),
         fully_processed=len(full & sent),
         doubled=len(doubled) + extra,
-        dead_letters=dead_letters or 0,
+        dead_letters=len(letters) - len(ours),
+        forged_dead_lettered=len({letter.stream_seq for letter in ours if letter.error} & seqs),
+        forged_rows=forged_rows,
     )
 
 
-def census(database_url: str, sent: set[uuid.UUID], every: set[uuid.UUID] | None = None) -> Census:
-    return asyncio.run(_census(database_url, sent, every if every is not None else sent))
+def census(
+    database_url: str,
+    sent: set[uuid.UUID],
+    every: set[uuid.UUID] | None = None,
+    *,
+    dead_letters_after: int = 0,
+    forged: Forged | None = None,
+) -> Census:
+    return asyncio.run(_census(database_url, sent, every if every is not None else sent, dead_letters_after, forged))
+
+
+async def _scalar(database_url: str, query: Any) -> int:
+    engine = create_engine(database_url, writes=False)
+    try:
+        async with session_factory(engine)() as session:
+            return int(await session.scalar(query) or 0)
+    finally:
+        await engine.dispose()
+
+
+def last_dead_letter_id(database_url: str) -> int:
+    """Where this fault's dead letters begin."""
+    return asyncio.run(_scalar(database_url, select(func.max(DeadLetterRow.id))))
+
+
+def outbox_pending(database_url: str) -> int:
+    """Events stored but not yet published to JetStream (every source)."""
+    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))
+    return asyncio.run(_scalar(database_url, query))

@@ -174,10 +174,17 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _chaos(args: argparse.Namespace) -> int:
+    from hotline.chaos import FAULTS
     from hotline.chaos import main as chaos_main
 
-    return chaos_main(
-        long=args.long, postgres_url=args.postgres_url, faults=tuple(args.fault or ("nats-kill", "db-outage"))
+    return chaos_main(long=args.long, postgres_url=args.postgres_url, faults=tuple(args.fault or FAULTS))
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from hotline.soak import main as soak_main
+
+    return soak_main(
+        rate=args.rate, minutes=args.minutes, warmup_minutes=args.warmup_minutes, postgres_url=args.postgres_url
     )
 
 
@@ -311,11 +318,21 @@ def _dispatch(argv: list[str]) -> int:
     bench_stats.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
     bench_stats.set_defaults(run=_bench_stats)
 
-    chaos = commands.add_parser("chaos", help="kill nats-server, cut the database; check nothing is lost")
+    chaos = commands.add_parser(
+        "chaos", help="kill nats-server, cut the database, fill the JetStream store, forge messages; nothing lost?"
+    )
     chaos.add_argument("--long", action="store_true", help="300 calls per fault instead of 60")
     chaos.add_argument("--postgres-url", help="PostgreSQL server for the db-outage fault (a scratch database)")
-    chaos.add_argument("--fault", action="append", choices=("nats-kill", "db-outage"), help="default: both")
+    chaos.add_argument(
+        "--fault", action="append", choices=("nats-kill", "db-outage", "store-full", "forged"), help="default: all"
+    )
     chaos.set_defaults(run=_chaos)
+    soak = commands.add_parser("soak", help="steady calls for a while; RSS of every process at start and end")
+    soak.add_argument("--rate", type=float, default=50.0, help="calls a second (default 50)")
+    soak.add_argument("--minutes", type=float, default=60.0, help="how long (default 60)")
+    soak.add_argument("--warmup-minutes", type=float, default=1.0, help="load before the start sample (default 1)")
+    soak.add_argument("--postgres-url", help="PostgreSQL server (a scratch database); default SQLite")
+    soak.set_defaults(run=_soak)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")
     commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")

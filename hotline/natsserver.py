@@ -71,6 +71,7 @@ class EmbeddedNats:
         sync_always: bool = False,
         log_file: Path | None = None,
         users: Mapping[str, str] | None = None,
+        max_file_store: int | None = None,
     ) -> None:
         self.store_dir = store_dir
         # user → password: when given, anonymous clients are refused and each user is held to its
@@ -79,6 +80,9 @@ class EmbeddedNats:
         self.port = port if port is not None else free_port()
         self.sync_always = sync_always
         self.log_file = log_file
+        # Bytes the JetStream file store may hold; beyond it publishes fail with "insufficient
+        # resources", the error path of a full disk (the chaos suite's `store-full` fault).
+        self.max_file_store = max_file_store
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -94,6 +98,8 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = self.store_dir / "nats-server.conf"
         sync = "\n  sync_interval: always" if self.sync_always else ""
+        if self.max_file_store is not None:
+            sync += f"\n  max_file_store: {self.max_file_store}"
         config.write_text(
             f'listen: "127.0.0.1:{self.port}"\njetstream {{\n  store_dir: "{self.store_dir.resolve()}"{sync}\n}}\n'
             + (authorization_block(self.users) if self.users else ""),

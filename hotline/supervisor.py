@@ -25,6 +25,7 @@ from pathlib import Path
 from hotline.natsauth import CREDENTIALS_FILE, load_or_create_credentials
 from hotline.natsserver import EmbeddedNats, free_port, port_is_free
 from hotline.proc import die_with_parent
+from hotline.provision import declare_streams_at
 from hotline.services.intake.accounts import ensure_admin
 from hotline.shared.migrate import upgrade
 from hotline.shared.nats_permissions import ADMIN_USER
@@ -88,6 +89,7 @@ class Supervisor:
         metrics: bool = False,
         nats_port: int | None = None,
         nats_auth: bool = True,
+        nats_max_file_store: int | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
@@ -101,6 +103,7 @@ class Supervisor:
         # The embedded server refuses anonymous clients and holds each service to its subjects; an
         # externally given NATS_URL is used as it is (its operator sets the users).
         self.nats_auth = nats_auth
+        self.nats_max_file_store = nats_max_file_store
         self.nats_child = Child(NATS_CHILD, "")
         self.logs = self.data_dir / "logs"
         self._stopping = False
@@ -130,6 +133,7 @@ class Supervisor:
                 sync_always=self.sync_always,
                 log_file=self.logs / "nats-server.log",
                 users=users,
+                max_file_store=self.nats_max_file_store,
             )
             self.nats.start()
             # The supervisor's own connections (and tests, via `env`) use the admin; each service its own user.
@@ -152,6 +156,10 @@ class Supervisor:
         self.admin_password = ensure_admin(self.env["DATABASE_URL"], password=self.env.get("HOTLINE_ADMIN_PASSWORD"))
         if self.admin_password:
             self.say(f"已创建管理员账号 admin，初始密码：{self.admin_password}（只显示这一次，请妥善保存）")
+        # The streams, as the NATS admin (the services' users may not create or change them).
+        wanted = {k: self.env[k] for k in ("NATS_URL", "HOTLINE_STREAM_REPLICAS") if k in self.env}
+        settings = Settings(**wanted)  # type: ignore[arg-type]
+        declare_streams_at(settings.nats_servers, replicas=settings.stream_replicas)
         for child in self.children.values():
             if self.metrics and child.name != "intake":
                 self.metrics_ports[child.name] = free_port()

@@ -28,19 +28,11 @@ E = TypeVar("E")
 T = TypeVar("T")
 
 
-def cases_stream(settings: Settings) -> JStream:
-    """The CASES stream as FastStream publishers declare it. FastStream *updates* a stream whose
-    config differs from its declaration, so the replica count must be the configured one here too
-    (a default R1 declaration would scale a cluster's R3 stream down)."""
-    from nats.js.api import StorageType
-
-    return JStream(
-        subjects.CASES_STREAM,
-        subjects=list(subjects.CASES_SUBJECTS),
-        num_replicas=settings.stream_replicas,
-        storage=StorageType.FILE,
-        declare=True,
-    )
+def cases_stream() -> JStream:
+    """The CASES stream as FastStream publishers name it. Never declared by them: streams are
+    created and scaled by the provisioning step (`provision.py`, with the admin's credentials), and a
+    service's NATS user may not create or update them."""
+    return JStream(subjects.CASES_STREAM, declare=False)
 
 
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -236,24 +228,28 @@ async def patiently(
             await asyncio.sleep(retry_every_s)
 
 
-async def declare_streams(js: Any, *, replicas: int = 1) -> None:
-    await patiently(lambda: ensure_streams(js, replicas=replicas), what="declaring the streams")
+async def declare_streams(js: Any, *, replicas: int = 1, scale: bool = True) -> None:
+    """The provisioning step (`scale`) or a service starting (`scale=False`): see `ensure_streams`."""
+    await patiently(lambda: ensure_streams(js, replicas=replicas, scale=scale), what="declaring the streams")
 
 
-async def ensure_streams(js: Any, *, replicas: int = 1) -> None:
-    """Create the streams if missing (for processes that publish without FastStream subscribers).
+async def ensure_streams(js: Any, *, replicas: int = 1, scale: bool = True) -> None:
+    """Create the streams if missing; with `scale`, set their replica count.
 
-    An existing stream keeps its subjects and limits (FastStream may have added subjects, an operator
-    may have tuned limits); only its replica count follows HOTLINE_STREAM_REPLICAS, so that raising
-    it on a grown cluster takes effect (JetStream copies the data to the new replicas).
+    The provisioning step (`hotline up`, `hotline init`, as the NATS admin) does both. Services only
+    look (STREAM.INFO is all their NATS users may do to a stream): on an open NATS without that step
+    (development, in-process tests) they create a missing stream themselves; under credentials that
+    is refused, and they wait for the provisioning step (`patiently`).
+
+    An existing stream keeps its subjects and limits (an operator may have tuned limits); only its
+    replica count follows HOTLINE_STREAM_REPLICAS, so that raising it on a grown cluster takes effect
+    (JetStream copies the data to the new replicas).
     """
     from nats.js.api import StorageType, StreamConfig
     from nats.js.errors import NotFoundError
 
-    for name, stream_subjects in (
-        (subjects.CASES_STREAM, subjects.CASES_SUBJECTS),
-        (subjects.DEADLETTER_STREAM, subjects.DEADLETTER_SUBJECTS),
-        (subjects.NOTIFY_STREAM, subjects.NOTIFY_SUBJECTS),
+    for name, stream_subjects in zip(
+        subjects.STREAMS, (subjects.CASES_SUBJECTS, subjects.DEADLETTER_SUBJECTS, subjects.NOTIFY_SUBJECTS), strict=True
     ):
         try:
             info = await js.stream_info(name)
@@ -263,11 +259,16 @@ async def ensure_streams(js: Any, *, replicas: int = 1) -> None:
             )
             try:
                 await js.add_stream(config)
-            except Exception:
-                # Another replica of a service may have created it at the same moment.
-                await js.stream_info(name)
+            except Exception as exc:
+                # Another replica of a service may have created it at the same moment. If not, this
+                # user may not create streams (a denied request times out): `patiently` asks again
+                # until the provisioning step has made it.
+                try:
+                    await js.stream_info(name)
+                except NotFoundError:
+                    raise exc from None
             continue
-        if (info.config.num_replicas or 1) != replicas:
+        if scale and (info.config.num_replicas or 1) != replicas:
             log.warning("stream %s: replicas %s → %d", name, info.config.num_replicas, replicas)
             info.config.num_replicas = replicas
             await js.update_stream(info.config)

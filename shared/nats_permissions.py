@@ -13,10 +13,39 @@ ADMIN_USER: Final = "admin"
 SERVICE_USERS: Final = ("intake", *subjects.SERVICES)
 NATS_USERS: Final = (*SERVICE_USERS, ADMIN_USER)
 
-# What every client needs: the JetStream API (streams, consumers, pulls), acknowledgements, replies to
-# requests (its own and those it answers), and parking messages it cannot process.
-_JETSTREAM: Final = ("$JS.API.>", "$JS.ACK.>")
+# What every client needs: replies to requests (its own and those it answers) and parking messages it
+# cannot process. Streams are created and scaled by the admin (`hotline up`, `hotline init`); a service
+# may only look at them, and use its own durable consumers (`jetstream_api`).
 _INBOX: Final = "_INBOX.>"
+_API: Final = "$JS.API"
+
+
+def consumer_grants(stream: str, durable: str) -> tuple[str, ...]:
+    """Create (or update) one durable, read it, pull from it and acknowledge its messages."""
+    return (
+        f"{_API}.CONSUMER.CREATE.{stream}.{durable}",
+        f"{_API}.CONSUMER.CREATE.{stream}.{durable}.>",  # with its filter subject (nats-server 2.9+)
+        f"{_API}.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
+        f"{_API}.CONSUMER.INFO.{stream}.{durable}",
+        f"{_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
+        f"$JS.ACK.{stream}.{durable}.>",
+    )
+
+
+def jetstream_api(user: str) -> tuple[str, ...]:
+    """The JetStream API subjects a service user may publish to: the streams' info, its own
+    consumers and, for intake (health, pipeline lag, dead letters pending), every consumer's info.
+    Never STREAM.CREATE/UPDATE/DELETE/PURGE, nor another service's consumer."""
+    grants = [f"{_API}.STREAM.INFO.{stream}" for stream in subjects.STREAMS]
+    for stream, durable in subjects.SERVICE_CONSUMERS.get(user, ()):
+        grants += consumer_grants(stream, durable)
+    if user == "intake":
+        grants += [
+            f"{_API}.CONSUMER.INFO.{stream}.{durable}"
+            for consumers in subjects.SERVICE_CONSUMERS.values()
+            for stream, durable in consumers
+        ]
+    return tuple(grants)
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,6 @@ def permissions(user: str) -> Permissions:
         raise ValueError(f"unknown NATS user {user!r}")
     publish, subscribe = own[user]
     return Permissions(
-        publish=(*publish, *subjects.DEADLETTER_SUBJECTS, *_JETSTREAM, _INBOX),
+        publish=(*publish, *subjects.DEADLETTER_SUBJECTS, *jetstream_api(user), _INBOX),
         subscribe=(*subscribe, subjects.health_subject(user), _INBOX),
     )

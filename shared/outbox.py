@@ -140,8 +140,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if is_transient(exc):  # database or NATS away: once a second, so no traceback
-                    log.warning("outbox relay %s: unavailable (%s); retrying", self.source, type(exc).__name__)
+                if is_transient(exc):  # database or NATS away, or the JetStream store full: no traceback
+                    why = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    log.warning("outbox relay %s: unavailable (%s); retrying", self.source, why)
                 else:
                     log.exception("outbox relay %s: publishing failed; retrying", self.source)
                 published = 0

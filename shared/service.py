@@ -81,7 +81,7 @@ def attach_consumers(
         )
         connections.append(nc)
         js = nc.jetstream()
-        await declare_streams(js, replicas=settings.stream_replicas)
+        await declare_streams(js, replicas=settings.stream_replicas, scale=False)
         for spec in specs:
             consumer = PullConsumer(js, spec, settings)
             await patiently(consumer.start, what=f"consumer {spec.durable}")

@@ -97,3 +97,13 @@ FEED_DURABLE: Final = "feed-all-v1"
 FEED_DEADLETTER_DURABLE: Final = "feed-deadletters-v1"
 
 SERVICES: Final = ("classifier", "router", "escalation", "feed")
+
+# The durable consumers each service runs, (stream, durable): its NATS user may create, read, pull
+# and acknowledge these and no others (`nats_permissions.py`).
+SERVICE_CONSUMERS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "classifier": ((CASES_STREAM, CLASSIFIER_DURABLE),),
+    "router": ((CASES_STREAM, ROUTER_DURABLE),),
+    "escalation": ((CASES_STREAM, ESCALATION_DURABLE), (CASES_STREAM, ESCALATION_WORKFLOW_DURABLE)),
+    "feed": ((CASES_STREAM, FEED_DURABLE), (DEADLETTER_STREAM, FEED_DEADLETTER_DURABLE)),
+}
+STREAMS: Final = (CASES_STREAM, DEADLETTER_STREAM, NOTIFY_STREAM)

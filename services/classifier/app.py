@@ -55,7 +55,7 @@ def warm_up(parts: ClassifierParts) -> None:
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(settings), schema=CaseClassified)
+    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(), schema=CaseClassified)
     loaded: list[ClassifierParts] = []
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)

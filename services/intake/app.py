@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             settings.nats_servers, name="hotline-intake", max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
-        await declare_streams(js, replicas=settings.stream_replicas)
+        await declare_streams(js, replicas=settings.stream_replicas, scale=False)
         sessions = session_factory(engine)
         runtime = Runtime(
             settings=settings,

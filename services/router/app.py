@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None, county: County | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_ROUTED, stream=cases_stream(settings), schema=CaseRouted)
+    publisher = broker.publisher(subjects.CASE_ROUTED, stream=cases_stream(), schema=CaseRouted)
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
     # The table in force; replaced as a whole when an admin saves a new version.

@@ -1,10 +1,10 @@
 """The chaos suite: faults struck at a running system (loopback only, bounded in time).
 
-Short by default (scripts/test runs it), to stay within a minute: one fault of each kind, 40 calls
-each, the database cut for 10 s (calls keep coming, and retrying, all through it). `pytest --chaos-long`
-posts 300 calls per fault and cuts the database for 30 s. The database fault needs PostgreSQL (a TCP
-proxy in front of it is cut); without one it is skipped loudly
-and the NATS fault runs on SQLite.
+Short by default (scripts/test runs it): one fault of each kind, 40 calls each, the database cut and
+the JetStream store full for 10 s (calls keep coming, and retrying, all through it). `pytest
+--chaos-long` posts 300 calls per fault and holds each outage for 30 s. The database fault needs
+PostgreSQL (a TCP proxy in front of it is cut); without one it is skipped loudly and the NATS faults
+run on SQLite.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.chaos import run_faults
+from hotline.chaos import FAULTS, run_faults
 from hotline.chaos_checks import table
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
@@ -25,13 +25,13 @@ def print_logs(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_nats_killed_and_database_cut_lose_double_and_half_make_nothing(
+def test_every_fault_loses_doubles_and_half_makes_nothing(
     database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     long = bool(request.config.getoption("--chaos-long"))
     data_dir = tmp_path / "system"
     results = run_faults(
-        ("nats-kill", "db-outage"),
+        FAULTS,
         data_dir=data_dir,
         database_url=database_url,
         n=300 if long else 40,
@@ -47,17 +47,24 @@ def test_nats_killed_and_database_cut_lose_double_and_half_make_nothing(
         assert r.recover_s is not None and r.recover_s <= 30, r
         assert r.healthy, r  # health back to 200 without anyone's help
     assert results[0].nats_restarts == 1, results[0]  # the restart shows on GET /api/v1/health
+    store_full, forged = results[2], results[3]
+    assert store_full.http_5xx == 0, store_full  # calls are taken while publishing fails
+    assert store_full.held_in_outbox, store_full  # ... and their events wait in the outbox
+    assert forged.forged > 0 and forged.forged_dead_lettered == forged.forged, forged
+    assert forged.forged_rows == 0, forged  # no case, task, clock or case event for any forgery
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_nats_killed_under_sqlite_loses_and_doubles_nothing(
+def test_nats_faults_under_sqlite_lose_and_double_nothing(
     database_url: str, tmp_path: Path, request: pytest.FixtureRequest, pg_missing: str | None
 ) -> None:
-    """The same NATS fault on the default database (in the short run only where no PostgreSQL
-    answers, to stay within two minutes)."""
+    """The NATS faults on the default database (in the short run only where no PostgreSQL answers,
+    to stay within three minutes)."""
     if pg_missing is None and not request.config.getoption("--chaos-long"):
-        pytest.skip("PostgreSQL answers: the NATS fault ran against it above (--chaos-long runs both)")
-    [result] = run_faults(("nats-kill",), data_dir=tmp_path / "system", database_url=database_url, n=40)
-    print(table([result]))
-    assert result.ok, result
-    assert result.recover_s is not None and result.recover_s <= 30
+        pytest.skip("PostgreSQL answers: the NATS faults ran against it above (--chaos-long runs both)")
+    faults = tuple(f for f in FAULTS if f != "db-outage")
+    results = run_faults(faults, data_dir=tmp_path / "system", database_url=database_url, n=40, outage_s=20)
+    print(table(results))
+    for result in results:
+        assert result.ok, result
+        assert result.recover_s is not None and result.recover_s <= 30

@@ -40,8 +40,35 @@ def test_only_a_clean_recovery_is_ok() -> None:
     assert replace(GOOD, fault="db-outage", nats_restarts=None, http_5xx=9, http_503=9).ok
 
 
+def test_a_full_store_counts_only_when_the_outbox_held_cases_through_it() -> None:
+    full = replace(GOOD, fault="store-full", nats_restarts=None, held_in_outbox=12)
+    assert full.ok
+    assert not replace(full, held_in_outbox=0).ok  # the fault never struck
+    assert not replace(full, held_in_outbox=None).ok
+
+
+def test_every_forgery_must_be_dead_lettered_and_make_nothing() -> None:
+    forged = replace(GOOD, fault="forged", nats_restarts=None, forged=7, forged_dead_lettered=7)
+    assert forged.ok
+    assert not replace(forged, forged_dead_lettered=6).ok
+    assert not replace(forged, forged_rows=1).ok  # a case, task, clock or case event made for one
+    assert not replace(forged, dead_letters=1).ok  # a real case dead-lettered beside them
+    assert not replace(forged, forged=0, forged_dead_lettered=0).ok  # nothing was forged
+
+
 def test_one_row_per_fault_under_one_header() -> None:
-    lines = table([GOOD, replace(GOOD, fault="db-outage", http_5xx=5, http_503=5, recover_s=None)]).splitlines()
+    lines = table(
+        [
+            GOOD,
+            replace(GOOD, fault="db-outage", http_5xx=5, http_503=5, recover_s=None),
+            replace(GOOD, fault="store-full", held_in_outbox=12),
+            replace(GOOD, fault="forged", forged=7, forged_dead_lettered=6, forged_rows=1),
+        ]
+    ).splitlines()
     assert lines[0].split()[:3] == ["fault", "database", "sent"]
-    assert lines[1].split() == ["nats-kill", "sqlite", "40", "40", "40", "0", "0", "0", "0", "0", "0.7", "1.7"]
-    assert "5 (5×503)" in lines[2] and lines[2].endswith("never")
+    assert lines[0].endswith("outbox held  forged  forged DL  forged rows")
+    row = ["nats-kill", "sqlite", "40", "40", "40", "0", "0", "0", "0", "0", "0.7", "1.7", "-", "-", "-", "-"]
+    assert lines[1].split() == row
+    assert "5 (5×503)" in lines[2] and "never" in lines[2]
+    assert lines[3].split()[-4:] == ["12", "-", "-", "-"]
+    assert lines[4].split()[-4:] == ["-", "7", "6", "1"]

@@ -6,33 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import nats
 from sqlalchemy import func, select
 
 from hotline.bench import sample_received_events, store_cases
+from hotline.chaos_nats import forged_routed
 from hotline.shared import subjects
 from hotline.shared.db import CaseEventRow, DeadlineRow, TaskRow, create_engine, session_factory
-from hotline.shared.events import CaseEvent, CaseRouted, Channel, Severity
+from hotline.shared.events import CaseEvent
 from hotline.shared.messaging import MSG_ID_HEADER
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
-
-
-def forged_routed() -> CaseRouted:
-    now = datetime.now(UTC)
-    return CaseRouted(
-        event_id=uuid.uuid4(),
-        case_id=uuid.uuid4(),
-        occurred_at=now,
-        channel=Channel.HOTLINE,
-        received_at=now,
-        topic="城市管理",
-        severity=Severity.MAJOR,
-        unit_code="cgj",
-        unit_name="城管局",
-        reason="伪造",
-    )
 
 
 async def publish(url: str, events: list[CaseEvent]) -> None:
