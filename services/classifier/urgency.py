@@ -39,7 +39,8 @@ RULES_PATH = Path(__file__).with_name("urgency_rules.toml")
 MAX_REPEAT = 20  # the largest upper bound a rule may give a repetition
 _NEGATION_WINDOW = 8  # characters before a hit that a negation must fall within
 _MASK_CHAR = "□"
-SENTENCE_RE = re.compile(r"[^。！？!?；;\n—]+")  # a dash ("——") turns to another matter
+# A dash ("——") or "…的同时" ("要求赔偿的同时，对门一直有煤气味") turns to another matter.
+SENTENCE_RE = re.compile(r"(?:(?!的同时)[^。！？!?；;\n—])+")
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 _IN_CLAUSE = r"[^，,。！？!?；;\n]"
