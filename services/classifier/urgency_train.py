@@ -4,7 +4,8 @@ Training texts, all in the repository except the background:
 
 * the labelled suites: ``tests/data/urgency/dev.jsonl`` and, since round three, ``test.jsonl`` and
   ``tests/data/urgency-heldout/cases.jsonl`` too (measured several times, they became development
-  material; a new sealed suite is measured by the lead);
+  material); since round four the dev half of the round-three suite (a fourth writer), never its
+  test half, which the lead measures;
 * ``tests/data/urgency-train/*.jsonl`` (our own phrasings from round one and a training set written
   for this purpose, see its README);
 * background negatives: the raw ordinary 政务留言 of ``messages_train.csv`` (``--background``; skipped
@@ -47,6 +48,7 @@ SUITES = {  # the labelled suites, by source name (all development material sinc
     "dev": DEV_PATH,
     "test": REPO / "tests" / "data" / "urgency" / "test.jsonl",
     "heldout": REPO / "tests" / "data" / "urgency-heldout" / "cases.jsonl",
+    "round3": REPO / "tests" / "data" / "urgency-round3" / "dev.jsonl",  # since round four; test.jsonl is sealed
 }
 TRAIN_DIR = REPO / "tests" / "data" / "urgency-train"
 BACKGROUND_PATH = Path("/work/shared/data/messages_train.csv")
