@@ -13,7 +13,6 @@ alarm costs an operator a second.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from hotline.services.classifier.urgency import (
