@@ -56,6 +56,9 @@ HEAD, TAIL = 4000, 1000
 THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(15)]  # 0.20 … 0.90
 C_GRID = (4.0, 16.0, 64.0)
 MAX_FEATURES = 8000
+# The model's share of the false-alarm target (3 %), out of fold: the rules, tuned on every suite, show
+# none in sample but several percent on a new writer's text (round three), and those add to the model's.
+MAX_ADDED_FALSE_ALARMS = 0.015
 LINES = ("110", "119", "120", "122")
 LINE_C = 4.0  # the line models' regularisation (fixed; their accuracy is measured across suites)
 LINE_MAX_FEATURES = 4000
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--background", type=Path, default=BACKGROUND_PATH, help="ordinary messages CSV")
     parser.add_argument("--no-background", action="store_true", help="train without background negatives")
-    parser.add_argument("--max-added-false-alarms", type=float, default=0.03)
+    parser.add_argument("--max-added-false-alarms", type=float, default=MAX_ADDED_FALSE_ALARMS)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     background: Path | None = None if args.no_background else args.background
