@@ -58,7 +58,7 @@ C_GRID = (4.0, 16.0, 64.0)
 MAX_FEATURES = 8000
 # The model's share of the false-alarm target (3 %), out of fold: the rules, tuned on every suite, show
 # none in sample but several percent on a new writer's text (round three), and those add to the model's.
-MAX_ADDED_FALSE_ALARMS = 0.015
+MAX_ADDED_FALSE_ALARMS = 0.02
 LINES = ("110", "119", "120", "122")
 LINE_C = 4.0  # the line models' regularisation (fixed; their accuracy is measured across suites)
 LINE_MAX_FEATURES = 4000
