@@ -39,8 +39,7 @@ RULES_PATH = Path(__file__).with_name("urgency_rules.toml")
 MAX_REPEAT = 20  # the largest upper bound a rule may give a repetition
 _NEGATION_WINDOW = 8  # characters before a hit that a negation must fall within
 _MASK_CHAR = "□"
-# A dash ("——") or "…的同时" ("要求赔偿的同时，对门一直有煤气味") turns to another matter.
-SENTENCE_RE = re.compile(r"(?:(?!的同时)[^。！？!?；;\n—])+")
+_SENTENCE_RE = re.compile(r"[^。！？!?；;\n—]+")  # a dash ("——") turns to another matter
 _CLAUSE_BREAK_RE = re.compile(r"[，,、：:\s…~～]")
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 _IN_CLAUSE = r"[^，,。！？!?；;\n]"
@@ -427,7 +426,7 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     r = rules or load_urgency_rules()
     scanned = masked(bounded_text(text, r.head_chars, r.tail_chars), r)
     hits: list[_Hit] = []
-    for m in SENTENCE_RE.finditer(scanned):
+    for m in _SENTENCE_RE.finditer(scanned):
         hits.extend(_sentence_hits(m.group(), m.start(), r))
     # "火已经灭了" later in the text resolves what came before it (one pass per pattern: linear).
     # A resolution ending after a hit resolves it ("起火，火已经灭了" may match from the first 火).

@@ -27,8 +27,6 @@ HALVES = {
     "dev": SUITE_DIR / "dev.jsonl",
     "test": SUITE_DIR / "test.jsonl",
     "heldout": DATA_DIR / "urgency-heldout" / "cases.jsonl",
-    # the dev half of the round-three suite (its test half is for reporting: never a --half)
-    "round3": DATA_DIR / "urgency-round3" / "dev.jsonl",
 }
 
 

@@ -5,18 +5,16 @@ The stated rule: a text is urgent when the rules find an emergency, or when the 
 cross-validation on the training data, see ``hotline train-urgency``) and the sentence that weighs
 most for the model carries no strong gating cue (a procedural question, advice, a drill or story,
 compensation, or the past or a hypothesis with no word of the present after it), nor does the text
-say anywhere that it is over, a false alarm, a rumour or a retracted threat (a text the model alone
-flags names no danger the rules know, so a resolution cannot be tied to a danger that comes after it:
-"刚才那个事已经处理好了…人找到了"). Recall comes first: a missed emergency costs a life, a false
-alarm costs an operator a second.
+say after it that it is over, a false alarm or a rumour. Recall comes first: a missed emergency costs
+a life, a false alarm costs an operator a second.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hotline.services.classifier.urgency import (
-    SENTENCE_RE,
     Category,
     Urgency,
     UrgencyRules,
@@ -30,11 +28,12 @@ from hotline.services.classifier.urgency_model import UrgencyModel, predicted_li
 from hotline.shared.events import EmergencyLine
 
 MODEL_REASON = "模型判断"
+_SENTENCE_RE = re.compile(r"[^。！？!?；;\n—]+")  # a dash ("——") turns to another matter
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 
 
 def _sentence_around(text: str, at: int) -> str:
-    for m in SENTENCE_RE.finditer(text):
+    for m in _SENTENCE_RE.finditer(text):
         if m.start() <= at < m.end():
             return m.group()
     return text
@@ -42,10 +41,11 @@ def _sentence_around(text: str, at: int) -> str:
 
 def model_gated(text: str, words: list[str], rules: UrgencyRules) -> bool:
     """Does the sentence holding the model's strongest n-gram carry a strong gating cue, or does the
-    text anywhere say it is over, a false alarm or a rumour ("虚惊一场", "谣言", "已经救上来了",
-    "还好没人受伤")?"""
+    text later say it is over, a false alarm or a rumour ("虚惊一场", "谣言", "已经救上来了")?"""
     anchor = max(text.find(words[0]) if words else 0, 0)
-    return sentence_is_gated(_sentence_around(text, anchor), rules) or resolved_after(masked(text, rules), 0, rules)
+    return sentence_is_gated(_sentence_around(text, anchor), rules) or resolved_after(
+        masked(text, rules), anchor, rules
+    )
 
 
 def model_lines(text: str, model: UrgencyModel) -> list[EmergencyLine]:

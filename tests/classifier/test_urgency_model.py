@@ -93,15 +93,6 @@ def test_a_gating_cue_in_the_models_sentence_overrules_it() -> None:
     assert judge_urgency("去年修过。现在那边嘎嘎嘎一直响", rules, model).urgent
 
 
-def test_a_resolution_anywhere_overrules_a_model_only_verdict() -> None:
-    # The model names no danger a resolution could be tied to, so one before its words counts too.
-    rules = load_urgency_rules()
-    model = _model({"嘎嘎嘎": 40.0})
-    assert not judge_urgency("刚才的事已经处理好了，那边嘎嘎嘎一直响", rules, model).urgent
-    assert not judge_urgency("还好没人受伤，那边嘎嘎嘎一直响", rules, model).urgent
-    assert judge_urgency("情况说清楚了，那边嘎嘎嘎一直响", rules, model).urgent
-
-
 def test_the_model_reads_the_text_with_figurative_phrases_masked() -> None:
     rules = load_urgency_rules()
     model = _model({"跳楼": 40.0})
