@@ -184,7 +184,11 @@ def _soak(args: argparse.Namespace) -> int:
     from hotline.soak import main as soak_main
 
     return soak_main(
-        rate=args.rate, minutes=args.minutes, warmup_minutes=args.warmup_minutes, postgres_url=args.postgres_url
+        rate=args.rate,
+        minutes=args.minutes,
+        warmup_minutes=args.warmup_minutes,
+        postgres_url=args.postgres_url,
+        sample_minutes=args.sample_minutes,
     )
 
 
@@ -332,6 +336,7 @@ def _dispatch(argv: list[str]) -> int:
     soak.add_argument("--minutes", type=float, default=60.0, help="how long (default 60)")
     soak.add_argument("--warmup-minutes", type=float, default=1.0, help="load before the start sample (default 1)")
     soak.add_argument("--postgres-url", help="PostgreSQL server (a scratch database); default SQLite")
+    soak.add_argument("--sample-minutes", type=int, default=10, help="print every process's RSS this often (0: never)")
     soak.set_defaults(run=_soak)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")

@@ -162,6 +162,7 @@ def soak(
     minutes: float,
     warmup_minutes: float,
     postgres_url: str | None = None,
+    sample_minutes: int = 10,
     say: Callable[[str], None] = print,
 ) -> SoakReport:
     with tempfile.TemporaryDirectory(prefix="hotline-soak-") as tmp:
@@ -187,6 +188,21 @@ def soak(
                     report.rss_end_kib = sample_rss(system)
                     report.restarts = {c.name: c.restarts for c in [system.nats_child, *system.children.values()]}
 
+                def progress(minute: float) -> Callable[[], None]:
+                    # A line per interval shows whether growth flattens, which two samples cannot.
+                    def line() -> None:
+                        rss = sample_rss(system)
+                        parts = ", ".join(f"{name} {kib / 1024:.1f}" for name, kib in sorted(rss.items()))
+                        say(f"soak: {minute:g} min, RSS MiB: {parts}; total {sum(rss.values()) / 1024:.1f}")
+
+                    return line
+
+                marks: dict[float, Callable[[], None]] = (
+                    {m * 60: progress(m) for m in range(sample_minutes, int(minutes), sample_minutes)}
+                    if sample_minutes > 0
+                    else {}
+                )
+                marks.update({warmup_minutes * 60: start, minutes * 60: end})
                 say(f"soak: {rate:g} calls/s for {minutes:g} min")
                 asyncio.run(
                     _load(
@@ -194,7 +210,7 @@ def soak(
                         token,
                         rate=rate,
                         seconds=minutes * 60,
-                        at={warmup_minutes * 60: start, minutes * 60: end},
+                        at=marks,
                         report=report,
                         sent=sent,
                     )
@@ -214,11 +230,19 @@ def soak(
     return report
 
 
-def main(*, rate: float, minutes: float, warmup_minutes: float, postgres_url: str | None) -> int:
+def main(
+    *, rate: float, minutes: float, warmup_minutes: float, postgres_url: str | None, sample_minutes: int = 10
+) -> int:
     if not 0 <= warmup_minutes < minutes:
         print("warm-up must be shorter than the soak")
         return 2
-    report = soak(rate=rate, minutes=minutes, warmup_minutes=warmup_minutes, postgres_url=postgres_url)
+    report = soak(
+        rate=rate,
+        minutes=minutes,
+        warmup_minutes=warmup_minutes,
+        postgres_url=postgres_url,
+        sample_minutes=sample_minutes,
+    )
     print(report_text(report))
     ok = report.errors == 0 and report.fully_processed == report.accepted == report.sent
     return 0 if ok else 1
