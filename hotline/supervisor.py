@@ -151,6 +151,9 @@ class Supervisor:
         self.env["HOTLINE_PORT"] = str(self.http_port)
         self.env.setdefault("HOTLINE_CLOCK_EPOCH", str(self._clock_epoch()))
         self.env.setdefault("PYTHONUNBUFFERED", "1")
+        # aiosqlite and asyncpg's helpers run in threads; glibc gives each thread its own heap arena,
+        # which multiplies the memory a busy service keeps. Two arenas hold the same work.
+        self.env.setdefault("MALLOC_ARENA_MAX", "2")
         upgrade(self.env["DATABASE_URL"])
         self.say(f"数据库已迁移到最新版本：{_redact(self.env['DATABASE_URL'])}")
         self.admin_password = ensure_admin(self.env["DATABASE_URL"], password=self.env.get("HOTLINE_ADMIN_PASSWORD"))

@@ -16,6 +16,7 @@ from nats.aio.client import Client as NatsClient
 
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.logs import configure_logging
+from hotline.shared.memory import trim_heap_periodically
 from hotline.shared.messaging import declare_streams, patiently
 from hotline.shared.metrics import Sample, Sampler, consumer_lag
 from hotline.shared.ops_http import OpsServer
@@ -45,7 +46,15 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
     configure_logging(service)  # reads its settings: instance and log directory
-    asyncio.run(app.run())
+    asyncio.run(_run_trimmed(app))
+
+
+async def _run_trimmed(app: FastStream) -> None:
+    trimming = asyncio.create_task(trim_heap_periodically())
+    try:
+        await app.run()
+    finally:
+        trimming.cancel()
 
 
 def attach_consumers(

@@ -41,6 +41,7 @@ from hotline.services.intake.similar import subject_words
 from hotline.shared import asyncapi, metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.db import create_engine, session_factory
+from hotline.shared.memory import trim_heap_periodically
 from hotline.shared.messaging import declare_streams
 from hotline.shared.outbox import OutboxRelay, jetstream_publish
 from hotline.shared.settings import Settings
@@ -99,9 +100,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await runtime.feed.start()
         sampler = pipeline_sampler(js, runtime.read_sessions)
         sampler.start()
+        trimming = asyncio.create_task(trim_heap_periodically())
         try:
             yield
         finally:
+            trimming.cancel()
             warm_up.cancel()
             await sampler.stop()
             await runtime.reconciler.stop()
