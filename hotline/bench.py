@@ -22,7 +22,7 @@ from sqlalchemy import insert
 
 from hotline.bench_http import load_average, machine
 from hotline.natsserver import EmbeddedNats
-from hotline.shared import subjects
+from hotline.shared import eventloop, subjects
 from hotline.shared.db import CaseRow, create_engine, session_factory, transaction
 from hotline.shared.events import CallOutcome, CaseReceived, Channel
 from hotline.shared.messaging import MSG_ID_HEADER, declare_streams
@@ -167,7 +167,7 @@ async def _bare_baseline(url: str, n: int) -> dict[str, Any]:
     return {"msgs_per_s": round(n / elapsed, 1), "elapsed_s": round(elapsed, 2)}
 
 
-def run_bench(*, n: int = 2000) -> int:
+def run_bench(*, n: int = 2000, replicas: int = 1) -> int:
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         data_dir = Path(tmp)
@@ -175,17 +175,21 @@ def run_bench(*, n: int = 2000) -> int:
         server.start()
         env = dict(os.environ, NATS_URL=server.url, HOTLINE_LOG_LEVEL="WARNING")
         env.pop("DATABASE_URL", None)
-        supervisor = Supervisor(data_dir=data_dir, env=env, services=PIPELINE, restart=False, quiet=True)
+        supervisor = Supervisor(
+            data_dir=data_dir, env=env, services=PIPELINE, restart=False, quiet=True, replicas=replicas
+        )
         try:
             supervisor.start()
-            pipeline = asyncio.run(_pipeline(server.url, n, supervisor.env["DATABASE_URL"]))
-            baseline = asyncio.run(_bare_baseline(server.url, n))
+            pipeline = eventloop.run(_pipeline(server.url, n, supervisor.env["DATABASE_URL"]))
+            baseline = eventloop.run(_bare_baseline(server.url, n))
         finally:
             supervisor.stop()
             server.stop()
     result = {
         "mode": "pipeline",
         "n": n,
+        "replicas": replicas,
+        "loop": eventloop.loop_name(),
         "stages": "received→classified→routed→tracked",
         "pipeline_cases_per_s": pipeline["cases_per_s"],
         "p50_ms": pipeline["p50_ms"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -14,6 +13,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 
+from hotline.shared import eventloop
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.logs import configure_logging
 from hotline.shared.messaging import declare_streams, patiently
@@ -45,7 +45,7 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
     configure_logging(service)  # reads its settings: instance and log directory
-    asyncio.run(app.run())
+    eventloop.run(app.run())
 
 
 def attach_consumers(
