@@ -20,9 +20,9 @@ import nats
 from nats.js.api import ConsumerConfig, StreamConfig
 from sqlalchemy import insert
 
-from hotline.bench_http import load_average, machine
+from hotline.bench_http import cpu_per_call, cpu_seconds, load_average, machine
 from hotline.natsserver import EmbeddedNats
-from hotline.shared import subjects
+from hotline.shared import eventloop, subjects
 from hotline.shared.db import CaseRow, create_engine, session_factory, transaction
 from hotline.shared.events import CallOutcome, CaseReceived, Channel
 from hotline.shared.messaging import MSG_ID_HEADER, declare_streams
@@ -83,7 +83,7 @@ async def store_cases(database_url: str, events: Sequence[CaseReceived]) -> None
         await engine.dispose()
 
 
-async def _pipeline(url: str, n: int, database_url: str) -> dict[str, Any]:
+async def _pipeline(url: str, n: int, database_url: str, pids: dict[str, int]) -> dict[str, Any]:
     nc = await nats.connect(url)
     js = nc.jetstream()
     await declare_streams(js)
@@ -106,6 +106,7 @@ async def _pipeline(url: str, n: int, database_url: str) -> dict[str, Any]:
     events = sample_received_events(n)
     idle_events = sample_received_events(20)
     await store_cases(database_url, [*events, *idle_events])
+    cpu_before = cpu_seconds(pids)
     started = time.perf_counter()
     for window in range(0, n, 200):
         chunk = events[window : window + 200]
@@ -123,6 +124,7 @@ async def _pipeline(url: str, n: int, database_url: str) -> dict[str, Any]:
         )
     await asyncio.wait_for(done.wait(), timeout=max(120, n / 20))
     elapsed = time.perf_counter() - started
+    cpu_ms_per_case = cpu_per_call(cpu_before, cpu_seconds(pids), n)
     burst = sorted(latencies)
     # Then one case at a time on the idle pipeline: the latency a single call sees.
     idle: list[float] = []
@@ -142,6 +144,7 @@ async def _pipeline(url: str, n: int, database_url: str) -> dict[str, Any]:
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
         "elapsed_s": round(elapsed, 2),
+        "cpu_ms_per_case": cpu_ms_per_case,
     }
 
 
@@ -167,7 +170,7 @@ async def _bare_baseline(url: str, n: int) -> dict[str, Any]:
     return {"msgs_per_s": round(n / elapsed, 1), "elapsed_s": round(elapsed, 2)}
 
 
-def run_bench(*, n: int = 2000) -> int:
+def run_bench(*, n: int = 2000, replicas: int = 1) -> int:
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         data_dir = Path(tmp)
@@ -175,22 +178,29 @@ def run_bench(*, n: int = 2000) -> int:
         server.start()
         env = dict(os.environ, NATS_URL=server.url, HOTLINE_LOG_LEVEL="WARNING")
         env.pop("DATABASE_URL", None)
-        supervisor = Supervisor(data_dir=data_dir, env=env, services=PIPELINE, restart=False, quiet=True)
+        supervisor = Supervisor(
+            data_dir=data_dir, env=env, services=PIPELINE, restart=False, quiet=True, replicas=replicas
+        )
         try:
             supervisor.start()
-            pipeline = asyncio.run(_pipeline(server.url, n, supervisor.env["DATABASE_URL"]))
-            baseline = asyncio.run(_bare_baseline(server.url, n))
+            pids = {name: c.process.pid for name, c in supervisor.children.items() if c.process is not None}
+            pipeline = eventloop.run(_pipeline(server.url, n, supervisor.env["DATABASE_URL"], pids))
+            baseline = eventloop.run(_bare_baseline(server.url, n))
         finally:
             supervisor.stop()
             server.stop()
     result = {
         "mode": "pipeline",
         "n": n,
+        "replicas": replicas,
+        "loop": eventloop.loop_name(),
         "stages": "received→classified→routed→tracked",
         "pipeline_cases_per_s": pipeline["cases_per_s"],
         "p50_ms": pipeline["p50_ms"],
         "p99_ms": pipeline["p99_ms"],
         "idle_p50_ms": pipeline["idle_p50_ms"],
+        # CPU each process spent per case (until the last was tracked): steadier than rates on a busy machine.
+        "cpu_ms_per_case": pipeline["cpu_ms_per_case"],
         "bare_nats_py_consume_ack_publish_msgs_per_s": baseline["msgs_per_s"],
         "ratio": round(pipeline["cases_per_s"] / baseline["msgs_per_s"], 3),
         "database": "sqlite",

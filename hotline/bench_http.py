@@ -31,7 +31,7 @@ from hotline.bench_client import HttpError, LeanClient
 from hotline.natsserver import EmbeddedNats, free_port, wait_for_port
 from hotline.proc import die_with_parent
 from hotline.services.intake.accounts import token_for
-from hotline.shared import subjects
+from hotline.shared import eventloop, subjects
 from hotline.supervisor import Supervisor
 
 TOWNSHIPS = ("凤城镇", "城厢镇", "蓬莱镇", "湖头镇", "官桥镇", "龙门镇", "西坪镇", "感德镇", "剑斗镇", "长坑乡")
@@ -325,7 +325,7 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: int) -> int:
+def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: int, replicas: int = 1) -> int:
     result: dict[str, Any] = {
         "mode": "http",
         "database": db,
@@ -333,6 +333,9 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
         "seconds": seconds,
         "burst": burst,
         "stored_before": stored,
+        "replicas": replicas,
+        # The same interpreter runs intake and the bare endpoint: both get the same loop and parser.
+        "server": {"loop": eventloop.loop_name(), "http": eventloop.http_parser_name()},
         "machine": machine(),
         "load_average_before": load_average(),
     }
@@ -343,12 +346,14 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
         try:
             with bench_database(db, data_dir) as database_url:
                 env = dict(os.environ, NATS_URL=server.url, DATABASE_URL=database_url, HOTLINE_LOG_LEVEL="WARNING")
-                supervisor = Supervisor(data_dir=data_dir, http_port=free_port(), env=env, restart=False, quiet=True)
+                supervisor = Supervisor(
+                    data_dir=data_dir, http_port=free_port(), env=env, restart=False, quiet=True, replicas=replicas
+                )
                 try:
                     supervisor.start()
                     supervisor.wait_healthy()
                     token = token_for(database_url, "admin")
-                    system = asyncio.run(
+                    system = eventloop.run(
                         _system_load(
                             supervisor.url,
                             server.url,
@@ -407,7 +412,7 @@ def _run_bare(database_url: str, data_dir: Path, *, rate: float, seconds: float,
     try:
         if not wait_for_port(port, timeout_s=60):
             raise RuntimeError(f"the bare endpoint did not start (see {data_dir / 'bare.log'})")
-        return asyncio.run(
+        return eventloop.run(
             _bare_load(f"http://127.0.0.1:{port}", rate=rate, seconds=seconds, burst=burst, pid=process.pid)
         )
     finally:

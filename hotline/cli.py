@@ -118,10 +118,17 @@ def _bench(args: argparse.Namespace) -> int:
     if args.mode == "http":
         from hotline.bench_http import run_http_bench
 
-        return run_http_bench(rate=args.rate, seconds=args.seconds, burst=args.burst, db=args.db, stored=args.stored)
+        return run_http_bench(
+            rate=args.rate,
+            seconds=args.seconds,
+            burst=args.burst,
+            db=args.db,
+            stored=args.stored,
+            replicas=args.replicas,
+        )
     from hotline.bench import run_bench
 
-    return run_bench(n=args.n)
+    return run_bench(n=args.n, replicas=args.replicas)
 
 
 def _bench_escalation(args: argparse.Namespace) -> int:
@@ -309,6 +316,9 @@ def _dispatch(argv: list[str]) -> int:
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
     bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http: database")
     bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
+    bench.add_argument(
+        "--replicas", type=int, choices=(1, 2, 3), default=1, help="processes of each pipeline service (same durables)"
+    )
     bench.set_defaults(run=_bench)
 
     bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")

@@ -49,6 +49,7 @@ STABLE_AFTER_S = 60.0
 class Child:
     name: str
     module: str
+    service: str = ""  # the service it runs (its NATS user); the name too, but for replicas 2, 3, ...
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -90,11 +91,19 @@ class Supervisor:
         nats_port: int | None = None,
         nats_auth: bool = True,
         nats_max_file_store: int | None = None,
+        replicas: int = 1,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.http_port = http_port
         self.env = dict(os.environ if env is None else env)
-        self.children = {name: Child(name, SERVICE_MODULES[name]) for name in services}
+        self.children = {name: Child(name, SERVICE_MODULES[name], name) for name in services}
+        # Replicas 2, 3, ... of each pipeline service share its durable consumers (intake has one
+        # HTTP port: more of it need a load balancer in front, see deploy/).
+        for name in services:
+            for instance in range(2, replicas + 1) if name != "intake" else ():
+                replica = Child(f"{name}-{instance}", SERVICE_MODULES[name], name)
+                replica.env["HOTLINE_INSTANCE"] = str(instance)
+                self.children[replica.name] = replica
         self.restart = restart
         self.sync_always = sync_always
         self.quiet = quiet
@@ -139,7 +148,7 @@ class Supervisor:
             # The supervisor's own connections (and tests, via `env`) use the admin; each service its own user.
             self.env["NATS_URL"] = self.nats.url_for(ADMIN_USER)
             for child in self.children.values():
-                child.env["NATS_URL"] = self.nats.url_for(child.name)
+                child.env["NATS_URL"] = self.nats.url_for(child.service)
             self.nats_child.process = self.nats.process
             self.nats_child.started_at = time.monotonic()
             where = f"，用户与密码见 {self.data_dir / CREDENTIALS_FILE}" if users else ""

@@ -14,6 +14,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 
+from hotline.shared import eventloop
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.logs import configure_logging
 from hotline.shared.memory import trim_heap_periodically
@@ -46,7 +47,7 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
     configure_logging(service)  # reads its settings: instance and log directory
-    asyncio.run(_run_trimmed(app))
+    eventloop.run(_run_trimmed(app))
 
 
 async def _run_trimmed(app: FastStream) -> None:

@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, null, select, true, update
-from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from hotline.services.feed import case_updates
+from hotline.services.feed.case_updates import CaseUpdate
 from hotline.shared.catalogue import current
-from hotline.shared.db import CaseEventRow, CaseRow, TaskRow, insert_ignoring_duplicates
+from hotline.shared.db import CaseEventRow, TaskRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.events import (
     CaseActed,
@@ -29,10 +31,6 @@ from hotline.shared.events import (
     derived_event_id,
 )
 
-# How far along the automatic pipeline a case is: a pipeline status only replaces a lower one, so
-# events may arrive in any order. People's steps (签收, 答复, ...) set the status outright, and the
-# pipeline never overrides them.
-STATUS_RANK = {"received": 0, "classified": 1, "routed": 2, "tracked": 3, "overdue": 4}
 ACTED_STATUS = {
     "signed": "signed",
     "answered": "answered",
@@ -44,22 +42,6 @@ ACTED_STATUS = {
 
 
 MANUAL_SORTING = "人工分拣"
-# Pipeline steps that take an urgent call saved as 当场解释 out of "answered": it is routed and tracked.
-URGENT_REOPENING = ("routed", "tracked", "overdue")
-
-
-def urgent_on_spot_reopened(event: CaseEvent) -> ColumnElement[bool]:
-    """The case row is an urgent call saved as 当场解释 (status "answered") that the pipeline now
-    routes and tracks: it is open again, under its unit and urgent clocks. The row is urgent when a
-    classification or a 转接 said so; a routed event says so itself (it may be projected first). Only
-    the answer given on the spot (answered when received) is undone, never a unit's later 答复."""
-    urgent = true() if isinstance(event, CaseRouted) and event.urgent else CaseRow.urgent.is_(True)
-    return and_(
-        CaseRow.status == "answered",
-        func.coalesce(CaseRow.outcome, "") == "answered_on_spot",
-        CaseRow.answered_at == CaseRow.received_at,
-        urgent,
-    )
 
 
 def status_after(event: CaseEvent) -> str | None:
@@ -165,17 +147,20 @@ def superseded_routings(events: Sequence[CaseEvent], person_routed: set[Any]) ->
 
 async def _keep_latest_tasks(session: AsyncSession, case_ids: set[Any], now: datetime) -> None:
     """One routing in force per case: open tasks of an earlier routing are 已改派 (events may arrive
-    in any order, so the latest assignment wins, not the last one projected)."""
-    for case_id in case_ids:
-        latest = await session.scalar(select(func.max(TaskRow.assigned_at)).where(TaskRow.case_id == case_id))
-        if latest is None:
-            continue
-        await session.execute(
-            update(TaskRow)
-            .where(TaskRow.case_id == case_id, TaskRow.assigned_at < latest, TaskRow.state.in_(OPEN_TASK_STATES))
-            .values(state="reassigned", updated_at=now)
-            .execution_options(synchronize_session=False)
+    in any order, so the latest assignment wins, not the last one projected). One statement for the
+    whole batch: each task is compared with its own case's latest assignment."""
+    latest = aliased(TaskRow)
+    newest_assignment = select(func.max(latest.assigned_at)).where(latest.case_id == TaskRow.case_id).scalar_subquery()
+    await session.execute(
+        update(TaskRow)
+        .where(
+            TaskRow.case_id.in_(list(case_ids)),
+            TaskRow.state.in_(OPEN_TASK_STATES),
+            TaskRow.assigned_at < newest_assignment,
         )
+        .values(state="reassigned", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: datetime) -> None:
@@ -201,24 +186,15 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         if tasks:
             await session.execute(insert_ignoring_duplicates(session, TaskRow), tasks)
             await _keep_latest_tasks(session, {t["case_id"] for t in tasks}, now)
-    for event in events:
-        if event.event_id in ignored:
-            continue
-        values: dict[str, Any] = dict(state_changes(event))
-        status = status_after(event)
-        if status is not None:
-            rank = sql_case(*((CaseRow.status == name, value) for name, value in STATUS_RANK.items()), else_=0)
-            pipeline_status: ColumnElement[bool] = CaseRow.status.in_(list(STATUS_RANK))
-            if status in URGENT_REOPENING:
-                reopened = urgent_on_spot_reopened(event)
-                pipeline_status = pipeline_status | reopened
-                values["answered_at"] = sql_case((reopened, null()), else_=CaseRow.answered_at)
-            values["status"] = sql_case((pipeline_status & (rank < STATUS_RANK[status]), status), else_=CaseRow.status)
-        if values:
-            values["updated_at"] = now
-            await session.execute(
-                update(CaseRow)
-                .where(CaseRow.id == event.case_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+    updates = [case_update(event) for event in events if event.event_id not in ignored]
+    await case_updates.apply(session, [u for u in updates if u.changes_anything], now=now)
+
+
+def case_update(event: CaseEvent) -> CaseUpdate:
+    """What `event` changes on its case row (nothing, for a `received` event)."""
+    return CaseUpdate(
+        case_id=event.case_id,
+        values=state_changes(event),
+        status=status_after(event),
+        says_urgent=isinstance(event, CaseRouted) and event.urgent,
+    )

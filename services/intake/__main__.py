@@ -9,6 +9,7 @@ from hotline.shared.settings import Settings
 if __name__ == "__main__":
     settings = Settings()
     configure_logging("intake")
+    # loop and http stay "auto": uvloop and httptools when installed (see shared/eventloop.py).
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

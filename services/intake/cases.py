@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, PetitionIn
-from hotline.services.intake.similar import most_similar, same_matter
+from hotline.services.intake.similar import BigramCache, most_similar, same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
 from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
@@ -231,6 +231,7 @@ REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
 _SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
 _TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
+_CANDIDATE_BIGRAMS = BigramCache()  # their bigrams, by case id: computed once, not on every call
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,13 @@ async def find_repeat(
                 .limit(_TEXT_CANDIDATES)
             )
         ).all()
-        ranked = most_similar(row["content"], [(c.id, c.content) for c in candidates], limit=1, floor=REPEAT_SIMILARITY)
+        ranked = most_similar(
+            row["content"],
+            [(c.id, c.content) for c in candidates],
+            limit=1,
+            floor=REPEAT_SIMILARITY,
+            cache=_CANDIDATE_BIGRAMS,
+        )
         if ranked:
             matched = await session.get(CaseRow, ranked[0][0])
             if matched is not None:

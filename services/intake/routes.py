@@ -45,11 +45,10 @@ from hotline.services.intake.responses import (
     Replayed,
     Stats,
 )
-from hotline.services.intake.routes_catalogue import catalogue_in_force
+from hotline.services.intake.routes_catalogue import place_names_in_force
 from hotline.services.intake.routes_work import masked_contact
 from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
-from hotline.services.intake.similar import place_names
 from hotline.services.intake.stats import period_label, statistics
 from hotline.shared import subjects
 from hotline.shared.db import CaseRow, transaction
@@ -95,7 +94,7 @@ async def intake_one(
         if principal is None:
             raise HTTPException(403, detail="转接须由话务员登记")
         handover = Handover(line=line, actor=principal.username, role=principal.role.value)
-    places = place_names((await catalogue_in_force(runtime)).county)
+    places = await place_names_in_force(runtime)
     case, new, same_caller = await store_or_link(
         runtime.sessions,
         row,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -22,6 +23,28 @@ from hotline.shared.settings import Settings
 T = TypeVar("T")
 
 
+class PlaceNames:
+    """The county's place names as read at most `ttl_s` ago (see `place_names_in_force`)."""
+
+    def __init__(self, *, ttl_s: float = 5.0, now: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.now = now
+        self._names: tuple[str, ...] | None = None
+        self._read_at = 0.0
+
+    def get(self) -> tuple[str, ...] | None:
+        if self._names is not None and self.now() - self._read_at < self.ttl_s:
+            return self._names
+        return None
+
+    def put(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        self._names, self._read_at = names, self.now()
+        return names
+
+    def forget(self) -> None:
+        self._names = None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -37,6 +60,7 @@ class Runtime:
     reconciler: Reconciler
     login_guard: LoginGuard = field(default_factory=LoginGuard)
     tokens: TokenCache = field(default_factory=TokenCache)
+    places: PlaceNames = field(default_factory=PlaceNames)
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish

@@ -4,7 +4,10 @@ needs no model (so an operator sees it while the caller is still on the line).""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from array import array
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from itertools import pairwise
 from typing import TypeVar
 
 from hotline.shared.domain.county import County
@@ -18,18 +21,59 @@ def bigrams(text: str) -> set[str]:
     return {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
 
 
+def bigram_codes(text: str) -> set[int]:
+    """:func:`bigrams` as integers (one per pair of code points: the same sets, the same Dice)."""
+    cleaned = _NOT_TEXT.sub("", text)
+    return {ord(a) << 21 | ord(b) for a, b in pairwise(cleaned)}
+
+
+class BigramCache:
+    """The bigram codes of texts compared lately, packed 8 bytes each, least recently used dropped
+    beyond `max_entries`. Why: the repeat check compares every call with up to 500 open cases of its
+    township, and computing their bigrams again each time was most of that comparison's cost; a
+    county's open cases are a few thousand, so this bound holds them (about 1 KB each for a
+    100-character text). Keys hold the text's hash too, so a changed text is never matched stale."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[Hashable, int], array[int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def holds(self, key: Hashable, text: str) -> bool:
+        return (key, hash(text)) in self._entries
+
+    def codes(self, key: Hashable, text: str) -> array[int]:
+        entry_key = (key, hash(text))
+        codes = self._entries.get(entry_key)
+        if codes is None:
+            codes = self._entries[entry_key] = array("Q", bigram_codes(text))
+            if len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(entry_key)
+        return codes
+
+
 def most_similar(
-    query: str, candidates: Sequence[tuple[T, str]], *, limit: int, floor: float = 0.12
+    query: str,
+    candidates: Sequence[tuple[T, str]],
+    *,
+    limit: int,
+    floor: float = 0.12,
+    cache: BigramCache | None = None,
 ) -> list[tuple[T, float]]:
-    """The `limit` candidates whose text shares the most bigrams with the query (Dice coefficient)."""
-    wanted = bigrams(query)
+    """The `limit` candidates whose text shares the most bigrams with the query (Dice coefficient).
+    With a `cache`, each candidate is a hashable key (a case id) whose text's bigrams it keeps."""
+    wanted = bigram_codes(query)
     if not wanted:
         return []
     scored = []
     for item, text in candidates:
-        grams = bigrams(text)
+        grams = cache.codes(item, text) if cache is not None else bigram_codes(text)
         if grams:
-            score = 2 * len(wanted & grams) / (len(wanted) + len(grams))
+            score = 2 * len(wanted.intersection(grams)) / (len(wanted) + len(grams))
             if score >= floor:
                 scored.append((item, score))
     scored.sort(key=lambda pair: pair[1], reverse=True)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hotline.services.intake.health import add_restarts, supervisor_status
-from hotline.supervisor import exit_text, restart_delay_s
+from hotline.supervisor import Supervisor, exit_text, restart_delay_s
 
 
 def test_quick_deaths_back_off_doubling_to_a_cap_and_a_long_run_restarts_quickly() -> None:
@@ -40,3 +40,13 @@ def test_no_or_broken_status_file_reports_nothing(tmp_path: Path) -> None:
     assert supervisor_status(None) == {} and supervisor_status(tmp_path / "missing.json") == {}
     (tmp_path / "bad.json").write_text("{not json")
     assert supervisor_status(tmp_path / "bad.json") == {}
+
+
+def test_replicas_run_each_pipeline_service_again_as_its_own_user_and_instance(tmp_path: Path) -> None:
+    supervisor = Supervisor(data_dir=tmp_path, env={}, services=("intake", "classifier", "feed"), replicas=2)
+    children = supervisor.children
+    assert sorted(children) == ["classifier", "classifier-2", "feed", "feed-2", "intake"]  # one front door
+    assert children["classifier-2"].module == children["classifier"].module
+    assert children["classifier-2"].service == "classifier"  # same NATS user, same durable consumer
+    assert children["classifier-2"].env["HOTLINE_INSTANCE"] == "2"
+    assert "HOTLINE_INSTANCE" not in children["classifier"].env
