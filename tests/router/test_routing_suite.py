@@ -15,9 +15,11 @@ from hotline.eval_routing import (
     HELDOUT_DIR,
     SUITE_DIR,
     TOPIC_EVAL,
+    WRITER_SUITES,
     LabelledCase,
     Outcome,
     RoutingReport,
+    format_writers,
     load_suite,
     route_suite,
     score_routing,
@@ -38,6 +40,15 @@ def test_scoring_counts_right_wrong_and_person_per_class() -> None:
     assert (report.overall.right, report.overall.wrong, report.overall.person) == (2, 1, 1)
     assert report.per_class["政法"].as_dict() == {"n": 2, "right": 0.5, "wrong": 0.0, "person": 0.5}
     assert [m["id"] for m in report.misses] == ["b", "c"]
+
+
+def test_each_writer_is_reported_on_its_own_line() -> None:
+    assert [path.exists() for _, path in WRITER_SUITES] == [True] * len(WRITER_SUITES)
+    right = score_routing([LabelledCase("a", "x", "政法", ("gaj",))], [Outcome("gaj", False)])
+    person = score_routing([LabelledCase("b", "x", "民政", ("mzj",))], [Outcome("rxb", True)])
+    lines = format_writers([("writer 1", right), ("writer 2", person)]).splitlines()
+    assert lines[1].split() == ["writer", "1", "1", "100.0%", "0.0%", "0.0%"]
+    assert lines[2].split() == ["writer", "2", "1", "0.0%", "0.0%", "100.0%"]
 
 
 @pytest.fixture(scope="module")
