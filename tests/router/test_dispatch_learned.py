@@ -51,6 +51,16 @@ def test_unsure_terms_and_an_unsure_model_go_to_a_person_with_candidates() -> No
     assert [c.unit_code for c in d.candidates] == ["scjgj", "gsgs", "zjj"]  # likeliest first
 
 
+def test_the_models_class_alone_needs_the_learned_models_backing() -> None:
+    text = "说不清是谁的事"  # no catalogue word: the topic model's class is all there is
+    backed = with_model(text, {"property-service": 0.05, "noise-social": 0.12})
+    unbacked = with_model(text, {"noise-social": 0.12, "consumer": 0.1})
+    for evidence, person in ((backed, False), (unbacked, True)):
+        confident = Evidence(topic="城乡建设", confidence=0.95, matters=evidence.matters)
+        d = decide(confident, county=COUNTY, matters=MATTERS)
+        assert (d.unit_code, d.to_person) == (("rxb", True) if person else ("zjj", False)), d.reason
+
+
 def test_the_township_leads_its_matters_in_the_model_too() -> None:
     town = find_township("湖头镇", COUNTY)
     assert unit_of(MATTERS.by_code["illegal-building"], town) == "town-hutou"
