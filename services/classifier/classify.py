@@ -30,7 +30,7 @@ from hotline.shared.domain.county import County, find_unit
 from hotline.shared.domain.dispatch import Dispatch, is_accusation_matter
 from hotline.shared.domain.matters import MatterCatalogue, MatterHit, identify
 from hotline.shared.domain.misconduct import misconduct
-from hotline.shared.domain.places import Place, extract_place
+from hotline.shared.domain.places import Place, extract_place, in_village
 from hotline.shared.events import (
     CaseClassified,
     CaseReceived,
@@ -154,6 +154,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
                 needs_review=topic.needs_review or rules.over_budget,
                 township=case.township or rules.place.township,
                 village=rules.place.village,
+                rural=in_village(bounded, rules.place),
                 outcome=case.outcome,
                 is_accusation=case.is_accusation,
                 accused_unit=accused_unit(case, bounded, county, bool(accusing) or accuses_officials(hits, matters)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotline.shared.domain.county import find_township, load_county
-from hotline.shared.domain.dispatch import Evidence, decide, unit_of
+from hotline.shared.domain.dispatch import Evidence, Locality, decide, unit_of
 from hotline.shared.domain.matters import MatterHit, identify, load_matters
 
 COUNTY = load_county()
@@ -63,8 +63,8 @@ def test_the_models_class_alone_needs_the_learned_models_backing() -> None:
 
 def test_the_township_leads_its_matters_in_the_model_too() -> None:
     town = find_township("湖头镇", COUNTY)
-    assert unit_of(MATTERS.by_code["illegal-building"], town) == "town-hutou"
-    assert unit_of(MATTERS.by_code["illegal-building"], None) == "cgj"
+    assert unit_of(MATTERS.by_code["illegal-building"], Locality(town)) == "town-hutou"
+    assert unit_of(MATTERS.by_code["illegal-building"], Locality()) == "cgj"
     evidence = with_model("村里那户人家房子越盖越高", {"illegal-building": 0.9}, township="湖头镇")
     assert route(evidence) == ("town-hutou", "illegal-building", False)
 
@@ -73,3 +73,16 @@ def test_an_accusation_of_officials_is_not_outvoted_by_the_model() -> None:
     text = "举报湖头镇村干部侵占集体土地补偿款，还吃拿卡要。"
     evidence = with_model(text, {"land-acquisition": 0.9}, topic="国土资源", township="湖头镇")
     assert route(evidence)[:2] == ("jwjw", "discipline")
+
+
+def test_village_facilities_are_the_townships_in_a_village_and_the_county_units_in_town() -> None:
+    toilets = MATTERS.by_code["public-toilets"]
+    assert toilets.township == "village"
+    town = find_township("湖头镇", COUNTY)
+    assert unit_of(toilets, Locality(town, rural=True)) == "town-hutou"
+    assert unit_of(toilets, Locality(town, rural=False)) == toilets.lead  # the county town
+    assert unit_of(toilets, Locality(None, rural=True)) == toilets.lead  # no township known
+    in_village = with_model("村里的公共厕所锁了", {"public-toilets": 0.9}, township="湖头镇", rural=True)
+    d = decide(in_village, county=COUNTY, matters=MATTERS)
+    assert (d.unit_code, d.matter_code) == ("town-hutou", "public-toilets")
+    assert "属地 湖头镇（村内） 主办" in d.reason

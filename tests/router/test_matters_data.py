@@ -63,10 +63,11 @@ def test_every_matter_follows_the_format(matters: list[dict[str, Any]]) -> None:
         if lead in assist or len(set(assist)) != len(assist):
             problems.append(f"{where}: assist repeats a unit")
         role = m.get("township", "none")
-        if role not in ("lead", "assist", "none"):
+        if role not in ("lead", "assist", "village", "none"):
             problems.append(f"{where}: township {role!r}")
-        # "town" in assist and township = "assist" say the same thing: keep them in step.
-        if (TOWN in assist) != (role == "assist"):
+        # "town" in assist and township = "assist" say the same thing: keep them in step ("village"
+        # matters may have the township assist in the county town).
+        if role != "village" and (TOWN in assist) != (role == "assist"):
             problems.append(f"{where}: 'town' in assist must go with township = 'assist'")
         if "basis" in m and (not isinstance(m["basis"], str) or not m["basis"].strip()):
             problems.append(f"{where}: empty basis")
