@@ -116,8 +116,8 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     model, county, matters = parts.model, parts.catalogue.county, parts.catalogue.matters
     texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
     tokens = model.tokenize(texts)
-    topics = model.predict(texts, tokens)
     learned = model.matters.probabilities(tokens) if model.matters is not None and texts else None
+    topics = model.predict(texts, tokens, learned)
     now = clock.now()
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):

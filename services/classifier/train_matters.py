@@ -118,6 +118,8 @@ def train(
         "documents": {"labelled": n_lab, "catalogue": len(docs) - n_lab, "matters": len(codes)},
         "params": {"c": c, "keep": keep, "word_weight": word_weight, "temperature": round(temperature, 4)},
         "cv": {"folds": k, "top1_accuracy": round(cv_top1, 4) if cv_top1 is not None else None},
+        # Each matter's first-level class, so the topic rules can ask the model whether it backs a class.
+        "classes": {m.code: m.klass for m in cat.matters},
     }
     # The temperature is folded into the stored weights, so prediction is a plain softmax.
     model = matter_model.MatterModel(fs, codes, prune(coef * temperature, keep), bias * temperature, meta)

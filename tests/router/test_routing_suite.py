@@ -94,5 +94,6 @@ def test_the_heldout_suite_is_its_own_file() -> None:
 @pytest.mark.skipif(not Path(TOPIC_EVAL).exists(), reason=f"{TOPIC_EVAL} ships with developer checkouts only")
 def test_topic_macro_f1_holds() -> None:
     figures = topic_macro_f1(TOPIC_EVAL)
-    # The classified topic is the model + taxonomy rules, unchanged by the matter engine (0.9184).
+    # The classified topic is the model + taxonomy rules, a rule's class only where the learned matter
+    # model finds it at least as likely as the trained class (0.9208; 0.9184 with the rules unchecked).
     assert figures["classified_macro_f1"] >= 0.915, figures
