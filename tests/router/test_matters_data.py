@@ -189,6 +189,7 @@ SAMPLE_CALLS = (
     ("退伍军人的优抚金好几个月没发。", "veterans-benefits"),
     ("残疾证办下来了，残疾人两项补贴什么时候发？", "disability"),
     ("村道坑坑洼洼的，下雨天根本走不了，村路要修。", "village-roads"),
+    ("有个公司拉老人存钱，说年息百分之十五，现在人找不到了。", "illegal-finance"),
 )
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 

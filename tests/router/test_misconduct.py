@@ -27,6 +27,7 @@ MATTERS = load_matters(county=COUNTY)
         ("村主任的侄媳妇在村里挂名当护林员，每月领钱。", "村主任+挂名"),
         ("清明节那天一辆公务车停在陵园门口，一家人下来扫墓。", "公务车"),
         ("单位年底聚餐在高档会所，喝的都是好酒，违反八项规定。", "八项规定"),
+        ("市场管理所的队员每周来收五十块卫生费，从来不开收据。", "队员+不开收据"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -43,6 +44,7 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "村干部说修路对大家都有好处。",
         "银行办卡收了二十块手续费，合理吗？",  # an act, no official
         "公交车上有人抽烟，司机也不管。",  # 公交车 is not 公车
+        "饭店吃完饭不给收据，也不开发票。",  # no official
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
