@@ -35,7 +35,7 @@ class Thresholds:
     term_weight: float = 0.6  # the terms' share of the combined belief, the model has the rest
     term_prior: float = 2.0  # a pseudo-score of "some other unit" that shrinks a lone weak term hit
     # The combined belief a unit needs to decide. 0.33 (0.3 before round five) sends about 1.6 % more of
-    # writers 2 and 3 to a person, a third of them (1.0 %) otherwise wrong: a wrong unit costs a 退回 and
+    # writers 2 and 3 to a person, two thirds of them (1.0 %) otherwise wrong: a wrong unit costs a 退回 and
     # days, a person seconds. Chosen on all three writers' suites, so their figures are optimistic.
     combined: float = 0.33
     # The model's class alone does not route to a unit the learned model gives less than this (below it the
