@@ -84,7 +84,7 @@ def train(
     catalogue: MatterCatalogue | None = None,
     out_dir: Path | None = ARTIFACTS_DIR,
     c: float = 0.5,
-    keep: int = 1200,
+    keep: int = 600,
     word_weight: float = 0.6,
     folds: int = 5,
     labelled: Sequence[tuple[str, str]] | None = None,
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
     parser.add_argument("--c", type=float, default=0.5)
-    parser.add_argument("--keep", type=int, default=1200, help="features kept per matter")
+    parser.add_argument("--keep", type=int, default=600, help="features kept per matter")
     parser.add_argument("--word-weight", type=float, default=0.6)
     args = parser.parse_args(argv)
     _, meta = train(args.data, out_dir=args.out, c=args.c, keep=args.keep, word_weight=args.word_weight)
