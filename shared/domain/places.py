@@ -27,6 +27,16 @@ class Place:
     village: str | None
 
 
+# Words that place a case in a village rather than the county town.
+_VILLAGE_WORDS = ("村里", "我们村", "本村", "村口", "村头", "村民", "村委")
+
+
+def in_village(text: str, place: Place) -> bool:
+    """Whether ``text`` happens in a village: a configured village (村, not an urban 社区) is named, or
+    words such as 村里 or 村口 are used. Village facilities there are the township's (属地)."""
+    return (place.village is not None and place.village.endswith("村")) or any(w in text for w in _VILLAGE_WORDS)
+
+
 @dataclass(frozen=True, slots=True)
 class _Matcher:
     pattern: re.Pattern[str]

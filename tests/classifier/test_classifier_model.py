@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hotline.services.classifier import artefact
@@ -112,3 +113,17 @@ def test_bench_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for _, t in TRAINED_CASES), encoding="utf-8")
     assert main([str(f), "--repeat", "1"]) == 0
     assert "ratio" in capsys.readouterr().out
+
+
+def test_a_rule_overrides_the_trained_class_only_when_the_learned_matter_model_backs_it(model: TopicModel) -> None:
+    assert model.matters is not None and model.matters.by_class is not None
+    text = "低保被取消 我今年七十多岁，一个人生活，没有收入，原来有低保，今年突然被取消了，请民政局帮忙核实。"
+    tokens = model.tokenize([text])
+    row = np.zeros((1, len(model.matters.codes)), dtype=np.float32)
+    civil_affairs = model.matters.by_class["民政"]
+    row[0, civil_affairs[0]] = 1.0  # the learned model backs 民政 …
+    assert model.predict([text], tokens, row)[0].topic == "民政"
+    row[0, civil_affairs[0]] = 0.0
+    trained = model.predict_trained([text])[0]
+    row[0, model.matters.by_class[trained][0]] = 1.0  # … or sides with the trained model's class
+    assert model.predict([text], tokens, row)[0].topic == trained

@@ -87,3 +87,14 @@ def test_the_packaged_model_is_small_and_knows_the_packaged_catalogue() -> None:
     assert (ARTIFACTS_DIR / matter_model.NPZ_NAME).stat().st_size <= 3 * 1024 * 1024
     model = matter_model.load()
     assert set(model.codes) == {m.code for m in load_matters().matters}
+
+
+def test_the_model_knows_its_matters_classes_and_sums_probability_per_class(tiny: Path) -> None:
+    model = matter_model.load(tiny)
+    row = np.zeros(len(model.codes), dtype=np.float32)
+    row[model.column["noise-social"]] = 0.6
+    row[model.column["water-fees"]] = 0.3
+    assert model.class_mass(row, FIXTURE.by_code["noise-social"].klass) == pytest.approx(0.6)
+    assert model.class_mass(row, "教育文体") == 0.0
+    unrecorded = matter_model.MatterModel(model.features, model.codes, model.weights, model.bias, {})
+    assert unrecorded.class_mass(row, "政法") is None  # trained before classes were stored: no opinion

@@ -48,6 +48,20 @@ def test_sorting_without_a_unit_routes_by_the_matter_catalogue(
     assert body["unit"] == decision.unit_code and body["matter_code"] == "sewer-blockage"
 
 
+def test_sorting_a_village_case_by_hand_lets_the_township_lead_its_village_facilities(
+    desk: tuple[TestClient, FixedClock],  # noqa: F811
+    nats_server: EmbeddedNats,
+) -> None:
+    client, _ = desk
+    call = {**CALL, "content": "我们村的公共厕所锁了好几个月，赶集的时候没地方上厕所。", "township": "湖头镇"}
+    case_id = client.post("/api/v1/calls", json=call).json()["id"]
+    sorted_ = client.post(f"/api/v1/cases/{case_id}/classify", json={"topic": "城乡建设"})
+    assert sorted_.status_code == 200, sorted_.text
+    classified = CaseClassified.model_validate(_of_case(classified_messages(nats_server.url), case_id))
+    assert classified.rural and classified.decided_by == "person"
+    assert sorted_.json()["unit"] == dispatch_classified(classified, packaged()).unit_code == "town-hutou"
+
+
 def test_sorting_the_catalogue_cannot_decide_asks_for_a_unit(desk: tuple[TestClient, FixedClock]) -> None:  # noqa: F811
     client, _ = desk
     case_id = client.post("/api/v1/calls", json={**CALL, "content": "？？？……", "township": None}).json()["id"]

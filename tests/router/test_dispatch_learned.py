@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotline.shared.domain.county import find_township, load_county
-from hotline.shared.domain.dispatch import Evidence, decide, unit_of
+from hotline.shared.domain.dispatch import Evidence, Locality, decide, unit_of
 from hotline.shared.domain.matters import MatterHit, identify, load_matters
 
 COUNTY = load_county()
@@ -28,12 +28,12 @@ def route(evidence: Evidence) -> tuple[str, str | None, bool]:
 def test_the_model_alone_decides_a_matter_the_terms_do_not_know() -> None:
     text = "隔壁天天半夜拉二胡唱歌，觉都睡不成"  # no catalogue word
     assert identify(text, MATTERS) == []
-    assert route(with_model(text, {"noise-social": 0.8, "construction-noise": 0.1})) == ("gaj", "noise-social", False)
+    assert route(with_model(text, {"noise-social": 0.9, "construction-noise": 0.05})) == ("gaj", "noise-social", False)
 
 
 def test_probabilities_add_up_per_unit_before_deciding() -> None:
     # No single matter is likely enough, but both of 住建局's are: the unit is clear, its likelier matter wins.
-    learned = {"construction-noise": 0.42, "property-service": 0.38, "noise-social": 0.2}
+    learned = {"construction-noise": 0.46, "property-service": 0.42, "noise-social": 0.12}
     assert route(with_model("说不清是谁的事", learned)) == ("zjj", "construction-noise", False)
 
 
@@ -51,10 +51,20 @@ def test_unsure_terms_and_an_unsure_model_go_to_a_person_with_candidates() -> No
     assert [c.unit_code for c in d.candidates] == ["scjgj", "gsgs", "zjj"]  # likeliest first
 
 
+def test_the_models_class_alone_needs_the_learned_models_backing() -> None:
+    text = "说不清是谁的事"  # no catalogue word: the topic model's class is all there is
+    backed = with_model(text, {"property-service": 0.05, "noise-social": 0.12})
+    unbacked = with_model(text, {"noise-social": 0.12, "consumer": 0.1})
+    for evidence, person in ((backed, False), (unbacked, True)):
+        confident = Evidence(topic="城乡建设", confidence=0.95, matters=evidence.matters)
+        d = decide(confident, county=COUNTY, matters=MATTERS)
+        assert (d.unit_code, d.to_person) == (("rxb", True) if person else ("zjj", False)), d.reason
+
+
 def test_the_township_leads_its_matters_in_the_model_too() -> None:
     town = find_township("湖头镇", COUNTY)
-    assert unit_of(MATTERS.by_code["illegal-building"], town) == "town-hutou"
-    assert unit_of(MATTERS.by_code["illegal-building"], None) == "cgj"
+    assert unit_of(MATTERS.by_code["illegal-building"], Locality(town)) == "town-hutou"
+    assert unit_of(MATTERS.by_code["illegal-building"], Locality()) == "cgj"
     evidence = with_model("村里那户人家房子越盖越高", {"illegal-building": 0.9}, township="湖头镇")
     assert route(evidence) == ("town-hutou", "illegal-building", False)
 
@@ -63,3 +73,16 @@ def test_an_accusation_of_officials_is_not_outvoted_by_the_model() -> None:
     text = "举报湖头镇村干部侵占集体土地补偿款，还吃拿卡要。"
     evidence = with_model(text, {"land-acquisition": 0.9}, topic="国土资源", township="湖头镇")
     assert route(evidence)[:2] == ("jwjw", "discipline")
+
+
+def test_village_facilities_are_the_townships_in_a_village_and_the_county_units_in_town() -> None:
+    toilets = MATTERS.by_code["public-toilets"]
+    assert toilets.township == "village"
+    town = find_township("湖头镇", COUNTY)
+    assert unit_of(toilets, Locality(town, rural=True)) == "town-hutou"
+    assert unit_of(toilets, Locality(town, rural=False)) == toilets.lead  # the county town
+    assert unit_of(toilets, Locality(None, rural=True)) == toilets.lead  # no township known
+    in_village = with_model("村里的公共厕所锁了", {"public-toilets": 0.9}, township="湖头镇", rural=True)
+    d = decide(in_village, county=COUNTY, matters=MATTERS)
+    assert (d.unit_code, d.matter_code) == ("town-hutou", "public-toilets")
+    assert "属地 湖头镇（村内） 主办" in d.reason

@@ -63,10 +63,11 @@ def test_every_matter_follows_the_format(matters: list[dict[str, Any]]) -> None:
         if lead in assist or len(set(assist)) != len(assist):
             problems.append(f"{where}: assist repeats a unit")
         role = m.get("township", "none")
-        if role not in ("lead", "assist", "none"):
+        if role not in ("lead", "assist", "village", "none"):
             problems.append(f"{where}: township {role!r}")
-        # "town" in assist and township = "assist" say the same thing: keep them in step.
-        if (TOWN in assist) != (role == "assist"):
+        # "town" in assist and township = "assist" say the same thing: keep them in step ("village"
+        # matters may have the township assist in the county town).
+        if role != "village" and (TOWN in assist) != (role == "assist"):
             problems.append(f"{where}: 'town' in assist must go with township = 'assist'")
         if "basis" in m and (not isinstance(m["basis"], str) or not m["basis"].strip()):
             problems.append(f"{where}: empty basis")
@@ -188,6 +189,7 @@ SAMPLE_CALLS = (
     ("退伍军人的优抚金好几个月没发。", "veterans-benefits"),
     ("残疾证办下来了，残疾人两项补贴什么时候发？", "disability"),
     ("村道坑坑洼洼的，下雨天根本走不了，村路要修。", "village-roads"),
+    ("有个公司拉老人存钱，说年息百分之十五，现在人找不到了。", "illegal-finance"),
 )
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 

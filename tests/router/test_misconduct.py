@@ -21,6 +21,13 @@ MATTERS = load_matters(county=COUNTY)
         ("镇里有个干部一年到头都不来上班，工资照拿。", "干部+工资照拿"),
         ("那个村支书的老婆都吃上低保了。", "村支书+老婆+低保"),
         ("办个证还要吃拿卡要。", "吃拿卡要"),
+        ("退耕还林的钱，一大半进了村会计的口袋。", "村会计+口袋"),
+        ("办准生证时那个所长说要表示一下才给盖章。", "所长+表示一下"),
+        ("乡里干部来检查，临走时说请他吃顿饭这事就算了。", "干部+吃顿饭"),
+        ("村主任的侄媳妇在村里挂名当护林员，每月领钱。", "村主任+挂名"),
+        ("清明节那天一辆公务车停在陵园门口，一家人下来扫墓。", "公务车"),
+        ("单位年底聚餐在高档会所，喝的都是好酒，违反八项规定。", "八项规定"),
+        ("市场管理所的队员每周来收五十块卫生费，从来不开收据。", "队员+不开收据"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -35,6 +42,9 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "村干部在村口。钱被小偷偷了，收了报警回执。",  # official and act in different sentences
         "班主任让家长交资料费。",
         "村干部说修路对大家都有好处。",
+        "银行办卡收了二十块手续费，合理吗？",  # an act, no official
+        "公交车上有人抽烟，司机也不管。",  # 公交车 is not 公车
+        "饭店吃完饭不给收据，也不开发票。",  # no official
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:

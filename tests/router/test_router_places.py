@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.shared.domain.county import County, load_county
-from hotline.shared.domain.places import Place, extract_place
+from hotline.shared.domain.places import Place, extract_place, in_village
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,17 @@ def test_village_named_with_another_township_prefers_its_own(county: County) -> 
 def test_extraction_of_a_long_text_finds_its_place(county: County) -> None:
     text = "反映祥华乡美寨村至白玉村的村道长期失修，雨天泥泞，村民出行困难。" * 200
     assert extract_place(text, county) == Place("祥华乡", "美寨村")
+
+
+@pytest.mark.parametrize(
+    ("text", "rural"),
+    [
+        ("砖文村那座小桥的栏杆断了。", True),  # a village named
+        ("我们村的篮球场堆满了砖头。", True),  # no name, but 我们村
+        ("村口的垃圾池满了一个礼拜。", True),
+        ("凤山社区的公厕锁门了。", False),  # an urban 社区 is not a village
+        ("县城人民公园的健身器材坏了。", False),
+    ],
+)
+def test_in_village(county: County, text: str, rural: bool) -> None:
+    assert in_village(text, extract_place(text, county)) is rural

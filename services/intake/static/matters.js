@@ -7,7 +7,7 @@ import { pagedTable } from "./table.js";
 
 const CLASSES = ["城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "政法",
   "农村农业", "国土资源", "民政", "纪检监察", "党务政务", "经济管理", "科技与信息产业"];
-const ROLES = { lead: "属地主办", assist: "属地协办", none: "不涉及属地" };
+const ROLES = { lead: "属地主办", assist: "属地协办", village: "在村里属地主办", none: "不涉及属地" };
 let table;
 let editing = null; // code of the matter in the form; null: a new one
 
