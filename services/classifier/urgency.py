@@ -78,6 +78,7 @@ class Category:
     lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
     negative_words: tuple[str, ...] = ()  # listed words that hold a negation themselves ("没回家")
     negation_in_patterns: bool = False  # do its patterns hold negations ("叫也没反应")?
+    guard: bool = False  # a hit is urgent whatever the learned arbiter says (a hard guard)
 
     @property
     def matchers(self) -> tuple[re.Pattern[str], ...]:
@@ -274,6 +275,7 @@ def _category(c: Mapping[str, Any]) -> Category:
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
+        guard=bool(c.get("guard", False)),
         ignores=frozenset(_strings(c["ignore_frames"], f"{where}.ignore_frames"))
         if c.get("ignore_frames")
         else frozenset(),
