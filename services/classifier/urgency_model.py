@@ -87,14 +87,15 @@ def predicted_lines(text: str, model: UrgencyModel) -> list[str]:
 
 
 def top_ngrams(text: str, model: UrgencyModel, k: int = 3) -> list[str]:
-    """The ``k`` n-grams (two characters or more, none inside a longer one listed) that pushed the
-    text most towards urgent: the words a reason names."""
+    """The ``k`` n-grams (two letters or more, none inside a longer one listed) that pushed the text
+    most towards urgent: the words a reason names."""
     _, shares = _contributions(text, model)
     chosen: list[str] = []
     for gram, share in sorted(shares.items(), key=lambda gs: (-gs[1], gs[0])):
         if share <= 0 or len(chosen) == k:
             break
-        if len(gram.strip()) >= 2 and not any(gram in c or c in gram for c in chosen):
+        # Words only: an n-gram with punctuation, a space or a masked character ("水，") reads as noise.
+        if len(gram) >= 2 and gram.isalnum() and not any(gram in c or c in gram for c in chosen):
             chosen.append(gram)
     return chosen
 
