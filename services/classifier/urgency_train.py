@@ -354,10 +354,11 @@ def main(argv: list[str] | None = None) -> int:
         help="train without this writer (repeatable), to measure on it afterwards as unseen text",
     )
     parser.add_argument("--recall-target", type=float, default=RECALL_TARGET)
+    parser.add_argument("--with-signals", action="store_true", help="the rules' signals as features too")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     writers = {name: paths for name, paths in WRITERS.items() if name not in args.leave_out}
-    data = prepare(gather(writers), load_urgency_rules())
+    data = prepare(gather(writers), load_urgency_rules(), with_signals=args.with_signals)
     artefact = train(data, target=args.recall_target)
     args.out.write_text(json.dumps(artefact, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     summary = {k: artefact[k] for k in ("version", "threshold", "rules_threshold", "params", "data", "choice")}
