@@ -145,7 +145,9 @@ def _table(title: str, tallies: dict[str, Tally]) -> list[str]:
     return rows
 
 
-def _leave_one_writer_out(rules_path: Path | None, *, with_background: bool, with_signals: bool) -> int:
+def _leave_one_writer_out(
+    rules_path: Path | None, *, with_background: bool, with_signals: bool, target: float | None
+) -> int:
     from hotline.services.classifier.urgency_lowo import leave_one_writer_out, report
     from hotline.services.classifier.urgency_train import (
         BACKGROUND_PATH,
@@ -159,7 +161,7 @@ def _leave_one_writer_out(rules_path: Path | None, *, with_background: bool, wit
     rules = load_urgency_rules(rules_path)
     background = read_background(BACKGROUND_PATH) if with_background and BACKGROUND_PATH.exists() else []
     data = prepare(gather(WRITERS), rules, with_signals=with_signals)
-    print(report(leave_one_writer_out(data, rules, background, target=RECALL_TARGET)))
+    print(report(leave_one_writer_out(data, rules, background, target=target or RECALL_TARGET)))
     return 0
 
 
@@ -183,9 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--with-signals", action="store_true", help="with --leave-one-writer-out: the rules' signals as features too"
     )
+    parser.add_argument("--recall-target", type=float, default=None, help="with --leave-one-writer-out (default 0.99)")
     args = parser.parse_args(argv)
     if args.leave_one_writer_out:
-        return _leave_one_writer_out(args.rules, with_background=not args.no_background, with_signals=args.with_signals)
+        return _leave_one_writer_out(
+            args.rules, with_background=not args.no_background, with_signals=args.with_signals, target=args.recall_target
+        )
     path = args.suite or HALVES[args.half]
     model = None if args.rules_only else load_urgency_model(args.model)
     ev = evaluate(read_suite(path), load_urgency_rules(args.rules), model)
