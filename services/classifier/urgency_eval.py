@@ -188,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recall-target", type=float, default=None, help="with --leave-one-writer-out (default 0.99)")
     args = parser.parse_args(argv)
     if args.leave_one_writer_out:
-        background, signals = not args.no_background, args.with_signals
-        return _leave_one_writer_out(args.rules, with_background=background, with_signals=signals, target=args.recall_target)
+        return _leave_one_writer_out(
+            args.rules,
+            with_background=not args.no_background,
+            with_signals=args.with_signals,
+            target=args.recall_target,
+        )
     path = args.suite or HALVES[args.half]
     model = None if args.rules_only else load_urgency_model(args.model)
     ev = evaluate(read_suite(path), load_urgency_rules(args.rules), model)
