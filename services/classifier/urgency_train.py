@@ -45,6 +45,7 @@ WRITERS: dict[str, tuple[Path, ...]] = {
     "phrasings": (DATA / "urgency-train" / "phrasings.jsonl",),  # round one's rule author
     "writer4": (DATA / "urgency-round3" / "dev.jsonl", DATA / "urgency-round3" / "test.jsonl"),
     "writer5": (DATA / "urgency-train5" / "cases.jsonl",),
+    "writer6": (DATA / "urgency-train6" / "cases.jsonl",),
 }
 # The writers whose texts the rules in urgency_rules.toml were written and tuned against: on them the
 # rules look nearly perfect, so how far a rule hit may lower the arbiter's bar is chosen on the others.
