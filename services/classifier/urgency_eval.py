@@ -1,11 +1,12 @@
 """`hotline eval-urgency [--half dev|test|heldout | --suite FILE]`: how well the 紧急诉求 judgement
-(rules + learned model, or ``--rules-only``) does on a labelled suite.
+(guards + learned arbiter, or ``--rules-only``) does on a labelled suite; with
+``--leave-one-writer-out``, on each writer by an arbiter trained without it (:mod:`urgency_lowo`).
 
 :func:`evaluate` is pure (cases, rules and model in, figures out). A suite is JSON lines with ``id``,
 ``channel``, ``text``, ``urgent``, ``lines``, ``category`` and ``note``. Since round three every suite
 in the repository (``dev.jsonl``, ``test.jsonl``, the held-out suite ``tests/data/urgency-heldout``) is
-development material: ``--misses`` prints the texts it got wrong on any of them. The suite nobody tunes
-on is sealed outside the repository; the lead measures it with ``--suite``.
+development material and trains the arbiter: ``--misses`` prints the texts it got wrong on any of them.
+The suite nobody tunes on is sealed outside the repository; the lead measures it with ``--suite``.
 """
 
 from __future__ import annotations
