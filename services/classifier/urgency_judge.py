@@ -1,16 +1,17 @@
 """紧急诉求: the rules' hard guards, then the learned arbiter (pure).
 
 The stated rule: a text is urgent when a rule category marked ``guard = true`` in
-``urgency_rules.toml`` finds an emergency (the categories that were nearly never wrong on writers
-they were not tuned on: a county edits them and they act at once); otherwise when the arbiter's
-probability is at least its threshold. The arbiter is a logistic regression over the text's char
-n-grams (figurative phrases masked, as the rules read it) and the rules' signals
-(:mod:`urgency_signals`: which danger categories matched, which gating cues stand in the text),
-trained on many writers' texts with a threshold chosen, leaving each writer out in turn, for recall
-first (``hotline train-urgency``). Without a model the rules judge alone.
+``urgency_rules.toml`` finds an emergency (for categories nearly never wrong: a county marks them and
+they act at once; the shipped file marks none); otherwise when the arbiter's probability is at least
+its ``threshold``, or at least the lower ``rules_threshold`` where the rules found an emergency. The
+arbiter is a logistic regression over the text's char n-grams (figurative phrases masked, as the rules
+read it; optionally the rules' signals too, :mod:`urgency_signals`), trained on many writers' texts
+with both thresholds chosen, leaving each writer out in turn, for recall first (``hotline
+train-urgency``). The rules thus lower the bar without deciding alone: on writers they were not
+written against they were the main source of false alarms. Without a model the rules judge alone.
 
-Reasons name the words that decided: the rules' (``火灾：着火``) when they found the danger, else the
-arbiter's strongest n-grams (``模型判断（93%）：烧炭、窗户``).
+Reasons name the words that decided: the rules' (``火灾：着火``) where they found the danger, with their
+lines; else the arbiter's strongest words (``模型判断（93%）：烧炭、窗户``), with the line models' lines.
 """
 
 from __future__ import annotations
