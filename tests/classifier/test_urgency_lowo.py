@@ -11,6 +11,7 @@ import pytest
 
 from hotline.services.classifier import urgency_lowo, urgency_train
 from hotline.services.classifier.urgency import assess_urgency, load_urgency_rules
+from hotline.services.classifier.urgency_eval import main as eval_main
 from hotline.services.classifier.urgency_lowo import leave_one_writer_out, report
 from hotline.services.classifier.urgency_signals import rule_signals, signal_names
 from hotline.services.classifier.urgency_train import Example, gather, prepare
@@ -76,3 +77,11 @@ def test_rule_signals_name_categories_and_cues() -> None:
     assert "cue:negation_near" in signals("没有着火，只是烟大")
     assert "cue:resolved" in signals("厨房起火了，火已经扑灭了")
     assert "cue:masked" in signals("气死我了，物业不管")
+
+
+def test_the_command_prints_the_table(
+    three_writers: dict[str, tuple[Path, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert eval_main(["--leave-one-writer-out", "--no-background", "--recall-target", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| held-out writer |") and "| writer5 | 4 |" in out and "ordinary messages" not in out
