@@ -78,6 +78,7 @@ class Category:
     lexicon: re.Pattern[str] | None = None  # the word lists (``words``, ``concepts``)
     negative_words: tuple[str, ...] = ()  # listed words that hold a negation themselves ("没回家")
     negation_in_patterns: bool = False  # do its patterns hold negations ("叫也没反应")?
+    guard: bool = False  # a hit is urgent whatever the learned arbiter says (a hard guard)
 
     @property
     def matchers(self) -> tuple[re.Pattern[str], ...]:
@@ -274,6 +275,7 @@ def _category(c: Mapping[str, Any]) -> Category:
         unless=tuple(_strings(c["unless"], f"{where}.unless")) if c.get("unless") else (),
         resolved=_optional(c, "resolved", where),
         conditional=bool(c.get("conditional", False)),
+        guard=bool(c.get("guard", False)),
         ignores=frozenset(_strings(c["ignore_frames"], f"{where}.ignore_frames"))
         if c.get("ignore_frames")
         else frozenset(),
@@ -415,12 +417,6 @@ def masked(text: str, rules: UrgencyRules) -> str:
     return rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), text) if rules.mask is not None else text
 
 
-def resolved_after(text: str, at: int, rules: UrgencyRules) -> bool:
-    """Does a resolution, a false alarm or a rumour cue ("火已经灭了", "虚惊一场", "谣言") end after
-    offset ``at`` of the (masked) ``text``?"""
-    return _last_end(rules.resolved_all, text) > at
-
-
 def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     """Is ``text`` a 紧急诉求? With the words that decided it and the emergency lines it implies."""
     r = rules or load_urgency_rules()
@@ -449,18 +445,3 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
             reasons.append(f"{add.name}：{extra.group()}")
             lines.update(add.lines)
     return Urgency(True, reasons, sorted(lines, key=_LINE_ORDER.__getitem__))
-
-
-def sentence_is_gated(sentence: str, rules: UrgencyRules) -> bool:
-    """Does ``sentence`` carry a strong cue that what it tells is not an emergency now: a sentence-wide
-    frame (procedure, advice, drill or story, compensation), or a past, hypothetical or habitual cue
-    with no word of the present after it? (The model's verdict defers to it; the rules' own gating is
-    finer, per clause.)"""
-    plain = masked(sentence, rules)
-    last_present = _last_end(rules.present, plain)
-    for f in rules.frames:
-        if f.scope == "sentence" and f.pattern.search(plain):
-            return True
-        if f.scope != "sentence" and _last_end(f.pattern, plain) > last_present:
-            return True
-    return False

@@ -1,11 +1,12 @@
 """`hotline eval-urgency [--half dev|test|heldout | --suite FILE]`: how well the 紧急诉求 judgement
-(rules + learned model, or ``--rules-only``) does on a labelled suite.
+(guards + learned arbiter, or ``--rules-only``) does on a labelled suite; with
+``--leave-one-writer-out``, on each writer by an arbiter trained without it (:mod:`urgency_lowo`).
 
 :func:`evaluate` is pure (cases, rules and model in, figures out). A suite is JSON lines with ``id``,
 ``channel``, ``text``, ``urgent``, ``lines``, ``category`` and ``note``. Since round three every suite
 in the repository (``dev.jsonl``, ``test.jsonl``, the held-out suite ``tests/data/urgency-heldout``) is
-development material: ``--misses`` prints the texts it got wrong on any of them. The suite nobody tunes
-on is sealed outside the repository; the lead measures it with ``--suite``.
+development material and trains the arbiter: ``--misses`` prints the texts it got wrong on any of them.
+The suite nobody tunes on is sealed outside the repository; the lead measures it with ``--suite``.
 """
 
 from __future__ import annotations
@@ -50,12 +51,15 @@ class Tally:
     false_alarms: int = 0  # non-urgent cases the rules flagged
     lines_exact: int = 0  # found cases whose lines are exactly the labelled ones
     lines_cover: int = 0  # found cases whose lines include every labelled one
+    lines_labelled: int = 0  # found cases whose suite labels their lines (the phrasings do not)
 
     def add(self, case: SuiteCase, urgent: bool, lines: Sequence[str]) -> None:
         if case.urgent:
             self.urgent += 1
             if urgent:
                 self.found += 1
+            if urgent and case.lines:
+                self.lines_labelled += 1
                 self.lines_exact += set(lines) == set(case.lines)
                 self.lines_cover += set(case.lines) <= set(lines)
         else:
@@ -71,8 +75,8 @@ class Tally:
             "recall": rate(self.found, self.urgent),
             "not_urgent": self.calm,
             "false_alarm_rate": rate(self.false_alarms, self.calm),
-            "line_accuracy": rate(self.lines_exact, self.found),
-            "lines_cover": rate(self.lines_cover, self.found),
+            "line_accuracy": rate(self.lines_exact, self.lines_labelled),
+            "lines_cover": rate(self.lines_cover, self.lines_labelled),
         }
 
 
@@ -142,6 +146,26 @@ def _table(title: str, tallies: dict[str, Tally]) -> list[str]:
     return rows
 
 
+def _leave_one_writer_out(
+    rules_path: Path | None, *, with_background: bool, with_signals: bool, target: float | None
+) -> int:
+    from hotline.services.classifier.urgency_lowo import leave_one_writer_out, report
+    from hotline.services.classifier.urgency_train import (
+        BACKGROUND_PATH,
+        RECALL_TARGET,
+        WRITERS,
+        gather,
+        prepare,
+        read_background,
+    )
+
+    rules = load_urgency_rules(rules_path)
+    background = read_background(BACKGROUND_PATH) if with_background and BACKGROUND_PATH.exists() else []
+    data = prepare(gather(WRITERS), rules, with_signals=with_signals)
+    print(report(leave_one_writer_out(data, rules, background, target=target or RECALL_TARGET)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline eval-urgency", description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=tuple(HALVES), default="dev")
@@ -151,7 +175,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules-only", action="store_true", help="judge by the rules alone, without the model")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--misses", action="store_true", help="print the cases it got wrong (verdict or lines)")
+    parser.add_argument(
+        "--leave-one-writer-out",
+        action="store_true",
+        help="train on every writer but one, measure on that one, for each writer (the figure for unseen text)",
+    )
+    parser.add_argument(
+        "--no-background", action="store_true", help="with --leave-one-writer-out: skip the ordinary messages"
+    )
+    parser.add_argument(
+        "--with-signals", action="store_true", help="with --leave-one-writer-out: the rules' signals as features too"
+    )
+    parser.add_argument("--recall-target", type=float, default=None, help="with --leave-one-writer-out (default 0.99)")
     args = parser.parse_args(argv)
+    if args.leave_one_writer_out:
+        return _leave_one_writer_out(
+            args.rules,
+            with_background=not args.no_background,
+            with_signals=args.with_signals,
+            target=args.recall_target,
+        )
     path = args.suite or HALVES[args.half]
     model = None if args.rules_only else load_urgency_model(args.model)
     ev = evaluate(read_suite(path), load_urgency_rules(args.rules), model)

@@ -1,17 +1,21 @@
-"""紧急诉求: the rules and the learned model together (pure).
+"""紧急诉求: the rules' hard guards, then the learned arbiter (pure).
 
-The stated rule: a text is urgent when the rules find an emergency, or when the model's probability
-(on the text with the rules' figurative phrases masked) is at least its threshold (chosen by
-cross-validation on the training data, see ``hotline train-urgency``) and the sentence that weighs
-most for the model carries no strong gating cue (a procedural question, advice, a drill or story,
-compensation, or the past or a hypothesis with no word of the present after it), nor does the text
-say after it that it is over, a false alarm or a rumour. Recall comes first: a missed emergency costs
-a life, a false alarm costs an operator a second.
+The stated rule: a text is urgent when a rule category marked ``guard = true`` in
+``urgency_rules.toml`` finds an emergency (for categories nearly never wrong: a county marks them and
+they act at once; the shipped file marks none); otherwise when the arbiter's probability is at least
+its ``threshold``, or at least the lower ``rules_threshold`` where the rules found an emergency. The
+arbiter is a logistic regression over the text's char n-grams (figurative phrases masked, as the rules
+read it; optionally the rules' signals too, :mod:`urgency_signals`), trained on many writers' texts
+with both thresholds chosen, leaving each writer out in turn, for recall first (``hotline
+train-urgency``). The rules thus lower the bar without deciding alone: on writers they were not
+written against they were the main source of false alarms. Without a model the rules judge alone.
+
+Reasons name the words that decided: the rules' (``火灾：着火``) where they found the danger, with their
+lines; else the arbiter's strongest words (``模型判断（93%）：烧炭、窗户``), with the line models' lines.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from hotline.services.classifier.urgency import (
@@ -21,31 +25,19 @@ from hotline.services.classifier.urgency import (
     assess_urgency,
     load_urgency_rules,
     masked,
-    resolved_after,
-    sentence_is_gated,
 )
 from hotline.services.classifier.urgency_model import UrgencyModel, predicted_lines, top_ngrams, urgent_probability
+from hotline.services.classifier.urgency_signals import rule_signals
 from hotline.shared.events import EmergencyLine
 
 MODEL_REASON = "模型判断"
-_SENTENCE_RE = re.compile(r"[^。！？!?；;\n—]+")  # a dash ("——") turns to another matter
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 
 
-def _sentence_around(text: str, at: int) -> str:
-    for m in _SENTENCE_RE.finditer(text):
-        if m.start() <= at < m.end():
-            return m.group()
-    return text
-
-
-def model_gated(text: str, words: list[str], rules: UrgencyRules) -> bool:
-    """Does the sentence holding the model's strongest n-gram carry a strong gating cue, or does the
-    text later say it is over, a false alarm or a rumour ("虚惊一场", "谣言", "已经救上来了")?"""
-    anchor = max(text.find(words[0]) if words else 0, 0)
-    return sentence_is_gated(_sentence_around(text, anchor), rules) or resolved_after(
-        masked(text, rules), anchor, rules
-    )
+def is_guarded(verdict: Urgency, rules: UrgencyRules) -> bool:
+    """Did a hard-guard category (``guard = true``) find the emergency?"""
+    guards = {c.name for c in rules.categories if c.guard}
+    return verdict.urgent and any(reason.split("：", 1)[0] in guards for reason in verdict.reasons)
 
 
 def model_lines(text: str, model: UrgencyModel) -> list[EmergencyLine]:
@@ -75,19 +67,27 @@ def danger_lines(text: str, rules: UrgencyRules) -> list[EmergencyLine]:
     return sorted(lines, key=_LINE_ORDER.__getitem__)
 
 
+NOT_URGENT = Urgency(False, [], [])
+
+
 def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyModel | None = None) -> Urgency:
-    """Rules first; the model adds what they missed (see the module docstring)."""
+    """The guards first; the arbiter decides the rest, at a lower bar where the rules found an
+    emergency (see the module docstring)."""
     r = rules or load_urgency_rules()
     verdict = assess_urgency(text, r)
-    if verdict.urgent or model is None or not text.strip():
+    if model is None or not text.strip() or is_guarded(verdict, r):
         return verdict
-    seen = masked(text, r)  # the model reads what the rules read: figurative phrases blotted out
-    p = urgent_probability(seen, model)
-    if p < model.threshold:
-        return verdict
+    seen = masked(text, r)  # the arbiter reads what the rules read: figurative phrases blotted out
+    signals = rule_signals(text, r, verdict) if model.signals else None
+    p = urgent_probability(seen, model, signals)
+    bar = model.threshold
+    if verdict.urgent and model.rules_threshold is not None:
+        bar = min(bar, model.rules_threshold)
+    if p < bar:
+        return NOT_URGENT
+    if verdict.urgent:
+        return verdict  # the rules named the danger: their words and lines
     words = top_ngrams(seen, model)
-    if model_gated(seen, words, r):
-        return verdict
     reason = f"{MODEL_REASON}（{p:.0%}）：{'、'.join(words)}" if words else f"{MODEL_REASON}（{p:.0%}）"
     return Urgency(True, [reason], model_lines(seen, model) or danger_lines(seen, r))
 

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,9 +36,14 @@ class LineModel:
 class UrgencyModel:
     weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
     intercept: float
-    threshold: float  # the probability from which the model calls a text urgent (chosen by CV)
+    threshold: float  # the probability from which the arbiter calls a text urgent (chosen by writer)
     version: str
     lines: dict[str, LineModel] = field(default_factory=dict)  # per emergency line ("110", ...)
+    # The arbiter's weights on the rules' signals (:mod:`urgency_signals`); empty for an n-gram model.
+    signals: dict[str, float] = field(default_factory=dict)
+    # The lower bar for a text in which the rules found an emergency (≤ threshold; chosen on writers
+    # the rules never read). None: the same bar.
+    rules_threshold: float | None = None
 
 
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
@@ -49,19 +55,25 @@ def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Count
     return grams
 
 
-def _contributions(text: str, model: UrgencyModel | LineModel) -> tuple[float, dict[str, float]]:
-    """The decision value and each known n-gram's share of it."""
+def _contributions(
+    text: str, model: UrgencyModel | LineModel, signals: Mapping[str, float] | None = None
+) -> tuple[float, dict[str, float]]:
+    """The decision value (n-grams and, for the arbiter, the rules' ``signals``) and each known
+    n-gram's share of it."""
     values: dict[str, float] = {}
     for gram, count in char_ngrams(text).items():
         if (w := model.weights.get(gram)) is not None:
             values[gram] = (1.0 + math.log(count)) * w[0]
     norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
     shares = {g: v / norm * model.weights[g][1] for g, v in values.items()}
-    return model.intercept + sum(shares.values()), shares
+    weights = model.signals if isinstance(model, UrgencyModel) else {}
+    from_signals = sum(weights.get(name, 0.0) * value for name, value in (signals or {}).items())
+    return model.intercept + from_signals + sum(shares.values()), shares
 
 
-def urgent_probability(text: str, model: UrgencyModel | LineModel) -> float:
-    score, _ = _contributions(text, model)
+def urgent_probability(text: str, model: UrgencyModel | LineModel, signals: Mapping[str, float] | None = None) -> float:
+    """The model's probability that ``text`` (with the rules' ``signals``, for the arbiter) is urgent."""
+    score, _ = _contributions(text, model, signals)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
 
@@ -75,14 +87,15 @@ def predicted_lines(text: str, model: UrgencyModel) -> list[str]:
 
 
 def top_ngrams(text: str, model: UrgencyModel, k: int = 3) -> list[str]:
-    """The ``k`` n-grams (two characters or more, none inside a longer one listed) that pushed the
-    text most towards urgent: the words a reason names."""
+    """The ``k`` n-grams (two letters or more, none inside a longer one listed) that pushed the text
+    most towards urgent: the words a reason names."""
     _, shares = _contributions(text, model)
     chosen: list[str] = []
     for gram, share in sorted(shares.items(), key=lambda gs: (-gs[1], gs[0])):
         if share <= 0 or len(chosen) == k:
             break
-        if len(gram.strip()) >= 2 and not any(gram in c or c in gram for c in chosen):
+        # Words only: an n-gram with punctuation, a space or a masked character ("水，") reads as noise.
+        if len(gram) >= 2 and gram.isalnum() and not any(gram in c or c in gram for c in chosen):
             chosen.append(gram)
     return chosen
 
@@ -97,6 +110,9 @@ def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
     lines = data.get("lines", {})
     if not isinstance(lines, dict):
         raise ValueError("urgency model: 'lines' must map emergency lines to models")
+    signals = data.get("signals", {})
+    if not isinstance(signals, dict):
+        raise ValueError("urgency model: 'signals' must map signal names to weights")
     return UrgencyModel(
         weights=_ngram_weights(data["ngrams"]),
         intercept=float(str(data["intercept"])),
@@ -105,6 +121,8 @@ def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
         lines={
             str(line): LineModel(_ngram_weights(m["ngrams"]), float(str(m["intercept"]))) for line, m in lines.items()
         },
+        signals={str(name): float(w) for name, w in signals.items()},
+        rules_threshold=float(str(data["rules_threshold"])) if data.get("rules_threshold") is not None else None,
     )
 
 

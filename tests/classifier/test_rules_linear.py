@@ -30,7 +30,8 @@ from hotline.services.classifier.severity import (
     load_severity_rules,
     max_count,
 )
-from hotline.services.classifier.urgency import check_bounded, load_urgency_rules
+from hotline.services.classifier.urgency import assess_urgency, check_bounded, load_urgency_rules
+from hotline.services.classifier.urgency_signals import rule_signals
 from hotline.shared.domain.county import load_county
 
 KINDS = ["digits", "repeated", "random_chinese", "complaint", "numerals"]
@@ -44,9 +45,10 @@ def _assess(text: str) -> None:
     assess_rules(text, channel="petition", severity_rules=SEVERITY, county=COUNTY, urgency_rules=URGENCY)
 
 
-def steps_taken(text: str) -> int:
-    """Python lines run and C functions called while assessing ``text`` (the same count on every run):
-    a loop shows as its lines, a builtin (a regex search, a str method) as its call."""
+def steps_taken(text: str, work: Callable[[str], object] = _assess) -> int:
+    """Python lines run and C functions called while ``work`` (by default the rule passes) handles
+    ``text`` (the same count on every run): a loop shows as its lines, a builtin (a regex search, a
+    str method) as its call."""
     count = 0
 
     def trace(frame: FrameType, event: str, arg: Any) -> Any:
@@ -61,7 +63,7 @@ def steps_taken(text: str) -> int:
     sys.setprofile(profile)
     sys.settrace(trace)
     try:
-        _assess(text)
+        work(text)
     finally:
         sys.settrace(None)
         sys.setprofile(None)
@@ -100,6 +102,19 @@ def test_work_grows_at_most_linearly_in_what_is_read(kind: str) -> None:
     steps_taken(small)  # loads and caches (compiled patterns, models) are not the text's work
     assert steps_taken(small) == steps_taken(small), "the measure must be deterministic"
     ratio = steps_taken(large) / steps_taken(small)
+    assert ratio <= 4.5, f"{kind}: {ratio:.2f} times the steps for 4 times the text (quadratic gives ~16)"
+
+
+def _signals(text: str) -> object:
+    return rule_signals(text, URGENCY, assess_urgency(text, URGENCY))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_rule_signals_for_the_arbiter_grow_at_most_linearly(kind: str) -> None:
+    # An artefact trained with the rules' signals as features computes them on every text.
+    small, large = stress_texts(SMALL)[kind], stress_texts(FOUR_TIMES)[kind]
+    steps_taken(small, _signals)
+    ratio = steps_taken(large, _signals) / steps_taken(small, _signals)
     assert ratio <= 4.5, f"{kind}: {ratio:.2f} times the steps for 4 times the text (quadratic gives ~16)"
 
 

@@ -1,6 +1,6 @@
-"""The learned 紧急诉求 opinion: the pure-Python prediction equals scikit-learn's, the shipped artefact
-is small and current, and the stated combination rule holds (rules first, the model only where no
-strong gating cue stands in its sentence)."""
+"""The learned 紧急诉求 arbiter: the pure-Python prediction equals scikit-learn's (n-grams and rule
+signals), the shipped artefact is small and current, and the stated rule holds (a hard guard, or the
+arbiter at its threshold, or at a lower bar where the rules found an emergency)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hotline.services.classifier.urgency import load_urgency_rules, sentence_is_gated
+from hotline.services.classifier.urgency import Urgency, assess_urgency, load_urgency_rules, parse_urgency_rules
 from hotline.services.classifier.urgency_judge import MODEL_REASON, danger_lines, judge_urgency
 from hotline.services.classifier.urgency_model import (
     MODEL_PATH,
@@ -21,7 +21,16 @@ from hotline.services.classifier.urgency_model import (
     top_ngrams,
     urgent_probability,
 )
-from hotline.services.classifier.urgency_train import Example, _weights, choose_threshold, train
+from hotline.services.classifier.urgency_signals import rule_signals
+from hotline.services.classifier.urgency_train import (
+    RECALL_TARGET,
+    WRITERS,
+    Arbiter,
+    Example,
+    prepare,
+    recall_first_thresholds,
+    train,
+)
 from hotline.shared.events import EmergencyLine
 
 TOY = [
@@ -40,19 +49,22 @@ def test_char_ngrams_count_like_the_vectorizer() -> None:
     assert char_ngrams("ab  c", 1, 2) == {"a": 1, "b": 1, " ": 1, "c": 1, "ab": 1, "b ": 1, " c": 1}
 
 
-def test_prediction_equals_scikit_learn() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+@pytest.mark.parametrize("with_signals", [False, True])
+def test_prediction_equals_scikit_learn(with_signals: bool) -> None:
+    rules = load_urgency_rules()
+    examples = [Example(t, u, "x") for t, u in TOY] * 2  # min_df=2: every n-gram of TOY is kept
+    data = prepare(examples, rules, with_signals=with_signals)
+    fitted = Arbiter(data).fit(range(len(examples)), 4.0)
+    model = parse_urgency_model(fitted.weights(threshold=0.5))
+    assert bool(model.signals) == with_signals
+    for i, (text, _) in enumerate(TOY):
+        signals = rule_signals(text, rules, assess(text)) if with_signals else None
+        expected = fitted.probabilities([i])[0]
+        assert urgent_probability(data.texts[i], model, signals) == pytest.approx(expected, abs=1e-3)
 
-    texts, labels = [t for t, _ in TOY], [u for _, u in TOY]
-    fitted = make_pipeline(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), LogisticRegression(C=4.0)
-    ).fit(texts, labels)
-    model = parse_urgency_model(_weights(fitted, threshold=0.5))
-    for text in [*texts, "楼顶上有人要跳楼", "完全无关的一句话"]:
-        expected = fitted.predict_proba([text])[0][1]
-        assert urgent_probability(text, model) == pytest.approx(expected, abs=1e-3)
+
+def assess(text: str) -> Urgency:
+    return assess_urgency(text, load_urgency_rules())
 
 
 def test_the_shipped_artefact_is_small_and_loads() -> None:
@@ -60,10 +72,12 @@ def test_the_shipped_artefact_is_small_and_loads() -> None:
     model = load_urgency_model()
     assert model is not None and 0 < model.threshold < 1 and len(model.weights) > 1000
     assert set(model.lines) == {"110", "119", "120", "122"}
+    assert model.rules_threshold is not None and 0 < model.rules_threshold <= model.threshold
     meta = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    assert meta["data"]["sources"].get("background", 0) > 500, "the shipped model is built with background negatives"
-    # Round three: every labelled suite in the repository is development material and trains the model.
-    assert {"dev", "test", "heldout", "cases", "phrasings"} <= set(meta["data"]["sources"])
+    # Round five: every writer's suite trains it; the ordinary messages only measure it.
+    assert set(meta["data"]["sources"]) == set(WRITERS)
+    # Chosen leaving each writer out, recall first.
+    assert meta["choice"]["recall"] >= RECALL_TARGET and meta["choice"]["honest_recall"] >= RECALL_TARGET
 
 
 def _model(weights: dict[str, float], threshold: float = 0.5) -> UrgencyModel:
@@ -84,20 +98,33 @@ def test_the_model_adds_what_the_rules_miss_with_its_words() -> None:
     assert not judge_urgency("那边嘎嘎嘎一直响", rules, _model({"嘎嘎嘎": 40.0}, threshold=1.0)).urgent
 
 
-def test_a_gating_cue_in_the_models_sentence_overrules_it() -> None:
+def test_a_rule_hit_lowers_the_bar_but_does_not_decide_alone() -> None:
     rules = load_urgency_rules()
-    model = _model({"嘎嘎嘎": 40.0})
-    assert sentence_is_gated("去年那边嘎嘎嘎一直响", rules)
-    assert not judge_urgency("去年那边嘎嘎嘎一直响", rules, model).urgent
-    assert not judge_urgency("想咨询一下嘎嘎嘎怎么办理", rules, model).urgent
-    assert judge_urgency("去年修过。现在那边嘎嘎嘎一直响", rules, model).urgent
+    fire = "厨房着火了，烟很大"
+    lower = UrgencyModel({"着火": (1.0, 1.2)}, intercept=-1.0, threshold=0.9, version="t", rules_threshold=0.3)
+    got = judge_urgency(fire, rules, lower)
+    assert got.urgent and got.reasons[0].startswith("火灾") and EmergencyLine.FIRE in got.lines
+    same_bar = UrgencyModel({"着火": (1.0, 1.2)}, intercept=-1.0, threshold=0.9, version="t")
+    assert not judge_urgency(fire, rules, same_bar).urgent  # the arbiter is not sure enough
+    doubtful = UrgencyModel({"着火": (1.0, -9.0)}, intercept=-1.0, threshold=0.9, version="t", rules_threshold=0.3)
+    assert not judge_urgency(fire, rules, doubtful).urgent  # rules alone would have said yes
+    assert assess(fire).urgent
+
+
+def test_a_guard_category_is_urgent_whatever_the_arbiter_says() -> None:
+    base = {"cues": {"negation_before": "没有$", "present": "现在"}}
+    wolf = {"name": "野兽", "lines": ["110"], "patterns": ["野猪进村"]}
+    guarded = parse_urgency_rules({**base, "category": [{**wolf, "guard": True}]})
+    unguarded = parse_urgency_rules({**base, "category": [wolf]})
+    never = _model({"野猪": -40.0})
+    assert judge_urgency("村里野猪进村了", guarded, never).reasons == ["野兽：野猪进村"]
+    assert not judge_urgency("村里野猪进村了", unguarded, never).urgent
 
 
 def test_the_model_reads_the_text_with_figurative_phrases_masked() -> None:
     rules = load_urgency_rules()
     model = _model({"跳楼": 40.0})
     assert not judge_urgency("商场在搞跳楼价甩卖", rules, model).urgent  # "跳楼价" is masked for both
-    assert not judge_urgency("那边嘎嘎嘎一直响，后来才知道是虚惊一场", rules, _model({"嘎嘎嘎": 40.0})).urgent
     assert judge_urgency("那边嘎嘎嘎一直响", rules, _model({"嘎嘎嘎": 40.0})).urgent
 
 
@@ -115,8 +142,9 @@ def test_a_case_only_the_model_flags_takes_the_line_models_lines() -> None:
     assert predicted_lines("别的", model) in (["110"], ["119"])
 
 
-def test_the_rules_decide_first_and_name_their_words() -> None:
-    got = judge_urgency("厨房着火了，烟很大", load_urgency_rules(), _model({"路灯": 40.0}))
+def test_where_the_rules_found_the_danger_their_words_and_lines_are_shown() -> None:
+    model = UrgencyModel({"路灯": (1.0, 40.0)}, intercept=-1.0, threshold=0.9, version="t", rules_threshold=0.2)
+    got = judge_urgency("厨房着火了，烟很大", load_urgency_rules(), model)  # p = 0.27: the lower bar only
     assert got.urgent and got.reasons[0].startswith("火灾") and EmergencyLine.FIRE in got.lines
 
 
@@ -124,14 +152,22 @@ def test_danger_lines_come_from_the_words_found() -> None:
     assert EmergencyLine.FIRE in danger_lines("他家着火了", load_urgency_rules())
 
 
-def test_the_threshold_is_the_lowest_within_the_false_alarm_budget() -> None:
-    examples = [Example("a", True, "x"), Example("b", False, "x"), Example("c", False, "background")]
-    probs = [0.9, 0.5, 0.1]
-    t, figures = choose_threshold(examples, probs, [False] * 3, [False] * 3, max_added=0.0)
-    assert t == 0.55 and figures["model_recall"] == 1.0 and figures["false_alarm_rate"] == 0.0
+def test_thresholds_are_recall_first_then_fewest_false_alarms() -> None:
+    urgent = [True, True, False, False]
+    probs = [0.9, 0.5, 0.4, 0.1]
+    no = [False] * 4
+    # No writer the rules never read: one bar, the highest that finds every emergency.
+    assert recall_first_thresholds(urgent, probs, no, no, no, target=1.0) == (0.5, 0.5)
+    # The emergency at 0.5 is the rules' (and so is the calm text at 0.4); judged on honest writers,
+    # a lower bar for rule hits finds it without the arbiter's bar falling to it.
+    hits, honest = [False, True, True, False], [True] * 4
+    t, t_rules = recall_first_thresholds(urgent, [0.9, 0.3, 0.2, 0.1], no, hits, honest, target=1.0)
+    assert t_rules == 0.3 and t > 0.3
+    # A guard counts as found whatever the probability.
+    assert recall_first_thresholds(urgent, [0.9, 0.05, 0.4, 0.1], [False, True, False, False], no, no, 1.0)[0] > 0.4
 
 
-def test_training_cross_validates_and_writes_a_loadable_artefact() -> None:
+def test_training_leaves_writers_out_and_writes_a_loadable_artefact() -> None:
     urgent = [
         "他说不想活了站在楼顶",
         "我妈喝了农药口吐白沫",
@@ -149,13 +185,16 @@ def test_training_cross_validates_and_writes_a_loadable_artefact() -> None:
         "学校食堂饭菜太贵",
     ]
     fire = ("屋里着火了浓烟出不来", "煤气漏了嘶嘶响")
-    examples = [Example(t, True, "x", ("119",) if t in fire else ("110",)) for t in urgent]
-    examples += [Example(t, False, "x") for t in calm]
-    artefact = train(examples, load_urgency_rules(), max_added=0.5, folds=3)
+    writers = ("writer1", "writer4", "writer5")
+    examples = [Example(t, True, writers[i % 3], ("119",) if t in fire else ("110",)) for i, t in enumerate(urgent)]
+    examples += [Example(t, False, writers[i % 3]) for i, t in enumerate(calm)]
+    artefact = train(prepare(examples, load_urgency_rules()), target=1.0)
     assert set(artefact["lines"]) == {"110", "119"}  # a line no text needs gets no model
-    assert set(artefact["cv"]["grid"]) == {"C=4", "C=16", "C=64"}
-    assert artefact["data"] == {"urgent": 6, "not_urgent": 6, "sources": {"x": 12}}
+    assert artefact["choice"]["honest_writers"] == ["writer4", "writer5"]  # the rules never read them
+    assert artefact["choice"]["recall"] == 1.0
+    assert artefact["data"] == {"urgent": 6, "not_urgent": 6, "sources": {w: 4 for w in writers}}
     model = parse_urgency_model(json.loads(json.dumps(artefact)))
-    assert model.threshold == artefact["cv"]["chosen"]["threshold"]
+    assert model.threshold == artefact["choice"]["threshold"]
+    assert model.rules_threshold == artefact["choice"]["rules_threshold"]
     # Fitted on these texts it leans the right way on them (min_df=2 leaves few n-grams in so few texts).
     assert sum(urgent_probability(t, model) for t in urgent) > sum(urgent_probability(t, model) for t in calm)

@@ -1,7 +1,8 @@
-"""The 紧急诉求 judgement (rules + learned model) on the labelled suites. Since round three every suite
-in the repository (dev and test halves, the held-out suite) is development material: tuned on and
-training data for the model, so each is held to the targets. What nobody tuned on is a sealed suite
-outside the repository, measured by the lead (see the README)."""
+"""The 紧急诉求 judgement (guards + arbiter) on the labelled suites in the repository. Every one of them
+is development material and trains the arbiter, so these are regression nets on texts it has seen,
+not figures for unseen text: that figure is the leave-one-writer-out table
+(``hotline eval-urgency --leave-one-writer-out``, tests/classifier/test_urgency_lowo.py) and a sealed
+suite outside the repository, measured by the lead (see the README)."""
 
 from __future__ import annotations
 
