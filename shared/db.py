@@ -35,8 +35,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import PoolResetState
-from sqlalchemy.util import await_only
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -341,8 +339,7 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
     if pool_size is not None:
         kwargs.update(pool_size=pool_size, max_overflow=0)
     if is_sqlite:
-        # The pool's own reset (a ROLLBACK on every return) is replaced by `_rollback_if_open`.
-        kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
+        kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(database_url, **kwargs)
     if is_sqlite:
 
@@ -357,44 +354,9 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            begin = "BEGIN IMMEDIATE" if writes else "BEGIN"
-            if not _execute_on_driver(connection, begin):
-                connection.exec_driver_sql(begin)
-
-        event.listen(engine.sync_engine, "reset", _rollback_if_open)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
-
-
-# aiosqlite runs each call on its connection's thread, and every hand-off (a queue put, a wake-up, the
-# GIL back) costs more than the SQL itself on a busy 2-core machine: a statement through SQLAlchemy's
-# cursor takes four (open, execute, fetch, close). The two helpers below save three on each BEGIN
-# and the pool's ROLLBACK after every commit (a returned connection already outside a transaction).
-
-
-def _execute_on_driver(connection: Any, statement: str) -> bool:
-    """Run a statement without a result in a single hand-off to aiosqlite's thread; False where the
-    driver is not aiosqlite as expected (the caller then goes the usual way)."""
-    driver: Any = getattr(connection.connection, "driver_connection", None)
-    hand_off = getattr(driver, "_execute", None)
-    if driver is None or hand_off is None:
-        return False
-
-    def run() -> None:
-        driver._conn.execute(statement).close()  # on aiosqlite's thread, which owns the connection
-
-    await_only(hand_off(run))
-    return True
-
-
-def _rollback_if_open(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
-    """The pool's reset: roll back a connection returned inside a transaction (an error path), and
-    skip the round trip for one whose transaction was committed or rolled back already (the usual
-    case). Where the state cannot be read, roll back anyway."""
-    if reset_state.terminate_only or not reset_state.asyncio_safe:
-        return
-    if getattr(getattr(dbapi_connection, "_connection", None), "in_transaction", True):
-        dbapi_connection.rollback()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
