@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -162,6 +163,19 @@ def _train_urgency(argv: list[str]) -> int:
     from hotline.services.classifier.urgency_train import main
 
     return main(argv)
+
+
+def _rollups(args: argparse.Namespace) -> int:
+    from hotline.shared.rollups import rebuild_database
+
+    try:
+        url = args.database_url or _database_url(args.data_dir)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    counted = asyncio.run(rebuild_database(url))
+    print(f"统计汇总已按案件表重算：{counted} 件案件")
+    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -344,6 +358,12 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
     commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
+
+    rollups = commands.add_parser("rollups", help="the statistics' rollups (`rebuild`: recount them from the cases)")
+    rollups.add_argument("action", choices=("rebuild",))
+    rollups.add_argument("--data-dir", default=".hotline")
+    rollups.add_argument("--database-url", default=None, help="default: the system database of --data-dir")
+    rollups.set_defaults(run=_rollups)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -28,6 +28,7 @@ from hotline.shared.events import (
     Verdict,
     derived_event_id,
 )
+from hotline.shared.rollups import refresh as refresh_rollups
 
 # How far along the automatic pipeline a case is: a pipeline status only replaces a lower one, so
 # events may arrive in any order. People's steps (签收, 答复, ...) set the status outright, and the
@@ -222,3 +223,5 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+    # The statistics' rollups move with the projection, in its transaction (shared/rollups.py).
+    await refresh_rollups(session, {event.case_id for event in events})
