@@ -120,6 +120,10 @@ def _bench(args: argparse.Namespace) -> int:
         from hotline.bench_http import run_http_bench
 
         return run_http_bench(rate=args.rate, seconds=args.seconds, burst=args.burst, db=args.db, stored=args.stored)
+    if args.mode == "stats":
+        from hotline.bench_stats import run_stats_bench
+
+        return run_stats_bench(cases=args.n, db=args.db, per_day=args.per_day, repeat=args.repeat, check=args.check)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n)
@@ -134,7 +138,9 @@ def _bench_escalation(args: argparse.Namespace) -> int:
 def _bench_stats(args: argparse.Namespace) -> int:
     from hotline.bench_stats import run_stats_bench
 
-    return run_stats_bench(cases=args.cases, database_url=args.database_url)
+    return run_stats_bench(
+        cases=args.cases, database_url=args.database_url, per_day=args.per_day, repeat=args.repeat, check=args.check
+    )
 
 
 def _train(argv: list[str]) -> int:
@@ -254,6 +260,12 @@ def _nats_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--per-day", type=int, default=2_700, help="stats: cases a day (spread over the years)")
+    parser.add_argument("--repeat", type=int, default=20, help="stats: timings per query (p50/p99)")
+    parser.add_argument("--check", action="store_true", help="stats: also count from every case; same figures?")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(sys.argv[1:] if argv is None else argv)
@@ -316,13 +328,14 @@ def _dispatch(argv: list[str]) -> int:
     token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
-    bench.add_argument("--mode", choices=("pipeline", "http"), default="pipeline")
-    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases")
+    bench.add_argument("--mode", choices=("pipeline", "http", "stats"), default="pipeline")
+    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases; stats: cases stored")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
-    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http: database")
+    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats: database")
     bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
+    _stats_options(bench)
     bench.set_defaults(run=_bench)
 
     bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")
@@ -334,6 +347,7 @@ def _dispatch(argv: list[str]) -> int:
     bench_stats = commands.add_parser("bench-stats", help="time the statistics with many cases on file")
     bench_stats.add_argument("--cases", type=int, default=100_000)
     bench_stats.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    _stats_options(bench_stats)
     bench_stats.set_defaults(run=_bench_stats)
 
     chaos = commands.add_parser(

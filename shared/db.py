@@ -333,15 +333,17 @@ class IntakeKeyRow(Base):
 
 
 class CaseRollupRow(Base):
-    """The statistics' counts per Beijing receiving day and one grouping (`dimension`: channel, unit,
-    topic, township, or answered_day: the day it was answered), kept by the feed service in the
-    transaction that projects the events (see shared/rollups.py)."""
+    """The statistics' counts per Beijing receiving day or month (`span`, `day` its first day) and
+    one grouping (`dimension`: all, channel, unit, topic, township, answered_day: the day it was
+    answered, hot: topic and subtopic), kept by the feed service in the transaction that projects the
+    events (see shared/rollups.py)."""
 
     __tablename__ = "case_rollups"
 
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
     received: Mapped[int] = mapped_column(Integer, default=0)
     answered_on_spot: Mapped[int] = mapped_column(Integer, default=0)
     transferred: Mapped[int] = mapped_column(Integer, default=0)
@@ -364,6 +366,7 @@ class RollupMemberRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str | None] = mapped_column(String(64))
     topic: Mapped[str | None] = mapped_column(String(32))
+    subtopic: Mapped[str | None] = mapped_column(String(32))
     township: Mapped[str | None] = mapped_column(String(64))
     answered_day: Mapped[date | None] = mapped_column(Date)
     flags: Mapped[int] = mapped_column(Integer)  # a bit per counter (shared/rollups.py COUNTERS)

@@ -1,6 +1,7 @@
-"""The statistics' rollups: per Beijing receiving day and grouping, how many cases were received,
-answered, answered late, finished, visited, satisfied ... so that the dashboard and `/stats` add up a
-few hundred rows per day of the period instead of reading every case (issue #14: years of data).
+"""The statistics' rollups: per Beijing receiving day (and per month) and grouping, how many cases
+were received, answered, answered late, finished, visited, satisfied ... so that the dashboard and
+`/stats` add up month rows for the whole months of a period and day rows for the days around them,
+instead of reading every case (issue #14: years of data).
 
 What a case adds is a pure function of its row (and, once answered, of the clock it was due by):
 `facts_of`. `case_rollup_members` keeps, per case, the facts it adds now; `refresh` recomputes the
@@ -15,6 +16,7 @@ hot topics of the last seven days.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,14 +49,27 @@ COUNTERS = (
     "satisfied",
 )
 SATISFIED = ("满意", "基本满意")
-# The groupings of the statistics (by_channel …), and the day each answer was given (the trend).
+# The groupings of the statistics (by_channel …); every case (overall); the day each answer was given
+# (the trend); topic and subtopic together (the hot topics of the last seven days: day rows only).
 DIMENSIONS = ("channel", "unit", "topic", "township")
+ALL = "all"
 ANSWERED_DAY = "answered_day"
+HOT = "hot"
+DAY, MONTH = "day", "month"
 # The clock a case is due by: its response clock, else (信访) its finishing clock.
 DUE_CLOCKS = ("respond", "finish")
 REBUILD_CHUNK = 5000
 
-Key = tuple[date, str, str]
+Key = tuple[str, date, str, str]  # span, its first day, dimension, key
+
+
+def hot_key(topic: str, subtopic: str | None) -> str:
+    return json.dumps([topic, subtopic], ensure_ascii=False)
+
+
+def hot_topic(key: str) -> tuple[str, str | None]:
+    topic, subtopic = json.loads(key)
+    return topic, subtopic
 
 
 @dataclass(frozen=True)
@@ -65,15 +80,28 @@ class Facts:
     channel: str
     unit: str | None
     topic: str | None
+    subtopic: str | None
     township: str | None
     answered_day: date | None
     flags: int  # bit i set: the case counts in COUNTERS[i]
 
     def rollup_keys(self) -> list[Key]:
-        groups = {"channel": self.channel, "unit": self.unit, "topic": self.topic, "township": self.township}
-        keys = [(self.day, name, value) for name, value in groups.items() if value is not None]
-        if self.answered_day is not None:
-            keys.append((self.day, ANSWERED_DAY, self.answered_day.isoformat()))
+        groups: dict[str, str | None] = {
+            ALL: "",
+            "channel": self.channel,
+            "unit": self.unit,
+            "topic": self.topic,
+            "township": self.township,
+            ANSWERED_DAY: self.answered_day.isoformat() if self.answered_day is not None else None,
+        }
+        keys = [
+            (span, first, name, value)
+            for span, first in ((DAY, self.day), (MONTH, self.day.replace(day=1)))
+            for name, value in groups.items()
+            if value is not None
+        ]
+        if self.topic is not None:
+            keys.append((DAY, self.day, HOT, hot_key(self.topic, self.subtopic)))
         return keys
 
     def counts(self) -> tuple[int, ...]:
@@ -105,6 +133,7 @@ def facts_of(case: Mapping[str, Any], due: datetime | None) -> Facts:
         channel=case["channel"],
         unit=case["unit_name"],
         topic=case["topic"],
+        subtopic=case["subtopic"],
         township=case["township"],
         answered_day=beijing(answered_at).date() if answered_at is not None else None,
         flags=flags,
@@ -126,6 +155,13 @@ def differences(changes: Iterable[tuple[Facts | None, Facts | None]]) -> dict[Ke
                 for index, value in enumerate(counts):
                     row[index] += sign * value
     return {key: row for key, row in total.items() if any(row)}
+
+
+ROLLUP_KEY = ("span", "day", "dimension", "key")
+
+
+def rollup_row(key: Key, counts: Sequence[int]) -> dict[str, Any]:
+    return {**dict(zip(ROLLUP_KEY, key, strict=True)), **dict(zip(COUNTERS, counts, strict=True))}
 
 
 def _upsert(session: AsyncSession, table: Any, keys: Sequence[str], update: Mapping[str, Any]) -> Any:
@@ -157,6 +193,7 @@ async def _case_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> li
         CaseRow.channel,
         CaseRow.unit_name,
         CaseRow.topic,
+        CaseRow.subtopic,
         CaseRow.township,
         CaseRow.outcome,
         CaseRow.status,
@@ -187,7 +224,7 @@ async def _due_times(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> di
 
 
 def _member_facts(row: RollupMemberRow) -> Facts:
-    return Facts(row.day, row.channel, row.unit, row.topic, row.township, row.answered_day, row.flags)
+    return Facts(row.day, row.channel, row.unit, row.topic, row.subtopic, row.township, row.answered_day, row.flags)
 
 
 async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
@@ -209,10 +246,10 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
     deltas = differences((old, new) for old, new, _ in changed)
     if deltas:
         rows = [
-            {"day": day, "dimension": dimension, "key": key, **dict(zip(COUNTERS, counts, strict=True))}
-            for (day, dimension, key), counts in sorted(deltas.items())  # one lock order for every writer
+            rollup_row(key, counts)
+            for key, counts in sorted(deltas.items())  # one lock order for every writer
         ]
-        add = _upsert(session, CaseRollupRow, ("day", "dimension", "key"), {c: _adding(c) for c in COUNTERS})
+        add = _upsert(session, CaseRollupRow, ROLLUP_KEY, {c: _adding(c) for c in COUNTERS})
         await session.execute(add, rows)
     members_now = [{"case_id": case_id, **vars(new)} for _, new, case_id in changed]
     columns = [c for c in members_now[0] if c != "case_id"]

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hotline.shared.clock import SHANGHAI, beijing
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow
-from hotline.shared.rollups import ANSWERED_DAY, COUNTERS, DIMENSIONS
+from hotline.shared.rollups import ALL, ANSWERED_DAY, COUNTERS, DAY, DIMENSIONS, HOT, MONTH, hot_topic
 
 COUNTS = (
     "received",
@@ -91,23 +91,97 @@ def beijing_day(session: AsyncSession, column: Any) -> Any:
     return func.date(column, "+8 hours")
 
 
+def month_rows_from(start: date | None) -> date | None:
+    """The first whole month of a period starting on `start` (None: from the beginning)."""
+    if start is None or start.day == 1:
+        return start
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_rows_until(end: date | None) -> date | None:
+    """The first day after the whole months of a period ending on `end` (None: to the end)."""
+    if end is None:
+        return None
+    after = end + timedelta(days=1)
+    return after if after.day == 1 else end.replace(day=1)
+
+
+def rollups_of(start: date | None, end: date | None) -> ColumnElement[bool]:
+    """The rollup rows that add up to the period: month rows for its whole months, day rows for the
+    days before and after them."""
+    first, after = month_rows_from(start), month_rows_until(end)
+    days = [CaseRollupRow.span == DAY]
+    if start is not None:
+        days.append(CaseRollupRow.day >= start)
+    if end is not None:
+        days.append(CaseRollupRow.day <= end)
+    if first is not None and after is not None and first >= after:
+        return and_(*days)  # no whole month
+    months = [CaseRollupRow.span == MONTH]
+    around = []
+    if first is not None:
+        months.append(CaseRollupRow.day >= first)
+        around.append(CaseRollupRow.day < first)
+    if after is not None:
+        months.append(CaseRollupRow.day < after)
+        around.append(CaseRollupRow.day >= after)
+    return or_(and_(*months), and_(*days, or_(false(), *around)))
+
+
+def _order(hot: dict[tuple[str, str | None], int]) -> list[dict[str, Any]]:
+    ranked = sorted(hot.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
+    return [{"topic": t, "subtopic": s, "count": n} for (t, s), n in ranked[:10]]
+
+
 async def hot_topics(
     session: AsyncSession, *, now: datetime, start: date | None, end: date | None
 ) -> list[dict[str, Any]]:
-    """The ten commonest topics of the last seven days (within the period): read from the cases,
-    a week of them at most."""
-    hot = await session.execute(
-        select(CaseRow.topic, CaseRow.subtopic, func.count().label("n"))
+    """The ten commonest topics of the cases received in the last seven days (and in the period):
+    day rows for the whole days, the cases themselves for the part of the first day."""
+    since = now - timedelta(days=HOT_TOPIC_DAYS)
+    first_day = beijing(since).date()
+    whole_days_from = datetime.combine(first_day + timedelta(days=1), time(), tzinfo=SHANGHAI)
+    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == HOT, CaseRollupRow.day > first_day]
+    if start is not None:
+        days.append(CaseRollupRow.day >= start)
+    if end is not None:
+        days.append(CaseRollupRow.day <= end)
+    rolled = await session.execute(
+        select(CaseRollupRow.key, func.sum(CaseRollupRow.received)).where(*days).group_by(CaseRollupRow.key)
+    )
+    hot: dict[tuple[str, str | None], int] = {}
+    for key, count in rolled.all():
+        if count:
+            hot[hot_topic(key)] = int(count)
+    first = await session.execute(
+        select(CaseRow.topic, CaseRow.subtopic, func.count())
+        .where(
+            CaseRow.topic.is_not(None),
+            CaseRow.received_at >= since,
+            CaseRow.received_at < whole_days_from,
+            *received_in(start, end),
+        )
+        .group_by(CaseRow.topic, CaseRow.subtopic)
+    )
+    for topic, subtopic, count in first.all():
+        hot[(str(topic), subtopic)] = hot.get((str(topic), subtopic), 0) + count
+    return _order(hot)
+
+
+async def hot_topics_counted(
+    session: AsyncSession, *, now: datetime, start: date | None, end: date | None
+) -> list[dict[str, Any]]:
+    """The same, counted from the cases of the last seven days (the definition, for comparisons)."""
+    counted = await session.execute(
+        select(CaseRow.topic, CaseRow.subtopic, func.count())
         .where(
             CaseRow.topic.is_not(None),
             CaseRow.received_at >= now - timedelta(days=HOT_TOPIC_DAYS),
             *received_in(start, end),
         )
         .group_by(CaseRow.topic, CaseRow.subtopic)
-        .order_by(func.count().desc(), CaseRow.topic)
-        .limit(10)
     )
-    return [{"topic": t, "subtopic": s, "count": n} for t, s, n in hot.all()]
+    return _order({(str(topic), subtopic): count for topic, subtopic, count in counted.all()})
 
 
 def figures(rolled: Sequence[int], overdue: int) -> dict[str, int]:
@@ -124,15 +198,19 @@ async def overdue_now(
     session: AsyncSession, *, now: datetime, start: date | None, end: date | None
 ) -> dict[tuple[str, str], int]:
     """Unanswered cases of the period whose clock has run out by `now`, per (grouping, key) and
-    ("all", ""). Read among the unanswered cases only (a partial index holds them): they are set
-    apart first (MATERIALIZED), or SQLite's planner, without statistics, would rather scan every
-    case in the order of a grouping's index."""
+    ("all", ""). Read among the unanswered cases only (a partial index holds them): all of them are
+    set apart first (MATERIALIZED) and the period applied after, or SQLite's planner, without
+    statistics, would rather scan every case of the period, or in the order of a grouping's index."""
     unanswered = (
-        select(CaseRow.id, *(column.label(name) for name, column in GROUPS.items()))
-        .where(CaseRow.answered_at.is_(None), *received_in(start, end))
+        select(CaseRow.id, CaseRow.received_at, *(column.label(name) for name, column in GROUPS.items()))
+        .where(CaseRow.answered_at.is_(None))
         .cte("unanswered")
         .prefix_with("MATERIALIZED")
     )
+    lower, upper = period_bounds(start, end)
+    in_period = [unanswered.c.received_at >= lower] if lower is not None else []
+    if upper is not None:
+        in_period.append(unanswered.c.received_at < upper)
     respond, finish = aliased(DeadlineRow), aliased(DeadlineRow)
     columns = [unanswered.c[name] for name in GROUPS]
     rows = await session.execute(
@@ -140,13 +218,13 @@ async def overdue_now(
         .select_from(unanswered)
         .outerjoin(respond, (respond.case_id == unanswered.c.id) & (respond.name == "respond"))
         .outerjoin(finish, (finish.case_id == unanswered.c.id) & (finish.name == "finish"))
-        .where(func.coalesce(respond.due_at, finish.due_at) <= now)
+        .where(func.coalesce(respond.due_at, finish.due_at) <= now, *in_period)
         .group_by(*columns)
     )
     counts: dict[tuple[str, str], int] = {}
     for row in rows.all():
-        for name in ("all", *DIMENSIONS):
-            key = "" if name == "all" else getattr(row, name)
+        for name in (ALL, *DIMENSIONS):
+            key = "" if name == ALL else getattr(row, name)
             if key is not None:
                 counts[(name, key)] = counts.get((name, key), 0) + row.n
     return counts
@@ -155,19 +233,14 @@ async def overdue_now(
 async def statistics(
     session: AsyncSession, *, now: datetime, start: date | None = None, end: date | None = None
 ) -> dict[str, Any]:
-    days: list[ColumnElement[bool]] = []
-    if start is not None:
-        days.append(CaseRollupRow.day >= start)
-    if end is not None:
-        days.append(CaseRollupRow.day <= end)
     sums = [func.sum(getattr(CaseRollupRow, name)) for name in COUNTERS]
     grouped = await session.execute(
         select(CaseRollupRow.dimension, CaseRollupRow.key, *sums)
-        .where(*days)
+        .where(rollups_of(start, end), CaseRollupRow.dimension.in_((ALL, ANSWERED_DAY, *DIMENSIONS)))
         .group_by(CaseRollupRow.dimension, CaseRollupRow.key)
     )
     overdue = await overdue_now(session, now=now, start=start, end=end)
-    overall = [0] * len(COUNTERS)
+    overall: Sequence[int] = [0] * len(COUNTERS)
     groups: dict[str, dict[str, Any]] = {f"by_{name}": {} for name in DIMENSIONS}
     answered_on: dict[str, int] = {}
     for dimension, key, *rolled in sorted(grouped.all(), key=lambda r: (r[0], r[1])):
@@ -175,27 +248,24 @@ async def statistics(
             answered = int(rolled[COUNTERS.index("answered")] or 0)
             if answered:
                 answered_on[key] = answered
-            continue
-        if not rolled[COUNTERS.index("received")]:
-            continue  # a group whose cases all moved elsewhere
-        groups[f"by_{dimension}"][key] = with_rates(figures(rolled, overdue.get((dimension, key), 0)))
-        if dimension == "channel":  # every case has exactly one channel
-            overall = [total + int(value or 0) for total, value in zip(overall, rolled, strict=True)]
-    received_on = await session.execute(
-        select(CaseRollupRow.day, func.sum(CaseRollupRow.received))
-        .where(CaseRollupRow.dimension == "channel", *days)
-        .group_by(CaseRollupRow.day)
-    )
+        elif dimension == ALL:
+            overall = rolled
+        elif rolled[COUNTERS.index("received")]:  # not a group whose cases all moved elsewhere
+            groups[f"by_{dimension}"][key] = with_rates(figures(rolled, overdue.get((dimension, key), 0)))
+    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == ALL, CaseRollupRow.received > 0]
+    if start is not None:
+        days.append(CaseRollupRow.day >= start)
+    if end is not None:
+        days.append(CaseRollupRow.day <= end)
     trend: dict[str, dict[str, int]] = {}
-    for day, received in received_on.all():
-        if received:
-            trend.setdefault(day.isoformat(), {"received": 0, "answered": 0})["received"] = int(received)
+    for day, received in (await session.execute(select(CaseRollupRow.day, CaseRollupRow.received).where(*days))).all():
+        trend[day.isoformat()] = {"received": int(received), "answered": 0}
     for day_text, answered in answered_on.items():
         trend.setdefault(day_text, {"received": 0, "answered": 0})["answered"] = answered
     return {
         "generated_at": beijing(now).isoformat(),
         "period": period_label(start, end),
-        "overall": with_rates(figures(overall, overdue.get(("all", ""), 0))),
+        "overall": with_rates(figures(overall, overdue.get((ALL, ""), 0))),
         **groups,
         "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
         "hot_topics": await hot_topics(session, now=now, start=start, end=end),

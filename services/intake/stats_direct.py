@@ -15,7 +15,7 @@ from hotline.services.intake.stats import (
     COUNTS,
     GROUPS,
     beijing_day,
-    hot_topics,
+    hot_topics_counted,
     period_label,
     received_in,
     with_rates,
@@ -100,5 +100,5 @@ async def direct_statistics(
         "overall": with_rates(overall),
         **groups,
         "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
-        "hot_topics": await hot_topics(session, now=now, start=start, end=end),
+        "hot_topics": await hot_topics_counted(session, now=now, start=start, end=end),
     }

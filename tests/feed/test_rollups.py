@@ -59,6 +59,7 @@ def _case_row(chooser: random.Random) -> tuple[dict[str, Any], list[dict[str, An
         "township": chooser.choice(TOWNSHIPS),
         "status": status,
         "topic": chooser.choice(TOPICS),
+        "subtopic": chooser.choice((None, "路灯", "噪声")),
         "severity": "一般",
         "unit_name": None if on_spot else chooser.choice(UNITS),
         "needs_review": False,
@@ -101,7 +102,10 @@ PERIODS: list[dict[str, date]] = [
     {"start": date(2026, 9, 10)},
     {"end": date(2026, 9, 20)},
     {"start": date(2026, 9, 5), "end": date(2026, 9, 5)},
-    {"start": date(2026, 10, 1), "end": date(2026, 10, 31)},
+    {"start": date(2026, 10, 1), "end": date(2026, 10, 31)},  # a whole month: its month rows
+    {"start": date(2026, 9, 15), "end": date(2026, 10, 31)},  # days, then a whole month
+    {"start": date(2026, 9, 1), "end": date(2026, 10, 17)},  # a whole month, then days
+    {"start": date(2026, 9, 2), "end": date(2026, 9, 29)},  # within one month
     {"start": date(2026, 12, 1), "end": date(2026, 12, 31)},  # no case at all
 ]
 # Moments of asking: before, amid and after the clocks run out (overdue is counted at that moment).
@@ -133,6 +137,7 @@ async def test_rollup_figures_equal_the_figures_counted_from_every_case(sessions
     rolled, _ = await _both(sessions, NOWS[1], {})
     assert all(rolled["overall"][name] > 0 for name in ("overdue", "answered_on_time", "satisfied", "finished"))
     assert rolled["overall"]["answered_on_time"] < rolled["overall"]["answered"]  # some answered late
+    assert len(rolled["hot_topics"]) >= 3
 
 
 def _facts(**overrides: Any) -> Facts:
@@ -141,6 +146,7 @@ def _facts(**overrides: Any) -> Facts:
         "channel": "hotline",
         "unit_name": "县住建局",
         "topic": None,
+        "subtopic": None,
         "township": "城厢镇",
         "outcome": "transfer",
         "status": "answered",
@@ -154,12 +160,21 @@ def _facts(**overrides: Any) -> Facts:
 def test_a_case_counts_on_its_beijing_day_under_each_of_its_groupings() -> None:
     facts = _facts()
     assert facts.day == date(2026, 11, 2) and facts.answered_day == date(2026, 11, 3)
+    day, month = date(2026, 11, 2), date(2026, 11, 1)
     assert facts.rollup_keys() == [
-        (date(2026, 11, 2), "channel", "hotline"),
-        (date(2026, 11, 2), "unit", "县住建局"),
-        (date(2026, 11, 2), "township", "城厢镇"),  # no topic: not counted under any topic
-        (date(2026, 11, 2), "answered_day", "2026-11-03"),
+        *(
+            (span, first, name, key)
+            for span, first in (("day", day), ("month", month))
+            for name, key in (
+                ("all", ""),
+                ("channel", "hotline"),
+                ("unit", "县住建局"),
+                ("township", "城厢镇"),  # no topic: not counted under any topic
+                ("answered_day", "2026-11-03"),
+            )
+        )
     ]
+    assert ("day", day, "hot", '["城乡建设", "路灯"]') in _facts(topic="城乡建设", subtopic="路灯").rollup_keys()
     counted = {name for name, value in zip(COUNTERS, facts.counts(), strict=True) if value}
     assert counted == {"received", "transferred", "answered", "answered_late", "visited", "satisfied"}
 
@@ -167,12 +182,13 @@ def test_a_case_counts_on_its_beijing_day_under_each_of_its_groupings() -> None:
 def test_a_change_moves_counts_from_the_old_groups_to_the_new_and_a_repeat_moves_nothing() -> None:
     before, after = _facts(unit_name="县住建局"), _facts(unit_name="县城管局", status="closed")
     moved = differences([(before, after)])
-    day = date(2026, 11, 2)
-    assert moved[(day, "unit", "县住建局")][COUNTERS.index("received")] == -1
-    assert moved[(day, "unit", "县城管局")][COUNTERS.index("received")] == 1
-    assert moved[(day, "channel", "hotline")] == [1 if name == "finished" else 0 for name in COUNTERS]
+    day, month = ("day", date(2026, 11, 2)), ("month", date(2026, 11, 1))
+    for span in (day, month):
+        assert moved[(*span, "unit", "县住建局")][COUNTERS.index("received")] == -1
+        assert moved[(*span, "unit", "县城管局")][COUNTERS.index("received")] == 1
+        assert moved[(*span, "channel", "hotline")] == [1 if name == "finished" else 0 for name in COUNTERS]
     assert differences([(after, after)]) == {}
-    assert differences([(None, after)])[(day, "channel", "hotline")][0] == 1
+    assert differences([(None, after)])[(*day, "channel", "hotline")][0] == 1
 
 
 # The projector keeps the rollups: events in any order, some delivered twice.
@@ -213,7 +229,7 @@ async def _rollup_rows(sessions: Any) -> set[tuple[Any, ...]]:
     async with sessions() as session:
         rows = (await session.execute(select(CaseRollupRow))).scalars().all()
     return {
-        (r.day, r.dimension, r.key, *(getattr(r, c) for c in COUNTERS))
+        (r.span, r.day, r.dimension, r.key, *(getattr(r, c) for c in COUNTERS))
         for r in rows
         if any(getattr(r, c) for c in COUNTERS)
     }
@@ -234,7 +250,7 @@ async def test_the_projector_keeps_the_rollups_whatever_the_order_and_redeliveri
             await project(session, deliveries[start : start + 17], now=FIRST + timedelta(days=DAYS))
     kept = await _rollup_rows(sessions)
     for now in NOWS:
-        for period in PERIODS[:3]:
+        for period in PERIODS[:5]:
             rolled, direct = await _both(sessions, now, period)
             assert rolled == direct, (now, period)
     async with transaction(sessions) as session:

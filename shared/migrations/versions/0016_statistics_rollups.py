@@ -1,4 +1,4 @@
-"""the statistics' rollups kept by the feed service (per Beijing day and grouping) and what each case
+"""the statistics' rollups kept by the feed service (per Beijing day and month, and grouping) and what each case
 adds to them; unanswered cases indexed by receiving time (overdue is counted live among them)
 
 The rollups start empty: `hotline rollups rebuild` counts the cases already on file (run it once
@@ -36,11 +36,12 @@ COUNTERS = (
 def upgrade() -> None:
     op.create_table(
         "case_rollups",
+        sa.Column("span", sa.String(length=8), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=160), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTERS),
-        sa.PrimaryKeyConstraint("day", "dimension", "key", name=op.f("pk_case_rollups")),
+        sa.PrimaryKeyConstraint("span", "day", "dimension", "key", name=op.f("pk_case_rollups")),
     )
     op.create_table(
         "case_rollup_members",
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("unit", sa.String(length=64), nullable=True),
         sa.Column("topic", sa.String(length=32), nullable=True),
+        sa.Column("subtopic", sa.String(length=32), nullable=True),
         sa.Column("township", sa.String(length=64), nullable=True),
         sa.Column("answered_day", sa.Date(), nullable=True),
         sa.Column("flags", sa.Integer(), nullable=False),
