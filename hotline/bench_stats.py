@@ -6,8 +6,9 @@ It seeds N cases quickly by bulk inserts straight into the tables through the dr
 counted in Python with the projector's own `facts_of`), not through the pipeline: the per-case members
 the projector keeps are not written, since nothing here changes a case afterwards. Ids are
 time-ordered (like UUIDv7) so the load appends to the indexes; PostgreSQL is ANALYZEd after the load,
-as autovacuum would. The cases spread over the years at `--per-day` a day, newest first; a case older
-than 30 days is answered (all but 0.2 % of them), a newer one about half the time.
+as autovacuum would. The cases spread over the years at `--per-day` a day, newest first; of the cases of
+the last 30 days 10 % stay unanswered, of older ones 0.1 % (`--recent-open`, `--stuck-open`): the
+overdue count is read live among the unanswered, so `unanswered` is printed with the timings.
 
 Then it times, `--repeat` times each, on a read-only engine as the API uses: GET /stats's
 `statistics` for all time, a year, a month, a week and a day, and the dashboard's two case lists
@@ -27,6 +28,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -47,6 +49,7 @@ from hotline.shared.rollups import COUNTERS, Key, facts_of, rollup_row
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CHUNK = 10_000
+RECENT = timedelta(days=30)
 UNITS = (*(f"县直单位{n:02d}" for n in range(30)), "城厢镇人民政府", "湖头镇人民政府")
 TOPICS = ("城乡建设", "交通运输", "教育文体", "劳动社保", "环境保护", "农业农村", "卫生健康", "市场监管")
 SUBTOPICS = (None, "路灯", "道路", "噪声", "欠薪")
@@ -60,15 +63,25 @@ def _open_status(received: datetime) -> str:
     return "overdue" if NOW - received > timedelta(hours=48) else "tracked"
 
 
-def _case(chooser: random.Random, index: int, per_day: int) -> tuple[dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True)
+class Shape:
+    """How the seeded cases look: how many a day, and which share stays unanswered among those of the
+    last 30 days (`recent`) and among older ones (`stuck`)."""
+
+    per_day: int = 2_700
+    recent: float = 0.1
+    stuck: float = 0.001
+
+
+def _case(chooser: random.Random, index: int, shape: Shape) -> tuple[dict[str, Any], dict[str, Any]]:
     """Case number `index` (0 = the newest) and its clock."""
-    received = NOW - timedelta(days=index / per_day, seconds=chooser.randrange(60))
+    received = NOW - timedelta(days=index / shape.per_day, seconds=chooser.randrange(60))
     channel = chooser.choice(CHANNELS)
     on_spot = channel == "hotline" and chooser.random() < 0.3
     answered: datetime | None = received
     if not on_spot:
         answered = received + timedelta(hours=chooser.randint(1, 60))
-        if answered > NOW or chooser.random() < (0.5 if NOW - received < timedelta(days=30) else 0.002):
+        if answered > NOW or chooser.random() < (shape.recent if NOW - received < RECENT else shape.stuck):
             answered = None
     verdict = chooser.choice((None, "满意", "基本满意", "不满意")) if answered else None
     # Time-ordered ids (like UUIDv7), so that the load appends to the indexes instead of scattering.
@@ -129,14 +142,14 @@ def _case(chooser: random.Random, index: int, per_day: int) -> tuple[dict[str, A
     return case, clock
 
 
-async def seed(sessions: Any, count: int, per_day: int) -> dict[str, int]:
+async def seed(sessions: Any, count: int, shape: Shape) -> dict[str, int]:
     """Bulk inserts (hotline/bench_seed.py): the cases, their clocks, and their rollups (the
     projector's own `facts_of`, summed here per rollup row and flag pattern, written at the end)."""
     chooser = random.Random(0)
     by_flags: dict[Key, Counter[int]] = defaultdict(Counter)
     unanswered = 0
     for offset in range(0, count, CHUNK):
-        made = [_case(chooser, index, per_day) for index in range(offset, min(count, offset + CHUNK))]
+        made = [_case(chooser, index, shape) for index in range(offset, min(count, offset + CHUNK))]
         for case, clock in made:
             facts = facts_of(case, clock["due_at"])
             for key in facts.rollup_keys():
@@ -184,12 +197,12 @@ async def _timed(repeat: int, call: Callable[[], Awaitable[Any]]) -> dict[str, f
     }
 
 
-async def _measure(database_url: str, count: int, per_day: int, repeat: int, check: bool) -> dict[str, Any]:
+async def _measure(database_url: str, count: int, shape: Shape, repeat: int, check: bool) -> dict[str, Any]:
     engine = create_engine(database_url)
     read_engine = create_engine(database_url, writes=False)
     sessions, reads = session_factory(engine), session_factory(read_engine)
     started = time.perf_counter()
-    result: dict[str, Any] = {"cases": count, "per_day": per_day, **await seed(sessions, count, per_day)}
+    result: dict[str, Any] = {"cases": count, **vars(shape), **await seed(sessions, count, shape)}
     result["seed_s"] = round(time.perf_counter() - started, 1)
 
     async def stats_of(start: date | None, end: date | None) -> dict[str, Any]:
@@ -223,7 +236,7 @@ def run_stats_bench(
     cases: int = 100_000,
     db: str = "sqlite",
     database_url: str | None = None,
-    per_day: int = 2_700,
+    shape: Shape = Shape(),
     repeat: int = 20,
     check: bool = False,
 ) -> int:
@@ -235,7 +248,7 @@ def run_stats_bench(
         bench_database(db, Path(tmp)) if database_url is None else nullcontext(database_url) as url,
     ):
         upgrade(url)
-        result.update(asyncio.run(_measure(url, cases, per_day, repeat, check)))
+        result.update(asyncio.run(_measure(url, cases, shape, repeat, check)))
         result["database"] = url.split("+", 1)[0]
     result["load_after"] = load_average()
     print(json.dumps(result, ensure_ascii=False))

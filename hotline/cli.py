@@ -8,7 +8,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from hotline.bench_stats import Shape
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -123,7 +126,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.mode == "stats":
         from hotline.bench_stats import run_stats_bench
 
-        return run_stats_bench(cases=args.n, db=args.db, per_day=args.per_day, repeat=args.repeat, check=args.check)
+        return run_stats_bench(cases=args.n, db=args.db, shape=_shape(args), repeat=args.repeat, check=args.check)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n)
@@ -139,8 +142,14 @@ def _bench_stats(args: argparse.Namespace) -> int:
     from hotline.bench_stats import run_stats_bench
 
     return run_stats_bench(
-        cases=args.cases, database_url=args.database_url, per_day=args.per_day, repeat=args.repeat, check=args.check
+        cases=args.cases, database_url=args.database_url, shape=_shape(args), repeat=args.repeat, check=args.check
     )
+
+
+def _shape(args: argparse.Namespace) -> Shape:
+    from hotline.bench_stats import Shape
+
+    return Shape(per_day=args.per_day, recent=args.recent_open, stuck=args.stuck_open)
 
 
 def _train(argv: list[str]) -> int:
@@ -262,6 +271,8 @@ def _nats_users(args: argparse.Namespace) -> int:
 
 def _stats_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-day", type=int, default=2_700, help="stats: cases a day (spread over the years)")
+    parser.add_argument("--recent-open", type=float, default=0.1, help="stats: unanswered share, last 30 days")
+    parser.add_argument("--stuck-open", type=float, default=0.001, help="stats: unanswered share, older cases")
     parser.add_argument("--repeat", type=int, default=20, help="stats: timings per query (p50/p99)")
     parser.add_argument("--check", action="store_true", help="stats: also count from every case; same figures?")
 

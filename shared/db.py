@@ -116,10 +116,17 @@ class CaseRow(Base):
         Index("ix_cases_phone_received", "phone", "received_at"),
         Index("ix_cases_township_received", "township", "received_at"),
         Index("ix_cases_channel_received", "channel", "received_at"),  # earlier reports of a post
-        # The statistics count overdue cases live among the unanswered ones only (see shared/rollups.py).
+        # The statistics count overdue cases live among the unanswered ones only (see shared/rollups.py):
+        # partial, so it holds the open backlog only, and covering, so they are read from it alone.
         Index(
             "ix_cases_unanswered_received",
             "received_at",
+            "id",
+            "channel",
+            "unit_name",
+            "topic",
+            "township",
+            "answered_at",  # always NULL here, but SQLite reads it from the table unless the index has it
             sqlite_where=text("answered_at IS NULL"),
             postgresql_where=text("answered_at IS NULL"),
         ),

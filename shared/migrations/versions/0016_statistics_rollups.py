@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_cases_unanswered_received",
         "cases",
-        ["received_at"],
+        ["received_at", "id", "channel", "unit_name", "topic", "township", "answered_at"],
         unique=False,
         sqlite_where=sa.text("answered_at IS NULL"),
         postgresql_where=sa.text("answered_at IS NULL"),
