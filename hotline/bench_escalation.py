@@ -11,12 +11,14 @@ import json
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.bench_http import bench_database, load_average, machine
 from hotline.services.escalation.rules import next_step_at
 from hotline.services.escalation.tracking import due_clocks, take_due_steps
 from hotline.shared.clock import FixedClock
@@ -76,6 +78,9 @@ async def _measure(database_url: str, open_cases: int, due: int) -> dict[str, ob
         async with transaction(sessions) as session:
             rows = _rows(first, min(CHUNK, open_cases - first), due)
             await (await session.connection()).execute(insert(Base.metadata.tables["deadlines"]), rows)
+    async with transaction(sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(text("ANALYZE deadlines"))  # what autovacuum would do after such a load
     loaded = time.perf_counter() - started
     clock = FixedClock(NOW)
     started = time.perf_counter()
@@ -105,11 +110,19 @@ async def _measure(database_url: str, open_cases: int, due: int) -> dict[str, ob
     }
 
 
-def run_escalation_bench(*, open_cases: int = 100_000, due: int = 100, database_url: str | None = None) -> int:
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-esc-") as tmp:
-        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+def run_escalation_bench(
+    *, open_cases: int = 100_000, due: int = 100, db: str = "sqlite", database_url: str | None = None
+) -> int:
+    """`db`: a fresh SQLite file or PostgreSQL database (dropped afterwards), unless `database_url`
+    names an empty one to use."""
+    result: dict[str, object] = {**machine(), "load_before": load_average()}
+    with (
+        tempfile.TemporaryDirectory(prefix="hotline-bench-esc-") as tmp,
+        bench_database(db, Path(tmp)) if database_url is None else nullcontext(database_url) as url,
+    ):
         upgrade(url)
-        result = asyncio.run(_measure(url, open_cases, due))
-    result["database"] = url.split("+", 1)[0]
+        result.update(asyncio.run(_measure(url, open_cases, due)))
+        result["database"] = url.split("+", 1)[0]
+    result["load_after"] = load_average()
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -135,7 +135,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _bench_escalation(args: argparse.Namespace) -> int:
     from hotline.bench_escalation import run_escalation_bench
 
-    return run_escalation_bench(open_cases=args.open, due=args.due, database_url=args.database_url)
+    return run_escalation_bench(open_cases=args.open, due=args.due, db=args.db, database_url=args.database_url)
 
 
 def _bench_stats(args: argparse.Namespace) -> int:
@@ -352,7 +352,8 @@ def _dispatch(argv: list[str]) -> int:
     bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")
     bench_esc.add_argument("--open", type=int, default=100_000, help="open clocks in the table")
     bench_esc.add_argument("--due", type=int, default=100, help="how many of them reach a ladder step now")
-    bench_esc.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    bench_esc.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="a fresh database")
+    bench_esc.add_argument("--database-url", default=None, help="an empty database to use instead")
     bench_esc.set_defaults(run=_bench_escalation)
 
     bench_stats = commands.add_parser("bench-stats", help="time the statistics with many cases on file")
