@@ -106,15 +106,21 @@ def month_rows_until(end: date | None) -> date | None:
     return after if after.day == 1 else end.replace(day=1)
 
 
+def rollup_days(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    """Rollup rows of days within the period (both ends inclusive, None: open)."""
+    bounds: list[ColumnElement[bool]] = []
+    if start is not None:
+        bounds.append(CaseRollupRow.day >= start)
+    if end is not None:
+        bounds.append(CaseRollupRow.day <= end)
+    return bounds
+
+
 def rollups_of(start: date | None, end: date | None) -> ColumnElement[bool]:
     """The rollup rows that add up to the period: month rows for its whole months, day rows for the
     days before and after them."""
     first, after = month_rows_from(start), month_rows_until(end)
-    days = [CaseRollupRow.span == DAY]
-    if start is not None:
-        days.append(CaseRollupRow.day >= start)
-    if end is not None:
-        days.append(CaseRollupRow.day <= end)
+    days = [CaseRollupRow.span == DAY, *rollup_days(start, end)]
     if first is not None and after is not None and first >= after:
         return and_(*days)  # no whole month
     months = [CaseRollupRow.span == MONTH]
@@ -142,10 +148,7 @@ async def hot_topics(
     first_day = beijing(since).date()
     whole_days_from = datetime.combine(first_day + timedelta(days=1), time(), tzinfo=SHANGHAI)
     days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == HOT, CaseRollupRow.day > first_day]
-    if start is not None:
-        days.append(CaseRollupRow.day >= start)
-    if end is not None:
-        days.append(CaseRollupRow.day <= end)
+    days += rollup_days(start, end)
     rolled = await session.execute(
         select(CaseRollupRow.key, func.sum(CaseRollupRow.received)).where(*days).group_by(CaseRollupRow.key)
     )
@@ -253,10 +256,7 @@ async def statistics(
         elif rolled[COUNTERS.index("received")]:  # not a group whose cases all moved elsewhere
             groups[f"by_{dimension}"][key] = with_rates(figures(rolled, overdue.get((dimension, key), 0)))
     days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == ALL, CaseRollupRow.received > 0]
-    if start is not None:
-        days.append(CaseRollupRow.day >= start)
-    if end is not None:
-        days.append(CaseRollupRow.day <= end)
+    days += rollup_days(start, end)
     trend: dict[str, dict[str, int]] = {}
     for day, received in (await session.execute(select(CaseRollupRow.day, CaseRollupRow.received).where(*days))).all():
         trend[day.isoformat()] = {"received": int(received), "answered": 0}
