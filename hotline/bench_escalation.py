@@ -19,6 +19,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.bench_http import bench_database, load_average, machine
+from hotline.bench_seed import settle
 from hotline.services.escalation.rules import next_step_at
 from hotline.services.escalation.tracking import due_clocks, take_due_steps
 from hotline.shared.clock import FixedClock
@@ -78,9 +79,7 @@ async def _measure(database_url: str, open_cases: int, due: int) -> dict[str, ob
         async with transaction(sessions) as session:
             rows = _rows(first, min(CHUNK, open_cases - first), due)
             await (await session.connection()).execute(insert(Base.metadata.tables["deadlines"]), rows)
-    async with transaction(sessions) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            await session.execute(text("ANALYZE deadlines"))  # what autovacuum would do after such a load
+    await settle(engine)
     loaded = time.perf_counter() - started
     clock = FixedClock(NOW)
     started = time.perf_counter()
