@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hotline.shared.clock import SHANGHAI, beijing
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow
@@ -214,14 +213,20 @@ async def overdue_now(
     in_period = [unanswered.c.received_at >= lower] if lower is not None else []
     if upper is not None:
         in_period.append(unanswered.c.received_at < upper)
-    respond, finish = aliased(DeadlineRow), aliased(DeadlineRow)
+
+    def due_by(clock: str) -> Any:
+        # One lookup by primary key per unanswered case: a join let PostgreSQL hash every clock on file.
+        return (
+            select(DeadlineRow.due_at)
+            .where(DeadlineRow.case_id == unanswered.c.id, DeadlineRow.name == clock)
+            .scalar_subquery()
+        )
+
     columns = [unanswered.c[name] for name in GROUPS]
     rows = await session.execute(
         select(*columns, func.count().label("n"))
         .select_from(unanswered)
-        .outerjoin(respond, (respond.case_id == unanswered.c.id) & (respond.name == "respond"))
-        .outerjoin(finish, (finish.case_id == unanswered.c.id) & (finish.name == "finish"))
-        .where(func.coalesce(respond.due_at, finish.due_at) <= now, *in_period)
+        .where(func.coalesce(due_by("respond"), due_by("finish")) <= now, *in_period)
         .group_by(*columns)
     )
     counts: dict[tuple[str, str], int] = {}
