@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from hotline.bench_stats import Shape
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -126,6 +130,10 @@ def _bench(args: argparse.Namespace) -> int:
             stored=args.stored,
             replicas=args.replicas,
         )
+    if args.mode == "stats":
+        from hotline.bench_stats import run_stats_bench
+
+        return run_stats_bench(cases=args.n, db=args.db, shape=_shape(args), repeat=args.repeat, check=args.check)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n, replicas=args.replicas)
@@ -134,13 +142,21 @@ def _bench(args: argparse.Namespace) -> int:
 def _bench_escalation(args: argparse.Namespace) -> int:
     from hotline.bench_escalation import run_escalation_bench
 
-    return run_escalation_bench(open_cases=args.open, due=args.due, database_url=args.database_url)
+    return run_escalation_bench(open_cases=args.open, due=args.due, db=args.db, database_url=args.database_url)
 
 
 def _bench_stats(args: argparse.Namespace) -> int:
     from hotline.bench_stats import run_stats_bench
 
-    return run_stats_bench(cases=args.cases, database_url=args.database_url)
+    return run_stats_bench(
+        cases=args.cases, database_url=args.database_url, shape=_shape(args), repeat=args.repeat, check=args.check
+    )
+
+
+def _shape(args: argparse.Namespace) -> Shape:
+    from hotline.bench_stats import Shape
+
+    return Shape(per_day=args.per_day, recent=args.recent_open, stuck=args.stuck_open)
 
 
 def _train(argv: list[str]) -> int:
@@ -169,6 +185,19 @@ def _train_urgency(argv: list[str]) -> int:
     from hotline.services.classifier.urgency_train import main
 
     return main(argv)
+
+
+def _rollups(args: argparse.Namespace) -> int:
+    from hotline.shared.rollups import rebuild_database
+
+    try:
+        url = args.database_url or _database_url(args.data_dir)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    counted = asyncio.run(rebuild_database(url))
+    print(f"统计汇总已按案件表重算：{counted} 件案件")
+    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -247,6 +276,14 @@ def _nats_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--per-day", type=int, default=2_700, help="stats: cases a day (spread over the years)")
+    parser.add_argument("--recent-open", type=float, default=0.1, help="stats: unanswered share, last 30 days")
+    parser.add_argument("--stuck-open", type=float, default=0.001, help="stats: unanswered share, older cases")
+    parser.add_argument("--repeat", type=int, default=20, help="stats: timings per query (p50/p99)")
+    parser.add_argument("--check", action="store_true", help="stats: also count from every case; same figures?")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(sys.argv[1:] if argv is None else argv)
@@ -309,27 +346,30 @@ def _dispatch(argv: list[str]) -> int:
     token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
-    bench.add_argument("--mode", choices=("pipeline", "http"), default="pipeline")
-    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases")
+    bench.add_argument("--mode", choices=("pipeline", "http", "stats"), default="pipeline")
+    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases; stats: cases stored")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
-    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http: database")
+    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats: database")
     bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
     bench.add_argument(
         "--replicas", type=int, choices=(1, 2, 3), default=1, help="processes of each pipeline service (same durables)"
     )
+    _stats_options(bench)
     bench.set_defaults(run=_bench)
 
     bench_esc = commands.add_parser("bench-escalation", help="time one deadline scan among many open clocks")
     bench_esc.add_argument("--open", type=int, default=100_000, help="open clocks in the table")
     bench_esc.add_argument("--due", type=int, default=100, help="how many of them reach a ladder step now")
-    bench_esc.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    bench_esc.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="a fresh database")
+    bench_esc.add_argument("--database-url", default=None, help="an empty database to use instead")
     bench_esc.set_defaults(run=_bench_escalation)
 
     bench_stats = commands.add_parser("bench-stats", help="time the statistics with many cases on file")
     bench_stats.add_argument("--cases", type=int, default=100_000)
     bench_stats.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    _stats_options(bench_stats)
     bench_stats.set_defaults(run=_bench_stats)
 
     chaos = commands.add_parser(
@@ -354,6 +394,12 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
     commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
+
+    rollups = commands.add_parser("rollups", help="the statistics' rollups (`rebuild`: recount them from the cases)")
+    rollups.add_argument("action", choices=("rebuild",))
+    rollups.add_argument("--data-dir", default=".hotline")
+    rollups.add_argument("--database-url", default=None, help="default: the system database of --data-dir")
+    rollups.set_defaults(run=_rollups)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--data-dir", default=".hotline")

@@ -4,7 +4,8 @@ One database, one migration history; each table is written by one service:
 - intake: `cases` (insert, repeats, 转接 records), `tasks` (people's steps), `users`, `api_tokens`, `access_log`,
   `intake_keys`,
   `routing_tables`, `routing_examples`, `calendar_tables`, outbox rows with source "intake"
-- feed: `case_events`, `dead_letters`, new `tasks` and the projected state columns of `cases`
+- feed: `case_events`, `dead_letters`, new `tasks`, the projected state columns of `cases` and the
+  statistics' rollups (`case_rollups`, `case_rollup_members`)
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
 Consumers stay idempotent through unique keys on event ids, in the same transaction as the effect.
 """
@@ -14,13 +15,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Uuid,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -113,6 +116,20 @@ class CaseRow(Base):
         Index("ix_cases_phone_received", "phone", "received_at"),
         Index("ix_cases_township_received", "township", "received_at"),
         Index("ix_cases_channel_received", "channel", "received_at"),  # earlier reports of a post
+        # The statistics count overdue cases live among the unanswered ones only (see shared/rollups.py):
+        # partial, so it holds the open backlog only, and covering, so they are read from it alone.
+        Index(
+            "ix_cases_unanswered_received",
+            "received_at",
+            "id",
+            "channel",
+            "unit_name",
+            "topic",
+            "township",
+            "answered_at",  # always NULL here, but SQLite reads it from the table unless the index has it
+            sqlite_where=text("answered_at IS NULL"),
+            postgresql_where=text("answered_at IS NULL"),
+        ),
     )
 
 
@@ -320,6 +337,46 @@ class IntakeKeyRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime]
+
+
+class CaseRollupRow(Base):
+    """The statistics' counts per Beijing receiving day or month (`span`, `day` its first day) and
+    one grouping (`dimension`: all, channel, unit, topic, township, answered_day: the day it was
+    answered, hot: topic and subtopic), kept by the feed service in the transaction that projects the
+    events (see shared/rollups.py)."""
+
+    __tablename__ = "case_rollups"
+
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    answered_on_spot: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    answered_late: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    visited: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupMemberRow(Base):
+    """What each case adds to `case_rollups` now: a change is counted as the difference between the
+    case's new facts and these, so an event projected twice (or out of order) never counts twice."""
+
+    __tablename__ = "case_rollup_members"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    subtopic: Mapped[str | None] = mapped_column(String(32))
+    township: Mapped[str | None] = mapped_column(String(64))
+    answered_day: Mapped[date | None] = mapped_column(Date)
+    flags: Mapped[int] = mapped_column(Integer)  # a bit per counter (shared/rollups.py COUNTERS)
 
 
 def create_engine(database_url: str, *, writes: bool = True, pool_size: int | None = None) -> AsyncEngine:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.escalation.policies import ClockPolicy, Policies, due_at, extended_due_at, load_policies
@@ -324,6 +324,17 @@ def escalation_event_id(case_id: uuid.UUID, deadline: str, step_index: int, due:
     return uuid.uuid5(_STEP_NAMESPACE, f"{case_id}:{deadline}:{step_index}:{due.isoformat()}")
 
 
+def due_clocks(now: datetime, limit: int) -> Select[DeadlineRow]:
+    """The clocks whose next ladder step has fallen due, earliest first: a range of the `next_step_at`
+    index (NULL once a clock is met, overdue or cancelled, so finished clocks are not in the range)."""
+    return (
+        select(DeadlineRow)
+        .where(DeadlineRow.next_step_at <= now, DeadlineRow.state == "open", DeadlineRow.paused_at.is_(None))
+        .order_by(DeadlineRow.next_step_at)
+        .limit(limit)
+    )
+
+
 async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 500) -> int:
     """Take every ladder step that has fallen due; returns how many escalations were emitted.
 
@@ -331,18 +342,7 @@ async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 50
     step counter, so two scanners (or a scan racing a restart) never emit the same step twice.
     """
     now = clock.now()
-    due = (
-        (
-            await session.execute(
-                select(DeadlineRow)
-                .where(DeadlineRow.next_step_at <= now, DeadlineRow.state == "open", DeadlineRow.paused_at.is_(None))
-                .order_by(DeadlineRow.next_step_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    due = (await session.execute(due_clocks(now, limit))).scalars().all()
     events: list[tuple[str, CaseEvent]] = []
     for row in due:
         steps = steps_due(starts_at=row.starts_at, due_at=row.due_at, taken=row.step, now=now)

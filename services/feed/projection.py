@@ -30,6 +30,7 @@ from hotline.shared.events import (
     Verdict,
     derived_event_id,
 )
+from hotline.shared.rollups import refresh as refresh_rollups
 
 ACTED_STATUS = {
     "signed": "signed",
@@ -188,6 +189,8 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
             await _keep_latest_tasks(session, {t["case_id"] for t in tasks}, now)
     updates = [case_update(event) for event in events if event.event_id not in ignored]
     await case_updates.apply(session, [u for u in updates if u.changes_anything], now=now)
+    # The statistics' rollups move with the projection, in its transaction (shared/rollups.py).
+    await refresh_rollups(session, {event.case_id for event in events})
 
 
 def case_update(event: CaseEvent) -> CaseUpdate:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.services.intake.auth import Role, hash_password
+from hotline.services.intake.keyset import Position, ordered_page
 from hotline.shared.clock import Clock
 from hotline.shared.db import AccessLogRow, CalendarTableRow, DeadLetterRow, RoutingTableRow, UserRow, transaction
 from hotline.shared.domain.county import County
@@ -65,13 +66,19 @@ async def users(session: AsyncSession) -> Sequence[UserRow]:
     return (await session.execute(select(UserRow).order_by(UserRow.id))).scalars().all()
 
 
-async def access_entries(session: AsyncSession, *, limit: int) -> Sequence[AccessLogRow]:
-    """The newest entries of the access log first."""
-    return (await session.execute(select(AccessLogRow).order_by(AccessLogRow.id.desc()).limit(limit))).scalars().all()
+async def access_entries(session: AsyncSession, *, limit: int, after: Position | None = None) -> Sequence[AccessLogRow]:
+    """The newest entries of the access log first (a page and one more, see keyset.page)."""
+    statement = ordered_page(select(AccessLogRow), AccessLogRow.at, AccessLogRow.id, after=after, limit=limit)
+    return (await session.execute(statement)).scalars().all()
 
 
-async def dead_letters(session: AsyncSession, *, include_replayed: bool, limit: int) -> Sequence[DeadLetterRow]:
-    statement = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+async def dead_letters(
+    session: AsyncSession, *, include_replayed: bool, limit: int, after: Position | None = None
+) -> Sequence[DeadLetterRow]:
+    """The newest dead letters first (a page and one more, see keyset.page)."""
+    statement = ordered_page(
+        select(DeadLetterRow), DeadLetterRow.created_at, DeadLetterRow.id, after=after, limit=limit
+    )
     if not include_replayed:
         statement = statement.where(DeadLetterRow.replayed_at.is_(None))
     return (await session.execute(statement)).scalars().all()

@@ -19,7 +19,8 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 # Operators log calls a little after they happen; a receipt time further ahead than this is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=10)
-MAX_OFFSET = 1_000_000
+# An offset reads and skips every row before it: deeper pages are asked with a cursor (keyset.py).
+MAX_OFFSET = 10_000
 MAX_ID = 2**62  # below every database's BIGINT
 
 # C0 control characters but tab, line feed and carriage return; lone surrogates (no valid UTF-8).

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import visible_cases
 from hotline.services.intake.auth import Principal
+from hotline.services.intake.keyset import Position, ordered_page
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseEventRow, CaseRow, DeadlineRow
 
@@ -172,13 +173,14 @@ class CaseFilter:
     open_only: bool = False
     limit: int = 50
     offset: int = 0
+    after: Position | None = None  # keyset: the last case of the previous page
 
 
 async def find_cases(session: AsyncSession, principal: Principal, wanted: CaseFilter) -> Sequence[CaseRow]:
-    """The cases ``principal`` may see that match ``wanted``, newest first."""
-    statement = visible_cases(
-        principal, select(CaseRow).order_by(CaseRow.received_at.desc()).limit(wanted.limit).offset(wanted.offset)
-    )
+    """The cases ``principal`` may see that match ``wanted``, newest first (by receipt, then id): a
+    page and one case more (see keyset.page)."""
+    newest = ordered_page(select(CaseRow), CaseRow.received_at, CaseRow.id, after=wanted.after, limit=wanted.limit)
+    statement = visible_cases(principal, newest.offset(wanted.offset))
     if wanted.channel:
         statement = statement.where(CaseRow.channel == wanted.channel)
     if wanted.status:

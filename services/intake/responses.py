@@ -131,10 +131,14 @@ class CaseDetail(CaseSummary):
     phone: str | None = Field(description="联系电话（脱敏）")
 
 
+NextCursor = Field(description="下一页的翻页游标（作为 cursor 传回）；null 表示已是最后一页")
+
+
 class CasePage(Out):
     items: list[CaseSummary]
     limit: int
     offset: int
+    next_cursor: str | None = NextCursor
 
 
 class SimilarCase(CaseSummary):
@@ -152,6 +156,7 @@ class QueuedCase(CaseSummary):
 
 class ReviewQueue(Out):
     items: list[QueuedCase]
+    next_cursor: str | None = NextCursor
 
 
 class Contact(Out):
@@ -236,6 +241,7 @@ class Task(Out):
 
 class TaskList(Out):
     items: list[Task]
+    next_cursor: str | None = NextCursor
 
 
 # ------------------------------------------------------------------------------------ statistics
@@ -286,6 +292,7 @@ class DeadLetter(Out):
 class DeadLetters(Out):
     pending: int | None = Field(description="仍在死信流中、尚未入库的条数；NATS 无法回答时为 null")
     items: list[DeadLetter]
+    next_cursor: str | None = NextCursor
 
 
 class Replayed(Out):
@@ -354,6 +361,7 @@ class AccessEntry(Out):
 
 class AccessLog(Out):
     items: list[AccessEntry]
+    next_cursor: str | None = NextCursor
 
 
 # ------------------------------------------------------------------------------- catalogue, calendar

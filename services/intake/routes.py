@@ -22,6 +22,7 @@ from hotline.services.intake.cases import (
 )
 from hotline.services.intake.dispatch_accuracy import dispatch_accuracy, first_assignments
 from hotline.services.intake.health import health_report
+from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
 from hotline.services.intake.queries import (
     CHANNEL_LABELS,
@@ -188,12 +189,13 @@ async def list_cases(
     urgent: Annotated[bool | None, Query(description="只看紧急诉求")] = None,
     open_only: Annotated[bool, Query(alias="open", description="只看未办结的")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="兼容旧客户端；翻页请用 cursor")] = 0,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
 ) -> dict[str, Any]:
-    wanted = CaseFilter(channel, status, unit, query_code, urgent, open_only, limit, offset)
+    wanted = CaseFilter(channel, status, unit, query_code, urgent, open_only, limit, offset, after)
     async with _runtime(request).read_sessions() as session:
-        rows = await find_cases(session, principal, wanted)
-    return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset}
+        rows, next_cursor = page(await find_cases(session, principal, wanted), limit, lambda c: (c.received_at, c.id))
+    return {"items": [case_summary(row) for row in rows], "limit": limit, "offset": offset, "next_cursor": next_cursor}
 
 
 Overview = Annotated[Principal, Depends(require(*OVERVIEW_ROLES))]  # leadership figures: who may read them
@@ -258,11 +260,14 @@ async def list_dead_letters(
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
     include_replayed: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
-        rows = await dead_letters(session, include_replayed=include_replayed, limit=limit)
+        found = await dead_letters(session, include_replayed=include_replayed, limit=limit, after=after)
+    rows, next_cursor = page(found, limit, lambda letter: (letter.created_at, letter.id))
     return {
+        "next_cursor": next_cursor,
         "pending": await dead_letters_pending(runtime),
         "items": [
             {

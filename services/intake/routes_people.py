@@ -18,6 +18,7 @@ from hotline.services.intake.auth import (
     require,
     revoke_token,
 )
+from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.responses import AccessLog, ContractRoute, LoggedOut, Me, Token, Units, UserCreated, Users
 from hotline.services.intake.routes_catalogue import catalogue_in_force
 from hotline.services.intake.schemas import Body
@@ -118,10 +119,12 @@ async def access_log(
     request: Request,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
 ) -> dict[str, Any]:
     async with request.app.state.runtime.read_sessions() as session:
-        rows = await access_entries(session, limit=limit)
+        rows, next_cursor = page(await access_entries(session, limit=limit, after=after), limit, lambda e: (e.at, e.id))
         return {
+            "next_cursor": next_cursor,
             "items": [
                 {
                     "at": beijing(row.at).isoformat(),
@@ -131,5 +134,5 @@ async def access_log(
                     "reason": row.reason,
                 }
                 for row in rows
-            ]
+            ],
         }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ConfigDict, Field
 
 from hotline.services.intake.auth import Principal, Role, require
+from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.queries import case_summary, recent_visible
 from hotline.services.intake.responses import Classified, ContractRoute, ReviewQueue, SimilarCases, Suggestion
 from hotline.services.intake.routes_catalogue import catalogue_in_force
@@ -93,10 +94,15 @@ async def review_queue(
     request: Request,
     _: Annotated[Principal, Depends(require(*SORTING_ROLES))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
 ) -> dict[str, Any]:
     async with _runtime(request).read_sessions() as session:
-        queued = await waiting(session, limit=limit)
-    return {"items": [{**case_summary(row), "candidates": candidates} for row, candidates in queued]}
+        found = await waiting(session, limit=limit, after=after)
+    queued, next_cursor = page(found, limit, lambda row: (row[0].received_at, row[0].id))
+    return {
+        "items": [{**case_summary(row), "candidates": candidates} for row, candidates in queued],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.post("/cases/{case_id}/classify", response_model=Classified, summary="人工分拣：确定主题并派单")

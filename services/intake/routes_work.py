@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from hotline.services.intake.access import can_see, get_or_404, task_units
 from hotline.services.intake.auth import Principal, Role, deny, log_access, require
+from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.queries import mask_name, mask_phone
 from hotline.services.intake.responses import Contact, ContractRoute, Dispatched, Task, TaskList
 from hotline.services.intake.routes_catalogue import catalogue_in_force
@@ -112,10 +113,12 @@ async def list_tasks(
     principal: Annotated[Principal, Depends(require())],
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
 ) -> dict[str, Any]:
     async with _runtime(request).read_sessions() as session:
-        rows = await tasks_of(session, principal, state=state, limit=limit)
-    return {"items": [task_view(task, case) for task, case in rows]}
+        found = await tasks_of(session, principal, state=state, limit=limit, after=after)
+    rows, next_cursor = page(found, limit, lambda row: (row[0].assigned_at, row[0].id))
+    return {"items": [task_view(task, case) for task, case in rows], "next_cursor": next_cursor}
 
 
 async def _acted(request: Request, principal: Principal, task_id: str, step: Step) -> dict[str, Any]:

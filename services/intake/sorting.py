@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.access import get_or_404
 from hotline.services.intake.examples import record_example
+from hotline.services.intake.keyset import Position, ordered_page
 from hotline.services.intake.work import routed_by_hand
 from hotline.services.intake.workflow import accused_refusal
 from hotline.shared import subjects
@@ -52,13 +53,18 @@ class Sorted:
     routed: CaseRouted
 
 
-async def waiting(session: AsyncSession, *, limit: int) -> list[tuple[CaseRow, list[Any]]]:
-    """The open cases waiting for a person, oldest first, each with the units the router offered."""
-    statement = (
-        select(CaseRow)
-        .where(CaseRow.needs_review.is_(True), CaseRow.status.not_in(("answered", "closed")))
-        .order_by(CaseRow.received_at)
-        .limit(limit)
+async def waiting(
+    session: AsyncSession, *, limit: int, after: Position | None = None
+) -> list[tuple[CaseRow, list[Any]]]:
+    """The open cases waiting for a person, oldest first, each with the units the router offered (a
+    page and one more, see keyset.page)."""
+    statement = ordered_page(
+        select(CaseRow).where(CaseRow.needs_review.is_(True), CaseRow.status.not_in(("answered", "closed"))),
+        CaseRow.received_at,
+        CaseRow.id,
+        after=after,
+        limit=limit,
+        newest_first=False,
     )
     rows = (await session.execute(statement)).scalars().all()
     candidates = await routed_candidates(session, [row.id for row in rows])

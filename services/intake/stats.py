@@ -1,26 +1,31 @@
-"""The figures leadership reads (答复率, 按时答复率, 办结率 …), for any period, counted by the
-database (GROUP BY), so the dashboard stays fast with 100,000 cases. The API, the report and the
-exports all call `statistics`, so they print exactly the same numbers.
+"""The figures leadership reads (答复率, 按时答复率, 办结率 …), for any period of whole Beijing days.
+The API, the report and the exports all call `statistics`, so they print exactly the same numbers.
 
 - 答复率 = answered / due; a case is due once answered or once its response clock ran out
   (信访 have no response clock: their finishing clock counts).
 - 按时答复率 = answered before that clock ran out / due.
 - 办结率 = finished (当场解释, or 办结) / received.
 - 满意率 = (满意 + 基本满意) / 回访; 参评率 = 回访 / answered.
+
+The counts come from the rollups the feed service keeps per day (shared/rollups.py), so a period of
+years costs a few thousand rows, not millions of cases. What depends on the moment of asking is
+counted live and stays small: the unanswered cases whose clock has run out by now (逾期; 应答复 =
+answered + 逾期), and the hot topics of the last seven days. `stats_direct.direct_statistics` counts
+the same figures from the cases themselves: the definition the rollups are tested against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy import case as when
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hotline.shared.clock import SHANGHAI, beijing
-from hotline.shared.db import CaseRow, DeadlineRow
+from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow
+from hotline.shared.rollups import ALL, ANSWERED_DAY, COUNTERS, DAY, DIMENSIONS, HOT, MONTH, hot_topic
 
 COUNTS = (
     "received",
@@ -35,7 +40,6 @@ COUNTS = (
     "visited",
     "satisfied",
 )
-SATISFIED = ("满意", "基本满意")
 HOT_TOPIC_DAYS = 7
 GROUPS = {"channel": CaseRow.channel, "unit": CaseRow.unit_name, "topic": CaseRow.topic, "township": CaseRow.township}
 
@@ -45,6 +49,16 @@ def period_bounds(start: date | None, end: date | None) -> tuple[datetime | None
     lower = datetime.combine(start, time(), tzinfo=SHANGHAI) if start else None
     upper = datetime.combine(end + timedelta(days=1), time(), tzinfo=SHANGHAI) if end else None
     return lower, upper
+
+
+def received_in(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    lower, upper = period_bounds(start, end)
+    bounds: list[ColumnElement[bool]] = []
+    if lower is not None:
+        bounds.append(CaseRow.received_at >= lower)
+    if upper is not None:
+        bounds.append(CaseRow.received_at < upper)
+    return bounds
 
 
 def period_label(start: date | None, end: date | None) -> dict[str, str | None]:
@@ -69,56 +83,6 @@ def with_rates(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-class _Query:
-    """The cases of a period joined with the clock each is due by, and the counting expressions."""
-
-    def __init__(self, *, now: datetime, start: date | None, end: date | None) -> None:
-        respond, finish = aliased(DeadlineRow), aliased(DeadlineRow)
-        self.respond, self.finish = respond, finish
-        lower, upper = period_bounds(start, end)
-        self.in_period: list[ColumnElement[bool]] = []
-        if lower is not None:
-            self.in_period.append(CaseRow.received_at >= lower)
-        if upper is not None:
-            self.in_period.append(CaseRow.received_at < upper)
-        due = func.coalesce(respond.due_at, finish.due_at)
-        answered = CaseRow.answered_at.is_not(None)
-        ran_out = and_(due.is_not(None), due <= now)
-        flags = {
-            "answered_on_spot": CaseRow.outcome == "answered_on_spot",
-            "transferred": CaseRow.unit_name.is_not(None),
-            "answered": answered,
-            "answered_on_time": and_(answered, or_(due.is_(None), CaseRow.answered_at <= due)),
-            "due": or_(answered, ran_out),
-            "overdue": and_(ran_out, CaseRow.answered_at.is_(None)),
-            "open": CaseRow.answered_at.is_(None),
-            "finished": or_(CaseRow.outcome == "answered_on_spot", CaseRow.status == "closed"),
-            "visited": CaseRow.verdict.is_not(None),
-            "satisfied": CaseRow.verdict.in_(SATISFIED),
-        }
-        self.columns = [func.count().label("received")] + [
-            func.sum(when((condition, 1), else_=0)).label(name) for name, condition in flags.items()
-        ]
-
-    def select(self, *keys: Any) -> Select[Any]:
-        return (
-            select(*keys, *self.columns)
-            .select_from(CaseRow)
-            .outerjoin(self.respond, (self.respond.case_id == CaseRow.id) & (self.respond.name == "respond"))
-            .outerjoin(self.finish, (self.finish.case_id == CaseRow.id) & (self.finish.name == "finish"))
-            .where(*self.in_period)
-        )
-
-
-def _counts(row: Any) -> dict[str, int]:
-    return {name: int(getattr(row, name) or 0) for name in COUNTS}
-
-
-def _add(total: dict[str, int], counts: dict[str, int]) -> None:
-    for name, value in counts.items():
-        total[name] += value
-
-
 def beijing_day(session: AsyncSession, column: Any) -> Any:
     """The Beijing calendar day of a stored UTC time, in the database's own dialect."""
     if session.get_bind().dialect.name == "postgresql":
@@ -126,43 +90,188 @@ def beijing_day(session: AsyncSession, column: Any) -> Any:
     return func.date(column, "+8 hours")
 
 
+def month_rows_from(start: date | None) -> date | None:
+    """The first whole month of a period starting on `start` (None: from the beginning)."""
+    if start is None or start.day == 1:
+        return start
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_rows_until(end: date | None) -> date | None:
+    """The first day after the whole months of a period ending on `end` (None: to the end)."""
+    if end is None:
+        return None
+    after = end + timedelta(days=1)
+    return after if after.day == 1 else end.replace(day=1)
+
+
+def rollup_days(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    """Rollup rows of days within the period (both ends inclusive, None: open)."""
+    bounds: list[ColumnElement[bool]] = []
+    if start is not None:
+        bounds.append(CaseRollupRow.day >= start)
+    if end is not None:
+        bounds.append(CaseRollupRow.day <= end)
+    return bounds
+
+
+def rollups_of(start: date | None, end: date | None) -> ColumnElement[bool]:
+    """The rollup rows that add up to the period: month rows for its whole months, day rows for the
+    days before and after them."""
+    first, after = month_rows_from(start), month_rows_until(end)
+    days = [CaseRollupRow.span == DAY, *rollup_days(start, end)]
+    if first is not None and after is not None and first >= after:
+        return and_(*days)  # no whole month
+    months = [CaseRollupRow.span == MONTH]
+    around = []
+    if first is not None:
+        months.append(CaseRollupRow.day >= first)
+        around.append(CaseRollupRow.day < first)
+    if after is not None:
+        months.append(CaseRollupRow.day < after)
+        around.append(CaseRollupRow.day >= after)
+    return or_(and_(*months), and_(*days, or_(false(), *around)))
+
+
+def _order(hot: dict[tuple[str, str | None], int]) -> list[dict[str, Any]]:
+    ranked = sorted(hot.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
+    return [{"topic": t, "subtopic": s, "count": n} for (t, s), n in ranked[:10]]
+
+
+async def hot_topics(
+    session: AsyncSession, *, now: datetime, start: date | None, end: date | None
+) -> list[dict[str, Any]]:
+    """The ten commonest topics of the cases received in the last seven days (and in the period):
+    day rows for the whole days, the cases themselves for the part of the first day."""
+    since = now - timedelta(days=HOT_TOPIC_DAYS)
+    first_day = beijing(since).date()
+    whole_days_from = datetime.combine(first_day + timedelta(days=1), time(), tzinfo=SHANGHAI)
+    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == HOT, CaseRollupRow.day > first_day]
+    days += rollup_days(start, end)
+    rolled = await session.execute(
+        select(CaseRollupRow.key, func.sum(CaseRollupRow.received)).where(*days).group_by(CaseRollupRow.key)
+    )
+    hot: dict[tuple[str, str | None], int] = {}
+    for key, count in rolled.all():
+        if count:
+            hot[hot_topic(key)] = int(count)
+    first = await session.execute(
+        select(CaseRow.topic, CaseRow.subtopic, func.count())
+        .where(
+            CaseRow.topic.is_not(None),
+            CaseRow.received_at >= since,
+            CaseRow.received_at < whole_days_from,
+            *received_in(start, end),
+        )
+        .group_by(CaseRow.topic, CaseRow.subtopic)
+    )
+    for topic, subtopic, count in first.all():
+        hot[(str(topic), subtopic)] = hot.get((str(topic), subtopic), 0) + count
+    return _order(hot)
+
+
+async def hot_topics_counted(
+    session: AsyncSession, *, now: datetime, start: date | None, end: date | None
+) -> list[dict[str, Any]]:
+    """The same, counted from the cases of the last seven days (the definition, for comparisons)."""
+    counted = await session.execute(
+        select(CaseRow.topic, CaseRow.subtopic, func.count())
+        .where(
+            CaseRow.topic.is_not(None),
+            CaseRow.received_at >= now - timedelta(days=HOT_TOPIC_DAYS),
+            *received_in(start, end),
+        )
+        .group_by(CaseRow.topic, CaseRow.subtopic)
+    )
+    return _order({(str(topic), subtopic): count for topic, subtopic, count in counted.all()})
+
+
+def figures(rolled: Sequence[int], overdue: int) -> dict[str, int]:
+    """The statistics' counts from a rollup row's sums and the live count of overdue cases."""
+    sums = dict(zip(COUNTERS, (int(value or 0) for value in rolled), strict=True))
+    counts = {name: sums[name] for name in COUNTS if name in sums}
+    counts["answered_on_time"] = sums["answered"] - sums["answered_late"]
+    counts["overdue"] = overdue
+    counts["due"] = sums["answered"] + overdue  # due: answered, or its clock ran out unanswered
+    return {name: counts[name] for name in COUNTS}
+
+
+async def overdue_now(
+    session: AsyncSession, *, now: datetime, start: date | None, end: date | None
+) -> dict[tuple[str, str], int]:
+    """Unanswered cases of the period whose clock has run out by `now`, per (grouping, key) and
+    ("all", ""). Read among the unanswered cases only (a partial index holds them): all of them are
+    set apart first (MATERIALIZED) and the period applied after, or SQLite's planner, without
+    statistics, would rather scan every case of the period, or in the order of a grouping's index."""
+    unanswered = (
+        select(CaseRow.id, CaseRow.received_at, *(column.label(name) for name, column in GROUPS.items()))
+        .where(CaseRow.answered_at.is_(None))
+        .cte("unanswered")
+        .prefix_with("MATERIALIZED")
+    )
+    lower, upper = period_bounds(start, end)
+    in_period = [unanswered.c.received_at >= lower] if lower is not None else []
+    if upper is not None:
+        in_period.append(unanswered.c.received_at < upper)
+
+    def due_by(clock: str) -> Any:
+        # One lookup by primary key per unanswered case: a join let PostgreSQL hash every clock on file.
+        return (
+            select(DeadlineRow.due_at)
+            .where(DeadlineRow.case_id == unanswered.c.id, DeadlineRow.name == clock)
+            .scalar_subquery()
+        )
+
+    columns = [unanswered.c[name] for name in GROUPS]
+    rows = await session.execute(
+        select(*columns, func.count().label("n"))
+        .select_from(unanswered)
+        .where(func.coalesce(due_by("respond"), due_by("finish")) <= now, *in_period)
+        .group_by(*columns)
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows.all():
+        for name in (ALL, *DIMENSIONS):
+            key = "" if name == ALL else getattr(row, name)
+            if key is not None:
+                counts[(name, key)] = counts.get((name, key), 0) + row.n
+    return counts
+
+
 async def statistics(
     session: AsyncSession, *, now: datetime, start: date | None = None, end: date | None = None
 ) -> dict[str, Any]:
-    query = _Query(now=now, start=start, end=end)
-    overall = _counts((await session.execute(query.select())).one())
-    groups: dict[str, dict[str, Any]] = {}
-    for name, column in GROUPS.items():
-        rows = (
-            await session.execute(query.select(column.label("key")).where(column.is_not(None)).group_by(column))
-        ).all()
-        groups[f"by_{name}"] = {row.key: with_rates(_counts(row)) for row in sorted(rows, key=lambda r: r.key)}
-    received_day = beijing_day(session, CaseRow.received_at)
-    answered_day = beijing_day(session, CaseRow.answered_at)
-    received = await session.execute(select(received_day, func.count()).where(*query.in_period).group_by(received_day))
-    answered = await session.execute(
-        select(answered_day, func.count())
-        .where(CaseRow.answered_at.is_not(None), *query.in_period)
-        .group_by(answered_day)
+    sums = [func.sum(getattr(CaseRollupRow, name)) for name in COUNTERS]
+    grouped = await session.execute(
+        select(CaseRollupRow.dimension, CaseRollupRow.key, *sums)
+        .where(rollups_of(start, end), CaseRollupRow.dimension.in_((ALL, ANSWERED_DAY, *DIMENSIONS)))
+        .group_by(CaseRollupRow.dimension, CaseRollupRow.key)
     )
+    overdue = await overdue_now(session, now=now, start=start, end=end)
+    overall: Sequence[int] = [0] * len(COUNTERS)
+    groups: dict[str, dict[str, Any]] = {f"by_{name}": {} for name in DIMENSIONS}
+    answered_on: dict[str, int] = {}
+    for dimension, key, *rolled in sorted(grouped.all(), key=lambda r: (r[0], r[1])):
+        if dimension == ANSWERED_DAY:
+            answered = int(rolled[COUNTERS.index("answered")] or 0)
+            if answered:
+                answered_on[key] = answered
+        elif dimension == ALL:
+            overall = rolled
+        elif rolled[COUNTERS.index("received")]:  # not a group whose cases all moved elsewhere
+            groups[f"by_{dimension}"][key] = with_rates(figures(rolled, overdue.get((dimension, key), 0)))
+    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == ALL, CaseRollupRow.received > 0]
+    days += rollup_days(start, end)
     trend: dict[str, dict[str, int]] = {}
-    for kind, rows in (("received", received.all()), ("answered", answered.all())):
-        for day, count in rows:
-            trend.setdefault(str(day), {"received": 0, "answered": 0})[kind] = count
-    hot = await session.execute(
-        select(CaseRow.topic, CaseRow.subtopic, func.count().label("n"))
-        .where(
-            CaseRow.topic.is_not(None), CaseRow.received_at >= now - timedelta(days=HOT_TOPIC_DAYS), *query.in_period
-        )
-        .group_by(CaseRow.topic, CaseRow.subtopic)
-        .order_by(func.count().desc(), CaseRow.topic)
-        .limit(10)
-    )
+    for day, received in (await session.execute(select(CaseRollupRow.day, CaseRollupRow.received).where(*days))).all():
+        trend[day.isoformat()] = {"received": int(received), "answered": 0}
+    for day_text, answered in answered_on.items():
+        trend.setdefault(day_text, {"received": 0, "answered": 0})["answered"] = answered
     return {
         "generated_at": beijing(now).isoformat(),
         "period": period_label(start, end),
-        "overall": with_rates(overall),
+        "overall": with_rates(figures(overall, overdue.get((ALL, ""), 0))),
         **groups,
         "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
-        "hot_topics": [{"topic": t, "subtopic": s, "count": n} for t, s, n in hot.all()],
+        "hot_topics": await hot_topics(session, now=now, start=start, end=end),
     }

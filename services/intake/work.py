@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.services.intake.access import get_or_404
 from hotline.services.intake.auth import Principal, Role
 from hotline.services.intake.examples import record_example
+from hotline.services.intake.keyset import Position, ordered_page
 from hotline.services.intake.workflow import (
     EVENT_KIND,
     REVIEW_STAGES,
@@ -108,11 +109,16 @@ async def record(session: AsyncSession, clock: Clock, event: CaseEvent, subject:
 
 
 async def tasks_of(
-    session: AsyncSession, principal: Principal, *, state: str | None, limit: int
+    session: AsyncSession, principal: Principal, *, state: str | None, limit: int, after: Position | None = None
 ) -> list[tuple[TaskRow, CaseRow]]:
-    """The tasks a person may list, newest first: a unit its own, an operator those of its cases."""
-    statement = (
-        select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).order_by(TaskRow.assigned_at.desc())
+    """The tasks a person may list, newest first: a unit its own, an operator those of its cases (a
+    page and one more, see keyset.page)."""
+    statement = ordered_page(
+        select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id),
+        TaskRow.assigned_at,
+        TaskRow.id,
+        after=after,
+        limit=limit,
     )
     if principal.role is Role.UNIT:
         statement = statement.where(TaskRow.unit_code == principal.unit_code)
@@ -120,7 +126,7 @@ async def tasks_of(
         statement = statement.where(CaseRow.created_by == principal.username)
     if state:
         statement = statement.where(TaskRow.state == state)
-    return [(task, case) for task, case in (await session.execute(statement.limit(limit))).all()]
+    return [(task, case) for task, case in (await session.execute(statement)).all()]
 
 
 def may_act_on(principal: Principal, task: TaskRow) -> bool:

@@ -1,0 +1,286 @@
+"""The statistics' rollups: per Beijing receiving day (and per month) and grouping, how many cases
+were received, answered, answered late, finished, visited, satisfied ... so that the dashboard and
+`/stats` add up month rows for the whole months of a period and day rows for the days around them,
+instead of reading every case (issue #14: years of data).
+
+What a case adds is a pure function of its row (and, once answered, of the clock it was due by):
+`facts_of`. `case_rollup_members` keeps, per case, the facts it adds now; `refresh` recomputes the
+facts of some cases and applies only the difference. So an event projected twice, or late, or out of
+order, changes nothing the second time, and `rebuild` (from the cases table, itself the projection of
+the event log) gives the same rows as the incremental path.
+
+Two figures depend on the moment they are asked and are not rolled up: whether an unanswered case's
+clock has run out by now (逾期, hence 应答复), counted live among the unanswered cases only; and the
+hot topics of the last seven days.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.shared.clock import beijing
+from hotline.shared.db import (
+    CaseRollupRow,
+    CaseRow,
+    DeadlineRow,
+    RollupMemberRow,
+    create_engine,
+    session_factory,
+    transaction,
+)
+
+COUNTERS = (
+    "received",
+    "answered_on_spot",
+    "transferred",
+    "answered",
+    "answered_late",
+    "open",
+    "finished",
+    "visited",
+    "satisfied",
+)
+SATISFIED = ("满意", "基本满意")
+# The groupings of the statistics (by_channel …); every case (overall); the day each answer was given
+# (the trend); topic and subtopic together (the hot topics of the last seven days: day rows only).
+DIMENSIONS = ("channel", "unit", "topic", "township")
+ALL = "all"
+ANSWERED_DAY = "answered_day"
+HOT = "hot"
+DAY, MONTH = "day", "month"
+# The clock a case is due by: its response clock, else (信访) its finishing clock.
+DUE_CLOCKS = ("respond", "finish")
+REBUILD_CHUNK = 5000
+
+Key = tuple[str, date, str, str]  # span, its first day, dimension, key
+
+
+def hot_key(topic: str, subtopic: str | None) -> str:
+    return json.dumps([topic, subtopic], ensure_ascii=False)
+
+
+def hot_topic(key: str) -> tuple[str, str | None]:
+    topic, subtopic = json.loads(key)
+    return topic, subtopic
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one case adds to the rollups."""
+
+    day: date
+    channel: str
+    unit: str | None
+    topic: str | None
+    subtopic: str | None
+    township: str | None
+    answered_day: date | None
+    flags: int  # bit i set: the case counts in COUNTERS[i]
+
+    def rollup_keys(self) -> list[Key]:
+        groups: dict[str, str | None] = {
+            ALL: "",
+            "channel": self.channel,
+            "unit": self.unit,
+            "topic": self.topic,
+            "township": self.township,
+            ANSWERED_DAY: self.answered_day.isoformat() if self.answered_day is not None else None,
+        }
+        keys = [
+            (span, first, name, value)
+            for span, first in ((DAY, self.day), (MONTH, self.day.replace(day=1)))
+            for name, value in groups.items()
+            if value is not None
+        ]
+        if self.topic is not None:
+            keys.append((DAY, self.day, HOT, hot_key(self.topic, self.subtopic)))
+        return keys
+
+    def counts(self) -> tuple[int, ...]:
+        return tuple((self.flags >> index) & 1 for index in range(len(COUNTERS)))
+
+
+def _flags(**counted: bool) -> int:
+    return sum(1 << COUNTERS.index(name) for name, yes in counted.items() if yes)
+
+
+def facts_of(case: Mapping[str, Any], due: datetime | None) -> Facts:
+    """The same definitions as the statistics (services/intake/stats.py): `due` is the clock the case
+    is due by, None when it has none."""
+    answered_at: datetime | None = case["answered_at"]
+    on_spot = case["outcome"] == "answered_on_spot"
+    flags = _flags(
+        received=True,
+        answered_on_spot=on_spot,
+        transferred=case["unit_name"] is not None,
+        answered=answered_at is not None,
+        answered_late=answered_at is not None and due is not None and answered_at > due,
+        open=answered_at is None,
+        finished=on_spot or case["status"] == "closed",
+        visited=case["verdict"] is not None,
+        satisfied=case["verdict"] in SATISFIED,
+    )
+    return Facts(
+        day=beijing(case["received_at"]).date(),
+        channel=case["channel"],
+        unit=case["unit_name"],
+        topic=case["topic"],
+        subtopic=case["subtopic"],
+        township=case["township"],
+        answered_day=beijing(answered_at).date() if answered_at is not None else None,
+        flags=flags,
+    )
+
+
+def differences(changes: Iterable[tuple[Facts | None, Facts | None]]) -> dict[Key, list[int]]:
+    """What to add to each rollup row when cases go from their old facts to their new ones."""
+    total: dict[Key, list[int]] = {}
+    for old, new in changes:
+        if old == new:
+            continue
+        for facts, sign in ((old, -1), (new, 1)):
+            if facts is None:
+                continue
+            counts = facts.counts()
+            for key in facts.rollup_keys():
+                row = total.setdefault(key, [0] * len(COUNTERS))
+                for index, value in enumerate(counts):
+                    row[index] += sign * value
+    return {key: row for key, row in total.items() if any(row)}
+
+
+ROLLUP_KEY = ("span", "day", "dimension", "key")
+
+
+def rollup_row(key: Key, counts: Sequence[int]) -> dict[str, Any]:
+    return {**dict(zip(ROLLUP_KEY, key, strict=True)), **dict(zip(COUNTERS, counts, strict=True))}
+
+
+def _upsert(session: AsyncSession, table: Any, keys: Sequence[str], update: Mapping[str, Any]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: value(statement.excluded) for name, value in update.items()}
+    )
+
+
+def _adding(column: str) -> Any:
+    return lambda excluded: getattr(CaseRollupRow, column) + getattr(excluded, column)
+
+
+def _replacing(column: str) -> Any:
+    return lambda excluded: getattr(excluded, column)
+
+
+async def _case_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> list[Any]:
+    statement = select(
+        CaseRow.id,
+        CaseRow.received_at,
+        CaseRow.channel,
+        CaseRow.unit_name,
+        CaseRow.topic,
+        CaseRow.subtopic,
+        CaseRow.township,
+        CaseRow.outcome,
+        CaseRow.status,
+        CaseRow.answered_at,
+        CaseRow.verdict,
+    ).where(CaseRow.id.in_(case_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        # Two feed replicas refreshing one case wait for each other, so neither reads stale members.
+        statement = statement.order_by(CaseRow.id).with_for_update()
+    return list((await session.execute(statement)).all())
+
+
+async def _due_times(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(DeadlineRow.case_id, DeadlineRow.name, DeadlineRow.due_at).where(
+            DeadlineRow.case_id.in_(case_ids), DeadlineRow.name.in_(DUE_CLOCKS)
+        )
+    )
+    clocks = {(case_id, name): due for case_id, name, due in rows.all()}
+    due: dict[uuid.UUID, datetime] = {}
+    for case_id in case_ids:
+        first = next((clocks[(case_id, n)] for n in DUE_CLOCKS if (case_id, n) in clocks), None)
+        if first is not None:
+            due[case_id] = first
+    return due
+
+
+def _member_facts(row: RollupMemberRow) -> Facts:
+    return Facts(row.day, row.channel, row.unit, row.topic, row.subtopic, row.township, row.answered_day, row.flags)
+
+
+async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
+    """Brings the rollups up to date for these cases (in the caller's transaction); returns how many
+    cases' facts changed."""
+    wanted = sorted(set(case_ids))
+    if not wanted:
+        return 0
+    cases = await _case_rows(session, wanted)
+    due = await _due_times(session, [c.id for c in cases if c.answered_at is not None])
+    members = {
+        m.case_id: _member_facts(m)
+        for m in (await session.scalars(select(RollupMemberRow).where(RollupMemberRow.case_id.in_(wanted)))).all()
+    }
+    changes = [(members.get(c.id), facts_of(c._mapping, due.get(c.id)), c.id) for c in cases]
+    changed = [(old, new, case_id) for old, new, case_id in changes if old != new]
+    if not changed:
+        return 0
+    deltas = differences((old, new) for old, new, _ in changed)
+    if deltas:
+        rows = [
+            rollup_row(key, counts)
+            for key, counts in sorted(deltas.items())  # one lock order for every writer
+        ]
+        add = _upsert(session, CaseRollupRow, ROLLUP_KEY, {c: _adding(c) for c in COUNTERS})
+        await session.execute(add, rows)
+    members_now = [{"case_id": case_id, **vars(new)} for _, new, case_id in changed]
+    columns = [c for c in members_now[0] if c != "case_id"]
+    await session.execute(
+        _upsert(session, RollupMemberRow, ("case_id",), {c: _replacing(c) for c in columns}), members_now
+    )
+    return len(changed)
+
+
+async def rebuild(session: AsyncSession) -> int:
+    """Recounts the rollups from the cases table (in the caller's transaction); returns the cases counted."""
+    await session.execute(delete(CaseRollupRow))
+    await session.execute(delete(RollupMemberRow))
+    counted, after = 0, None
+    while True:
+        statement = select(CaseRow.id).order_by(CaseRow.id).limit(REBUILD_CHUNK)
+        if after is not None:
+            statement = statement.where(CaseRow.id > after)
+        chunk = list((await session.scalars(statement)).all())
+        if not chunk:
+            return counted
+        counted += await refresh(session, chunk)
+        after = chunk[-1]
+
+
+async def rebuild_database(database_url: str) -> int:
+    """`hotline rollups rebuild`: one transaction, so readers see the old counts until the new ones
+    are complete; the feed service waits for it (on SQLite it holds the write lock meanwhile)."""
+    engine = create_engine(database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            return await rebuild(session)
+    finally:
+        await engine.dispose()
