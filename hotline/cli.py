@@ -196,7 +196,7 @@ def _rollups(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     counted = asyncio.run(rebuild_database(url))
-    print(f"统计汇总已按案件表重算：{counted} 件案件")
+    print(f"统计汇总已按案件表重算：{counted or 0} 件案件")
     return 0
 
 

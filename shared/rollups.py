@@ -275,12 +275,24 @@ async def rebuild(session: AsyncSession) -> int:
         after = chunk[-1]
 
 
-async def rebuild_database(database_url: str) -> int:
+async def missing(session: AsyncSession) -> bool:
+    """Cases on file and none of them counted: a database just upgraded to the rollups (migration
+    0016), or cases restored without them."""
+    any_case = (await session.execute(select(CaseRow.id).limit(1))).first()
+    any_counted = (await session.execute(select(RollupMemberRow.case_id).limit(1))).first()
+    return any_case is not None and any_counted is None
+
+
+async def rebuild_database(database_url: str, *, only_if_missing: bool = False) -> int | None:
     """`hotline rollups rebuild`: one transaction, so readers see the old counts until the new ones
-    are complete; the feed service waits for it (on SQLite it holds the write lock meanwhile)."""
+    are complete; the feed service waits for it (on SQLite it holds the write lock meanwhile). With
+    `only_if_missing` (every start of the system) it recounts only when `missing` says so; None when
+    it did nothing."""
     engine = create_engine(database_url)
     try:
         async with transaction(session_factory(engine)) as session:
+            if only_if_missing and not await missing(session):
+                return None
             return await rebuild(session)
     finally:
         await engine.dispose()

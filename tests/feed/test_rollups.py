@@ -25,7 +25,7 @@ from hotline.shared.events import (
     Severity,
     Verdict,
 )
-from hotline.shared.rollups import COUNTERS, Facts, differences, facts_of, rebuild
+from hotline.shared.rollups import COUNTERS, Facts, differences, facts_of, missing, rebuild
 
 FIRST = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 DAYS = 60
@@ -259,3 +259,16 @@ async def test_the_projector_keeps_the_rollups_whatever_the_order_and_redeliveri
     rolled, _ = await _both(sessions, NOWS[-1], {})
     assert rolled["overall"]["received"] == len(cases)
     assert rolled["overall"]["answered"] > 0 and rolled["overall"]["satisfied"] > 0
+
+
+async def test_a_database_with_cases_and_no_counts_is_recounted_once(sessions: Any) -> None:
+    # What a database from before the rollups looks like after its upgrade: cases, no counts.
+    chooser = random.Random(15)
+    made = [_case_row(chooser) for _ in range(40)]
+    await _store(sessions, [c for c, _ in made], [clock for _, clocks in made for clock in clocks])
+    async with sessions() as session:
+        assert await missing(session)
+    async with transaction(sessions) as session:
+        assert await rebuild(session) == 40
+    async with sessions() as session:
+        assert not await missing(session)  # so the next start leaves them alone
