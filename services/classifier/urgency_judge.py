@@ -16,8 +16,9 @@ lines; else the arbiter's strongest words (``模型判断（93%）：烧炭、�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from hotline.services.classifier.text import jieba_cut
 from hotline.services.classifier.urgency import (
     Category,
     Urgency,
@@ -87,9 +88,36 @@ def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyMo
         return NOT_URGENT
     if verdict.urgent:
         return verdict  # the rules named the danger: their words and lines
-    words = top_ngrams(seen, model)
+    words = whole_words(seen, top_ngrams(seen, model), jieba_cut())
     reason = f"{MODEL_REASON}（{p:.0%}）：{'、'.join(words)}" if words else f"{MODEL_REASON}（{p:.0%}）"
     return Urgency(True, [reason], model_lines(seen, model) or danger_lines(seen, r))
+
+
+WORD_WINDOW = 8  # characters segmented on each side of an n-gram: enough for a word, bounded in cost
+
+
+def whole_words(text: str, grams: Sequence[str], cut: Callable[[str], list[str]]) -> list[str]:
+    """Each of the model's n-grams widened to the whole words it touches where it first occurs
+    (segmented by `cut` in a small window), so a reason reads "蓬莱镇" rather than "莱镇" and "说一声"
+    rather than "说一"; a phrase inside another is named once."""
+    phrases: list[str] = []
+    for gram in grams:
+        at = text.find(gram)
+        phrase = gram
+        if at >= 0:
+            left = max(0, at - WORD_WINDOW)
+            window = text[left : at + len(gram) + WORD_WINDOW]
+            start = end = first = 0
+            for word in cut(window):
+                start, end = end, end + len(word)
+                if start <= at - left < end:
+                    first = start
+                if end >= at - left + len(gram):
+                    phrase = window[first:end]
+                    break
+        if not any(phrase in named for named in phrases):  # "个人" adds nothing beside "有个人"
+            phrases = [named for named in phrases if named not in phrase] + [phrase]
+    return phrases
 
 
 HANDOVER_REASON = "话务员已转接"

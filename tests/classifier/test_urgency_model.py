@@ -198,3 +198,26 @@ def test_training_leaves_writers_out_and_writes_a_loadable_artefact() -> None:
     assert model.rules_threshold == artefact["choice"]["rules_threshold"]
     # Fitted on these texts it leans the right way on them (min_df=2 leaves few n-grams in so few texts).
     assert sum(urgent_probability(t, model) for t in urgent) > sum(urgent_probability(t, model) for t in calm)
+
+
+def test_a_reason_names_whole_words_not_the_models_ngrams() -> None:
+    from hotline.services.classifier.text import jieba_cut
+    from hotline.services.classifier.urgency_judge import whole_words
+
+    known = ("蓬莱镇", "有人", "井里", "投毒")
+
+    def cut(text: str) -> list[str]:  # longest known word first, else one character: known segments
+        words, i = [], 0
+        while i < len(text):
+            word = next((w for w in known if text.startswith(w, i)), text[i])
+            words.append(word)
+            i += len(word)
+        return words
+
+    assert whole_words("网上传蓬莱镇有人往井里投毒", ["莱镇", "井里投"], cut) == ["蓬莱镇", "井里投毒"]
+    assert whole_words("蓬莱镇有人", ["莱镇", "蓬莱"], cut) == ["蓬莱镇"]  # one phrase, named once
+    assert whole_words("abc", ["zz"], cut) == ["zz"]  # not in the text: kept as it is
+    # With jieba itself: the phrase is made of whole words around the n-gram.
+    text = "麻烦跟村里说一声别紧张"
+    (phrase,) = whole_words(text, ["说一"], jieba_cut())
+    assert "说一" in phrase and phrase in text and len(phrase) > 2
