@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import ParseResult
 
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
@@ -56,6 +57,13 @@ def add_restarts(checks: dict[str, Any], status: dict[str, dict[str, Any]]) -> N
             check["last_restart_at"] = record.get("last_restart_at")
 
 
+def server_address(url: ParseResult | None) -> str | None:
+    """host:port of the NATS server, never the user and password in its URL (health is public)."""
+    if url is None:
+        return None
+    return f"{url.hostname}:{url.port}" if url.port else url.hostname
+
+
 async def health_report(
     nc: NatsClient,
     sessions: async_sessionmaker[AsyncSession],
@@ -65,7 +73,7 @@ async def health_report(
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {"intake": {"ok": True}, "database": await check_database(sessions)}
     if nc.is_connected:
-        checks["nats"] = {"ok": True, "server": nc.connected_url.netloc if nc.connected_url else None}
+        checks["nats"] = {"ok": True, "server": server_address(nc.connected_url)}
         results = await asyncio.gather(*(check_service(nc, s) for s in SERVICES))
         checks.update(zip(SERVICES, results, strict=True))
     else:

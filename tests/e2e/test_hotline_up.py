@@ -73,7 +73,12 @@ def test_hotline_up_starts_everything_and_leaves_no_orphans(tmp_path: Path, stop
     reader.start()
     try:
         wait_until(lambda: any("按 Ctrl-C 停止" in line for line in lines), timeout_s=90, what="hotline up to be ready")
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200
+        health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
+        assert health.status_code == 200
+        credentials = json.loads((tmp_path / "data" / "nats-users.json").read_text(encoding="utf-8"))
+        passwords = list(credentials.values())  # one NATS user per service
+        assert passwords and not any(password in health.text for password in passwords)  # health is public
+        assert "@" not in health.json()["checks"]["nats"]["server"]
         check_operations(port, "".join(lines), tmp_path / "data" / "logs")
         children = descendants(up.pid)
         assert len(children) == 6  # nats-server and five services
