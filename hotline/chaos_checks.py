@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -104,6 +105,20 @@ def table(results: list[ChaosResult]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
+def missing_step(status: str, topic: str | None, unit_code: str | None, lead_tasks: int, clocked: bool) -> str:
+    """The first thing a case lacks to be fully processed (tracked with a topic, a unit, one 主办 task in
+    force and its clocks); "" when it lacks nothing."""
+    if status != "tracked":
+        return f"status {status}"
+    if not topic:
+        return "no topic"
+    if not unit_code:
+        return "no unit"
+    if lead_tasks != 1:
+        return f"{lead_tasks} lead tasks"
+    return "" if clocked else "no clocks"
+
+
 @dataclass(frozen=True)
 class Census:
     stored: int
@@ -112,6 +127,8 @@ class Census:
     dead_letters: int  # after `dead_letters_after`, forgeries' own excepted
     forged_dead_lettered: int = 0
     forged_rows: int = 0
+    # Why the cases sent but not fully processed are not: the first missing step of each, counted.
+    unfinished: dict[str, int] = field(default_factory=dict)
 
 
 async def _census(
@@ -150,11 +167,14 @@ async def _census(
                     forged_rows += await session.scalar(select(func.count()).where(key.in_(forged.case_ids))) or 0
     finally:
         await engine.dispose()
-    full = {
-        c.id
+    missing = Counter(
+        step
         for c in cases
-        if c.status == "tracked" and c.topic and c.unit_code and tasks.get(c.id) == 1 and c.id in clocks
-    }
+        if c.id in sent and (step := missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks))
+    )
+    full = {c.id for c in cases if not missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks)}
+    if lost := len(sent - {c.id for c in cases}):
+        missing["not stored"] = lost
     doubled = ({r.case_id for r in repeated} | {case_id for case_id, n in tasks.items() if n > 1}) & sent
     # A case stored that the client never got an answer for was posted twice (a retried POST).
     extra = len([c for c in cases if c.id not in every])
@@ -169,6 +189,7 @@ async def _census(
         dead_letters=len(letters) - len(ours),
         forged_dead_lettered=len({letter.stream_seq for letter in ours if letter.error} & seqs),
         forged_rows=forged_rows,
+        unfinished=dict(missing),
     )
 
 

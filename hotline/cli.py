@@ -225,6 +225,7 @@ def _soak(args: argparse.Namespace) -> int:
         warmup_minutes=args.warmup_minutes,
         postgres_url=args.postgres_url,
         sample_minutes=args.sample_minutes,
+        keep=args.keep,
     )
 
 
@@ -387,6 +388,9 @@ def _dispatch(argv: list[str]) -> int:
     soak.add_argument("--warmup-minutes", type=float, default=1.0, help="load before the start sample (default 1)")
     soak.add_argument("--postgres-url", help="PostgreSQL server (a scratch database); default SQLite")
     soak.add_argument("--sample-minutes", type=int, default=10, help="print every process's RSS this often (0: never)")
+    soak.add_argument(
+        "--keep", type=Path, metavar="DIR", help="run in DIR and keep its database and logs (default: a temporary one)"
+    )
     soak.set_defaults(run=_soak)
     commands.add_parser("train", help="train the topic model (see `hotline train --help`)")
     commands.add_parser("classify", help="classify JSON lines from stdin (see `hotline classify --help`)")

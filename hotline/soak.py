@@ -56,6 +56,9 @@ class SoakReport:
     processed_when_load_ended: int = 0  # with the count after `settle_s`: a lag or a stall
     settle_s: float = 0.0
     achieved_rate: float = 0.0
+    # Why the calls not fully processed are not (the census's first missing step), and dead letters.
+    unfinished: dict[str, int] = field(default_factory=dict)
+    dead_letters: int = 0
     rss_start_kib: dict[str, int] = field(default_factory=dict)
     rss_end_kib: dict[str, int] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
@@ -79,7 +82,12 @@ def report_text(report: SoakReport) -> str:
         f"{report.warmup_minutes:g} min warm-up, {report.database}",
         f"calls: sent {report.sent}, accepted {report.accepted}, errors {report.errors}, "
         f"fully processed {report.fully_processed} ({report.processed_when_load_ended} when the load ended, "
-        f"{report.settle_s:.0f} s before)",
+        f"{report.settle_s:.0f} s before), dead letters {report.dead_letters}",
+        *(
+            [f"not fully processed: {', '.join(f'{why} {n}' for why, n in sorted(report.unfinished.items()))}"]
+            if report.unfinished
+            else []
+        ),
         f"{'process':<12}{'RSS start MiB':>15}{'RSS end MiB':>13}{'growth %':>10}{'restarts':>10}",
     ]
     growth = report.growth()
@@ -163,9 +171,13 @@ def soak(
     warmup_minutes: float,
     postgres_url: str | None = None,
     sample_minutes: int = 10,
+    keep: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> SoakReport:
-    with tempfile.TemporaryDirectory(prefix="hotline-soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hotline-soak-") as scratch:
+        tmp = str(keep) if keep is not None else scratch
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
         drop: Callable[[], None] | None = None
         if postgres_url:
             database_url, drop = postgres_scratch_database(postgres_url)
@@ -219,7 +231,9 @@ def soak(
                 load_ended = time.monotonic()
                 deadline = load_ended + SETTLE_S
                 while time.monotonic() < deadline:
-                    report.fully_processed = census(database_url, sent).fully_processed
+                    found = census(database_url, sent)
+                    report.fully_processed = found.fully_processed
+                    report.unfinished, report.dead_letters = found.unfinished, found.dead_letters
                     if report.fully_processed >= len(sent):
                         break
                     time.sleep(1)
@@ -231,7 +245,13 @@ def soak(
 
 
 def main(
-    *, rate: float, minutes: float, warmup_minutes: float, postgres_url: str | None, sample_minutes: int = 10
+    *,
+    rate: float,
+    minutes: float,
+    warmup_minutes: float,
+    postgres_url: str | None,
+    sample_minutes: int = 10,
+    keep: Path | None = None,
 ) -> int:
     if not 0 <= warmup_minutes < minutes:
         print("warm-up must be shorter than the soak")
@@ -242,6 +262,7 @@ def main(
         warmup_minutes=warmup_minutes,
         postgres_url=postgres_url,
         sample_minutes=sample_minutes,
+        keep=keep,
     )
     print(report_text(report))
     ok = report.errors == 0 and report.fully_processed == report.accepted == report.sent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hotline.chaos_checks import ChaosResult, table
+from hotline.chaos_checks import ChaosResult, missing_step, table
 
 GOOD = ChaosResult(
     fault="nats-kill",
@@ -72,3 +72,12 @@ def test_one_row_per_fault_under_one_header() -> None:
     assert "5 (5×503)" in lines[2] and "never" in lines[2]
     assert lines[3].split()[-4:] == ["12", "-", "-", "-"]
     assert lines[4].split()[-4:] == ["-", "7", "6", "1"]
+
+
+def test_a_case_lacks_the_first_step_of_the_pipeline_it_has_not_reached() -> None:
+    assert missing_step("tracked", "城乡建设", "zjj", 1, True) == ""
+    assert missing_step("received", None, None, 0, False) == "status received"
+    assert missing_step("tracked", None, "zjj", 1, True) == "no topic"
+    assert missing_step("tracked", "城乡建设", None, 0, True) == "no unit"
+    assert missing_step("tracked", "城乡建设", "zjj", 2, True) == "2 lead tasks"
+    assert missing_step("tracked", "城乡建设", "zjj", 1, False) == "no clocks"

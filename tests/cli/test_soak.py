@@ -37,11 +37,21 @@ def test_every_process_is_a_line_with_its_growth_and_restarts() -> None:
     lines = report_text(report()).splitlines()
     assert "10 min at 50 calls/s (achieved 49.9/s)" in lines[0]
     assert lines[1] == (
-        "calls: sent 30000, accepted 30000, errors 0, fully processed 30000 (29000 when the load ended, 12 s before)"
+        "calls: sent 30000, accepted 30000, errors 0, fully processed 30000 (29000 when the load ended, 12 s before), "
+        "dead letters 0"
     )
     assert lines[3].split() == ["nats-server", "40.0", "50.0", "+25.0", "0"]
     assert lines[4].split() == ["intake", "200.0", "200.0", "+0.0", "1"]
     assert lines[5].split() == ["all", "240.0", "250.0", "+4.2"]
+
+
+def test_calls_left_unfinished_are_counted_by_the_step_they_lack() -> None:
+    stalled = report()
+    stalled.fully_processed = 29_990
+    stalled.unfinished = {"status received": 7, "no clocks": 3}
+    lines = report_text(stalled).splitlines()
+    assert lines[2] == "not fully processed: no clocks 3, status received 7"
+    assert lines[4].split()[0] == "nats-server"  # the table follows
 
 
 def test_a_process_gone_by_the_end_says_so() -> None:
