@@ -38,6 +38,18 @@ from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
 SERVICE = "escalation"
+
+
+class _SkipOverrunScans(logging.Filter):
+    """A scan still running when the next is due is skipped by design (max_instances=1; the next scan
+    reads every due clock from the database): APScheduler's warning for it would only be noise on a
+    busy machine, so it is dropped and nothing else is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverrunScans())
 log = logging.getLogger(__name__)
 
 
