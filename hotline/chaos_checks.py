@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hotline.chaos_nats import Forged, case_id_in
+from hotline.services.intake.reconcile import TRACKED_STATUSES
 from hotline.shared.db import (
     CaseEventRow,
     CaseRow,
@@ -107,8 +108,9 @@ def table(results: list[ChaosResult]) -> str:
 
 def missing_step(status: str, topic: str | None, unit_code: str | None, lead_tasks: int, clocked: bool) -> str:
     """The first thing a case lacks to be fully processed (tracked with a topic, a unit, one 主办 task in
-    force and its clocks); "" when it lacks nothing."""
-    if status != "tracked":
+    force and its clocks); "" when it lacks nothing. A case whose clock ran out (`overdue`: an urgent
+    case's minute clocks run out within a soak) is tracked all the same."""
+    if status not in TRACKED_STATUSES:
         return f"status {status}"
     if not topic:
         return "no topic"

@@ -76,6 +76,7 @@ def test_one_row_per_fault_under_one_header() -> None:
 
 def test_a_case_lacks_the_first_step_of_the_pipeline_it_has_not_reached() -> None:
     assert missing_step("tracked", "城乡建设", "zjj", 1, True) == ""
+    assert missing_step("overdue", "城乡建设", "zjj", 1, True) == ""  # tracked, its clock ran out
     assert missing_step("received", None, None, 0, False) == "status received"
     assert missing_step("tracked", None, "zjj", 1, True) == "no topic"
     assert missing_step("tracked", "城乡建设", None, 0, True) == "no unit"
