@@ -23,6 +23,7 @@ SUITE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing
 TOPIC_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages_eval.csv"
 HELDOUT_DIR = SUITE_DIR.with_name("routing-heldout")
 ROUND3_DIR = SUITE_DIR.with_name("routing-round3")
+ROUND5_DIR = SUITE_DIR.with_name("routing-round5")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -32,6 +33,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     ("writer 2", HELDOUT_DIR / "cases.jsonl"),
     ("writer 3 dev", ROUND3_DIR / "dev.jsonl"),
     ("writer 3 test", ROUND3_DIR / "test.jsonl"),
+    # Round five's suite: two writers (A: r5-…, B: r5b-…) split together into halves.
+    ("writers 4+5 dev", ROUND5_DIR / "dev.jsonl"),
+    ("writers 4+5 test", ROUND5_DIR / "test.jsonl"),
 )
 
 
