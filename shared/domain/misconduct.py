@@ -68,9 +68,10 @@ OFFICIALS = (
     "网格员",
     "经办人",
     "报账员",
+    "办事员",
 )
 # What: each act is one word or "A+B" (both in the sentence), and counts only next to an official.
-ACTS = (
+ACTS: tuple[str, ...] = (
     "收了+钱",
     "收钱",
     "收礼",
@@ -161,6 +162,10 @@ ACTS = (
     "拉票",
     "打击报复",
 )
+# An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
+RELATIVES = ("外甥", "侄子", "连襟", "小舅子", "女婿", "妹夫", "姐夫", "表弟", "亲戚", "老婆", "儿子")
+AWARDED = ("中标", "承包", "承建")
+ACTS += tuple(f"{award}+{relative}" for award in AWARDED for relative in RELATIVES)
 # An accusation aimed at an official: the official comes after one of these ("举报村支书…", while
 # "向村支书举报邻居违建" reports someone else to an official).
 AIMED = ("举报", "检举", "控告", "揭发")
@@ -195,7 +200,20 @@ STRONG_ACTS = (
     "萝卜招聘",
     "违规提拔",
     "小金库",
+    "官僚主义",
+    "官老爷",
 )
+# A letter that opens by addressing the discipline commission ("县纪委领导：") is an accusation for it;
+# a mention further on ("我向纪委反映过邻居占道") is not.
+ADDRESSEES = ("纪委", "监委", "纪检")
+SALUTATION = 15  # characters at most before the colon that ends a salutation
+
+
+def salutation(text: str) -> str:
+    """The words before the colon of a letter's opening line ("县纪委领导："), or ""."""
+    first = text.lstrip().split("\n", 1)[0]
+    at = min((i for i in (first.find("："), first.find(":")) if i >= 0), default=-1)
+    return first[:at] if 0 < at <= SALUTATION else ""
 
 
 def _act_in(sentence: str, act: str) -> bool:
@@ -216,7 +234,7 @@ def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
     ``ticked``: the petitioner ticked 检举/控告, so naming an official anywhere is enough (a ticked
     accusation of a neighbour or a company is not about officials and stays with its matter).
     """
-    found: list[str] = []
+    found: list[str] = [f"致{who}" for who in ADDRESSEES if who in salutation(text)][:1]
     named: str | None = None
     for sentence in sentences(text):
         found += [act for act in STRONG_ACTS if act in sentence]

@@ -28,6 +28,10 @@ MATTERS = load_matters(county=COUNTY)
         ("清明节那天一辆公务车停在陵园门口，一家人下来扫墓。", "公务车"),
         ("单位年底聚餐在高档会所，喝的都是好酒，违反八项规定。", "八项规定"),
         ("市场管理所的队员每周来收五十块卫生费，从来不开收据。", "队员+不开收据"),
+        ("社保窗口的办事员说不送红包就一直拖着不办。", "办事员+红包"),
+        ("村里的排水沟工程，承包的是村主任的小舅子。", "村主任+承包+小舅子"),
+        ("镇长开会一句话定调子，群众意见一概不听，官僚主义严重。", "官僚主义"),
+        ("县纪委：\n我反映我们镇财政所的事情，账目多年不公开。", "致纪委"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -45,6 +49,8 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "银行办卡收了二十块手续费，合理吗？",  # an act, no official
         "公交车上有人抽烟，司机也不管。",  # 公交车 is not 公车
         "饭店吃完饭不给收据，也不开发票。",  # no official
+        "隔壁工地是老板的外甥承包的，晚上施工太吵。",  # a relative and a contract, no official
+        "我上个月向县纪委反映过邻居占道的事，至今没人管。",  # 纪委 mentioned, not addressed
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
