@@ -96,6 +96,27 @@ class Addition:
 
 
 @dataclass(frozen=True, slots=True)
+class NotNow:
+    """A marker that the danger told is not happening now (past, drill, fiction, rumour, over...), for
+    the frame the arbiter's bar reads (:mod:`urgency_frames`). ``scope``: ``"sentence"``, its own
+    sentence only; ``"text"``, also the text's other danger sentences that say neither now nor not now
+    (a drill notice's title); ``"after"``, like ``"text"`` but only the danger told before it ("火已扑灭"
+    after the fire, not "火已经灭了，但是三楼还有人被困")."""
+
+    name: str
+    scope: Literal["sentence", "text", "after"]
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """``[framing]``: words of now and the kinds of not now (see the rule file)."""
+
+    now: re.Pattern[str]
+    not_now: tuple[NotNow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class UrgencyRules:
     head_chars: int
     tail_chars: int
@@ -107,6 +128,7 @@ class UrgencyRules:
     frames: tuple[Frame, ...]
     categories: tuple[Category, ...]
     additions: tuple[Addition, ...] = ()
+    framing: Framing | None = None  # round six: not-now frames raise the arbiter's bar
 
 
 # ───────────────────────── bounded patterns ─────────────────────────
@@ -282,6 +304,21 @@ def _category(c: Mapping[str, Any]) -> Category:
     )
 
 
+def _framing(data: Mapping[str, Any] | None) -> Framing | None:
+    if not data:
+        return None
+    now = _optional(data, "now", "framing")
+    if now is None:
+        raise ValueError("framing: now is required")
+    kinds = []
+    for k in data.get("not_now", []):
+        where = f"framing.not_now {k.get('name')}"
+        if k.get("scope") not in ("sentence", "text", "after"):
+            raise ValueError(f"{where}: scope must be 'sentence', 'text' or 'after'")
+        kinds.append(NotNow(str(k["name"]), k["scope"], _compile(_strings(k.get("pattern"), where), where)))
+    return Framing(now, tuple(kinds))
+
+
 def parse_urgency_rules(data: Mapping[str, Any]) -> UrgencyRules:
     """Build :class:`UrgencyRules` from the parsed TOML document (pure); every problem is a ValueError."""
     cues = data.get("cues", {})
@@ -310,6 +347,7 @@ def parse_urgency_rules(data: Mapping[str, Any]) -> UrgencyRules:
         frames=tuple(frames),
         categories=categories,
         additions=tuple(_addition(a, categories) for a in data.get("addition", [])),
+        framing=_framing(data.get("framing")),
     )
 
 
@@ -409,6 +447,11 @@ def _last_end(pattern: re.Pattern[str] | None, text: str) -> int:
         for m in pattern.finditer(text):
             last = m.end()
     return last
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """The sentences the rules read one by one, with their offsets (a dash "——" starts another)."""
+    return [(m.start(), m.group()) for m in _SENTENCE_RE.finditer(text)]
 
 
 def masked(text: str, rules: UrgencyRules) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from hotline.services.classifier.urgency import UrgencyRules, load_urgency_rules
 from hotline.services.classifier.urgency_judge import judge_urgency
 from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
+from hotline.services.classifier.urgency_train import add_feature_options, feature_options
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
 SUITE_DIR = DATA_DIR / "urgency"
@@ -147,7 +148,7 @@ def _table(title: str, tallies: dict[str, Tally]) -> list[str]:
 
 
 def _leave_one_writer_out(
-    rules_path: Path | None, *, with_background: bool, with_signals: bool, target: float | None
+    rules_path: Path | None, *, with_background: bool, features: dict[str, bool], target: float | None
 ) -> int:
     from hotline.services.classifier.urgency_lowo import leave_one_writer_out, report
     from hotline.services.classifier.urgency_train import (
@@ -161,7 +162,7 @@ def _leave_one_writer_out(
 
     rules = load_urgency_rules(rules_path)
     background = read_background(BACKGROUND_PATH) if with_background and BACKGROUND_PATH.exists() else []
-    data = prepare(gather(WRITERS), rules, with_signals=with_signals)
+    data = prepare(gather(WRITERS), rules, **features)
     print(report(leave_one_writer_out(data, rules, background, target=target or RECALL_TARGET)))
     return 0
 
@@ -183,16 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-background", action="store_true", help="with --leave-one-writer-out: skip the ordinary messages"
     )
-    parser.add_argument(
-        "--with-signals", action="store_true", help="with --leave-one-writer-out: the rules' signals as features too"
-    )
+    add_feature_options(parser)  # with --leave-one-writer-out
     parser.add_argument("--recall-target", type=float, default=None, help="with --leave-one-writer-out (default 0.99)")
     args = parser.parse_args(argv)
     if args.leave_one_writer_out:
         return _leave_one_writer_out(
             args.rules,
             with_background=not args.no_background,
-            with_signals=args.with_signals,
+            features=feature_options(args),
             target=args.recall_target,
         )
     path = args.suite or HALVES[args.half]

@@ -3,7 +3,9 @@
 The stated rule: a text is urgent when a rule category marked ``guard = true`` in
 ``urgency_rules.toml`` finds an emergency (for categories nearly never wrong: a county marks them and
 they act at once; the shipped file marks none); otherwise when the arbiter's probability is at least
-its ``threshold``, or at least the lower ``rules_threshold`` where the rules found an emergency. The
+its ``threshold``, or at least the lower ``rules_threshold`` where the rules found an emergency, or,
+where the text tells its danger only as not now (past, over, drill, fiction, rumour, correction,
+memorial, forecast, ad: :mod:`urgency_frames`), at least the higher ``framed_threshold``. The
 arbiter is a logistic regression over the text's char n-grams (figurative phrases masked, as the rules
 read it; optionally the rules' signals too, :mod:`urgency_signals`), trained on many writers' texts
 with both thresholds chosen, leaving each writer out in turn, for recall first (``hotline
@@ -12,6 +14,8 @@ written against they were the main source of false alarms. Without a model the r
 
 Reasons name the words that decided: the rules' (``火灾：着火``) where they found the danger, with their
 lines; else the arbiter's strongest words (``模型判断（93%）：烧炭、窗户``), with the line models' lines.
+A framed text that still passes its higher bar says so last (``非此刻说法：演练``), for the operator
+to weigh.
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ from hotline.services.classifier.urgency import (
     load_urgency_rules,
     masked,
 )
+from hotline.services.classifier.urgency_frames import (
+    FRAME_PREFIX,
+    NOT_FRAMED,
+    FrameReading,
+    frame_signals,
+    read_frames,
+)
 from hotline.services.classifier.urgency_model import UrgencyModel, predicted_lines, top_ngrams, urgent_probability
 from hotline.services.classifier.urgency_signals import rule_signals
 from hotline.shared.events import EmergencyLine
 
 MODEL_REASON = "模型判断"
+FRAMED_REASON = "非此刻说法"  # the danger is told as past, drill, fiction...; the bar was higher
 _LINE_ORDER = {line: i for i, line in enumerate(EmergencyLine)}
 
 
@@ -71,26 +83,58 @@ def danger_lines(text: str, rules: UrgencyRules) -> list[EmergencyLine]:
 NOT_URGENT = Urgency(False, [], [])
 
 
+def arbiter_bar(
+    threshold: float, rules_threshold: float | None, framed_threshold: float | None, *, rule_hit: bool, framed: bool
+) -> float:
+    """The probability the arbiter must reach: higher where the danger is told only as not now (that
+    wins over a rule hit: the rules' cues do not know every frame), lower where the rules found it."""
+    if framed and framed_threshold is not None:
+        return framed_threshold
+    if rule_hit and rules_threshold is not None:
+        return min(threshold, rules_threshold)
+    return threshold
+
+
+def arbiter_signals(
+    text: str, rules: UrgencyRules, verdict: Urgency, reading: FrameReading, model: UrgencyModel
+) -> dict[str, float] | None:
+    """The features beside the n-grams that ``model`` was trained with: the rules' signals, the frame."""
+    if not model.signals:
+        return None
+    signals: dict[str, float] = {}
+    if any(not name.startswith(FRAME_PREFIX) for name in model.signals):
+        signals |= rule_signals(text, rules, verdict)
+    if any(name.startswith(FRAME_PREFIX) for name in model.signals):
+        signals |= frame_signals(reading)
+    return signals
+
+
 def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyModel | None = None) -> Urgency:
     """The guards first; the arbiter decides the rest, at a lower bar where the rules found an
-    emergency (see the module docstring)."""
+    emergency and a higher one where the danger is told as not now (see the module docstring)."""
     r = rules or load_urgency_rules()
     verdict = assess_urgency(text, r)
     if model is None or not text.strip() or is_guarded(verdict, r):
         return verdict
     seen = masked(text, r)  # the arbiter reads what the rules read: figurative phrases blotted out
-    signals = rule_signals(text, r, verdict) if model.signals else None
-    p = urgent_probability(seen, model, signals)
-    bar = model.threshold
-    if verdict.urgent and model.rules_threshold is not None:
-        bar = min(bar, model.rules_threshold)
-    if p < bar:
+    as_features = any(name.startswith(FRAME_PREFIX) for name in model.signals)
+    reading = read_frames(text, r) if as_features else NOT_FRAMED
+    p = urgent_probability(seen, model, arbiter_signals(text, r, verdict, reading, model))
+    thresholds = (model.threshold, model.rules_threshold, model.framed_threshold)
+    lowest = min(arbiter_bar(*thresholds, rule_hit=verdict.urgent, framed=f) for f in (False, True))
+    if p < lowest:
+        return NOT_URGENT  # under every bar: the frame need not be read (most texts; it costs a rule pass)
+    if model.framed_threshold is not None and not as_features:
+        reading = read_frames(text, r)
+    framed = reading.framed and model.framed_threshold is not None
+    if p < arbiter_bar(*thresholds, rule_hit=verdict.urgent, framed=framed):
         return NOT_URGENT
+    note = [f"{FRAMED_REASON}：{'、'.join(reading.kinds)}"] if framed and reading.kinds else []
     if verdict.urgent:
-        return verdict  # the rules named the danger: their words and lines
+        return Urgency(True, [*verdict.reasons, *note], verdict.lines)  # the rules named the danger
     words = whole_words(seen, top_ngrams(seen, model), jieba_cut())
     reason = f"{MODEL_REASON}（{p:.0%}）：{'、'.join(words)}" if words else f"{MODEL_REASON}（{p:.0%}）"
-    return Urgency(True, [reason], model_lines(seen, model) or danger_lines(seen, r))
+    return Urgency(True, [reason, *note], model_lines(seen, model) or danger_lines(seen, r))
 
 
 WORD_WINDOW = 8  # characters segmented on each side of an n-gram: enough for a word, bounded in cost

@@ -44,6 +44,9 @@ class UrgencyModel:
     # The lower bar for a text in which the rules found an emergency (≤ threshold; chosen on writers
     # the rules never read). None: the same bar.
     rules_threshold: float | None = None
+    # The higher bar for a text that tells its danger only as not now (past, over, drill, fiction,
+    # rumour...: :mod:`urgency_frames`; ≥ threshold, chosen leaving writers out). None: the same bar.
+    framed_threshold: float | None = None
 
 
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
@@ -122,8 +125,13 @@ def parse_urgency_model(data: dict[str, object]) -> UrgencyModel:
             str(line): LineModel(_ngram_weights(m["ngrams"]), float(str(m["intercept"]))) for line, m in lines.items()
         },
         signals={str(name): float(w) for name, w in signals.items()},
-        rules_threshold=float(str(data["rules_threshold"])) if data.get("rules_threshold") is not None else None,
+        rules_threshold=_optional_float(data.get("rules_threshold")),
+        framed_threshold=_optional_float(data.get("framed_threshold")),
     )
+
+
+def _optional_float(value: object) -> float | None:
+    return float(str(value)) if value is not None else None
 
 
 @lru_cache(maxsize=4)

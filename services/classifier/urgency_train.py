@@ -15,7 +15,8 @@ Choices are made the way unseen text is met, by writer: leaving each writer out 
 on the others, the threshold pair is the one with the fewest false alarms that still finds
 ``--recall-target`` of the held-out writers' emergencies (:func:`recall_first_thresholds`). How far a
 rule hit lowers the bar is judged only on writers the rules were never written against
-(:data:`RULES_READ`). Deterministic: same files, same artefact.
+(:data:`RULES_READ`); how far a danger told only as not now raises it (:mod:`urgency_frames`) is chosen
+the same way, in the same search. Deterministic: same files, same artefact.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.services.classifier.urgency import UrgencyRules, assess_urgency, bounded_text, load_urgency_rules, masked
-from hotline.services.classifier.urgency_judge import is_guarded
+from hotline.services.classifier.urgency_frames import frame_signal_names, frame_signals, read_frames
+from hotline.services.classifier.urgency_judge import arbiter_bar, is_guarded
 from hotline.services.classifier.urgency_model import MODEL_PATH, NGRAM_MAX, NGRAM_MIN
 from hotline.services.classifier.urgency_signals import rule_signals, signal_names
 
@@ -46,7 +48,14 @@ WRITERS: dict[str, tuple[Path, ...]] = {
     "writer4": (DATA / "urgency-round3" / "dev.jsonl", DATA / "urgency-round3" / "test.jsonl"),
     "writer5": (DATA / "urgency-train5" / "cases.jsonl",),
     "writer6": (DATA / "urgency-train6" / "cases.jsonl",),
+    "writer7": (DATA / "urgency-train7" / "cases.jsonl",),
+    # The sealed round-five suite, development material since it was measured: two writers, told
+    # apart by their ids (WRITER_IDS).
+    "round5a": (DATA / "urgency-round5" / "dev.jsonl", DATA / "urgency-round5" / "test.jsonl"),
+    "round5b": (DATA / "urgency-round5" / "dev.jsonl", DATA / "urgency-round5" / "test.jsonl"),
 }
+# Writers who share files with another: only the rows whose id starts so are theirs.
+WRITER_IDS: dict[str, str] = {"round5a": "u5a-", "round5b": "u5b-"}
 # The writers whose texts the rules in urgency_rules.toml were written and tuned against: on them the
 # rules look nearly perfect, so how far a rule hit may lower the arbiter's bar is chosen on the others.
 RULES_READ = frozenset({"writer1", "writer2", "writer3", "phrasings"})
@@ -54,6 +63,7 @@ BACKGROUND = "background"
 BACKGROUND_PATH = Path("/work/shared/data/messages_train.csv")
 HEAD, TAIL = 4000, 1000
 THRESHOLDS = [round(0.02 * i, 2) for i in range(1, 50)]  # 0.02 … 0.98
+NEVER = 1.0  # a framed bar the arbiter never reaches (only a guard then makes a framed text urgent)
 C_GRID = (16.0,)
 RECALL_TARGET = 0.99
 MAX_FEATURES = 8000
@@ -80,11 +90,15 @@ class Prepared:
     guarded: list[bool]
     rule_hits: list[bool]  # did the rules find an emergency (gated as they gate)?
     names: list[str]  # the signal names, in feature order
+    framed: list[bool]  # is the danger told only as not now (urgency_frames)? All False: no framed bar
+    frame_bar: bool = True  # does a framed text get its own (higher) bar?
 
 
 def read_jsonl(path: Path, source: str) -> list[Example]:
+    """A writer's labelled texts in ``path`` (only its own rows where it shares the file)."""
     with path.open(encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
+    rows = [r for r in rows if str(r.get("id", "")).startswith(WRITER_IDS.get(source, ""))]
     return [
         Example(str(r["text"]), bool(r["urgent"]), source, tuple(str(line) for line in r.get("lines", [])))
         for r in rows
@@ -104,18 +118,32 @@ def gather(writers: dict[str, tuple[Path, ...]]) -> list[Example]:
     return [e for name, paths in writers.items() for p in paths if p.exists() for e in read_jsonl(p, name)]
 
 
-def prepare(examples: Sequence[Example], rules: UrgencyRules, *, with_signals: bool = False) -> Prepared:
-    """What the arbiter reads; the rules' signals only ``with_signals`` (see the module docstring)."""
+def prepare(
+    examples: Sequence[Example],
+    rules: UrgencyRules,
+    *,
+    with_signals: bool = False,
+    frame_bar: bool = True,
+    frame_features: bool = False,
+) -> Prepared:
+    """What the arbiter reads; the rules' signals only ``with_signals``, the frame as features only
+    ``frame_features`` (see the module docstring); the frame's own bar unless not ``frame_bar``."""
     verdicts = [assess_urgency(e.text, rules) for e in examples]
+    readings = [read_frames(e.text, rules) for e in examples]
+    texts = [masked(e.text, rules) for e in examples]  # what the arbiter reads (see urgency_judge)
+    signals = []
+    for e, v, reading in zip(examples, verdicts, readings, strict=True):
+        found = rule_signals(e.text, rules, v) if with_signals else {}
+        signals.append(found | frame_signals(reading) if frame_features else found)
     return Prepared(
         examples=list(examples),
-        texts=[masked(e.text, rules) for e in examples],  # what the arbiter reads (see urgency_judge)
-        signals=[
-            rule_signals(e.text, rules, v) if with_signals else {} for e, v in zip(examples, verdicts, strict=True)
-        ],
+        texts=texts,
+        signals=signals,
         guarded=[is_guarded(v, rules) for v in verdicts],
         rule_hits=[v.urgent for v in verdicts],
-        names=list(dict.fromkeys(signal_names(rules))),
+        names=list(dict.fromkeys([*signal_names(rules), *frame_signal_names(rules)])),
+        framed=[frame_bar and r.framed for r in readings],
+        frame_bar=frame_bar and rules.framing is not None,
     )
 
 
@@ -133,10 +161,10 @@ def rates(urgent: Sequence[bool], flagged: Sequence[bool]) -> tuple[float, float
     return (sum(pos) / len(pos) if pos else 1.0), (sum(neg) / len(neg) if neg else 0.0)
 
 
-def flag(p: float, guarded: bool, rule_hit: bool, t: float, t_rules: float) -> bool:
-    """The stated rule of :mod:`urgency_judge`: a guard, or the arbiter at ``t``, or a rule hit with
-    the arbiter at ``t_rules`` (≤ ``t``)."""
-    return guarded or p >= t or (rule_hit and p >= t_rules)
+def flag(p: float, guarded: bool, rule_hit: bool, framed: bool, t: float, t_rules: float, t_framed: float) -> bool:
+    """The stated rule of :mod:`urgency_judge`: a guard, or the arbiter at its bar (``t``; ``t_rules``
+    with a rule hit; ``t_framed`` where the danger is told only as not now)."""
+    return guarded or p >= arbiter_bar(t, t_rules, t_framed, rule_hit=rule_hit, framed=framed)
 
 
 def recall_first_thresholds(
@@ -146,27 +174,48 @@ def recall_first_thresholds(
     rule_hits: Sequence[bool],
     honest: Sequence[bool],
     target: float,
-) -> tuple[float, float]:
-    """``(t, t_rules)``: among the pairs that find ``target`` of the emergencies, both overall and on
-    the ``honest`` examples (writers the rules never read), the one with the fewest false alarms on
-    the honest examples (ties: the higher thresholds). Without honest examples a rule hit earns no
-    lower bar (``t_rules = t``): where the rules were tuned their hits look perfect, and that would
-    only teach the arbiter to trust them blindly."""
-    rows = list(zip(urgent, probs, guarded, rule_hits, honest, strict=True))
-    any_honest = any(honest)
-    best: tuple[float, float, float] | None = None  # (false alarms, -t, -t_rules)
-    for t in THRESHOLDS:
-        # Lowering t_rules only adds flags: the first pair that reaches the target is this t's best.
-        for t_rules in sorted((x for x in THRESHOLDS if x <= t), reverse=True) if any_honest else [t]:
-            flagged = [flag(p, g, h, t, t_rules) for _, p, g, h, _ in rows]
-            recall, _ = rates(urgent, flagged)
-            on_honest = [(u, f) for (u, *_, o), f in zip(rows, flagged, strict=True) if o or not any_honest]
-            recall_h, fa_h = rates([u for u, _ in on_honest], [f for _, f in on_honest])
-            if recall >= target and recall_h >= target:
-                if best is None or (fa_h, -t, -t_rules) < best:
-                    best = (fa_h, -t, -t_rules)
-                break
-    return (-best[1], -best[2]) if best is not None else (THRESHOLDS[0], THRESHOLDS[0])
+    framed: Sequence[bool] | None = None,
+) -> tuple[float, float, float]:
+    """``(t, t_rules, t_framed)``: among the triples that find ``target`` of the emergencies, both
+    overall and on the ``honest`` examples (writers the rules never read), the one with the fewest
+    false alarms on the honest examples (ties: the higher thresholds). ``t_rules ≤ t ≤ t_framed``.
+    Without honest examples a rule hit earns no lower bar (``t_rules = t``): where the rules were
+    tuned their hits look perfect, and that would only teach the arbiter to trust them blindly.
+    Without framed examples the framed bar is ``t``.
+
+    Exhaustive over the grid, counted with numpy: the framed and the other examples are disjoint, so
+    each part's counts are taken once per pair (t, t_rules) or per t_framed and then added."""
+    import numpy as np
+
+    n = len(urgent)
+    u, g, h = (np.asarray(v, dtype=bool) for v in (urgent, guarded, rule_hits))
+    p = np.asarray(probs, dtype=float)
+    f = np.asarray(framed if framed is not None else [False] * n, dtype=bool)
+    o = np.asarray(honest, dtype=bool) if any(honest) else np.ones(n, dtype=bool)
+    ts, tfs = np.asarray(THRESHOLDS), np.asarray([*THRESHOLDS, NEVER])
+    a = ~f
+    # Others: flagged[i, t, t_rules]; framed: flagged[i, t_framed].
+    at_t = p[a, None] >= ts[None, :]
+    others = g[a, None, None] | at_t[:, :, None] | (h[a, None, None] & at_t[:, None, :])
+    ours = g[f, None] | (p[f, None] >= tfs[None, :])
+
+    wanted = np.stack([u, u & o, ~u & o]).astype(np.float32)  # emergencies, honest ones, honest calm
+    on_others = (wanted[:, a] @ others.reshape(len(others), -1).astype(np.float32)).reshape(3, len(ts), len(ts))
+    on_ours = wanted[:, f] @ ours.astype(np.float32)
+    found, found_h, fa_h = on_others[:, :, :, None] + on_ours[:, None, None, :]
+    ok = (found >= target * u.sum() - 1e-9) & (found_h >= target * (u & o).sum() - 1e-9)
+    t_i, r_i, f_i = np.meshgrid(np.arange(len(ts)), np.arange(len(ts)), np.arange(len(tfs)), indexing="ij")
+    ok &= (ts[r_i] <= ts[t_i]) & (tfs[f_i] >= ts[t_i])
+    if not any(honest):
+        ok &= r_i == t_i
+    if not f.any():
+        ok &= tfs[f_i] == ts[t_i]
+    if not ok.any():
+        return THRESHOLDS[0], THRESHOLDS[0], THRESHOLDS[0]
+    # Fewest honest false alarms, then the highest t, t_rules, t_framed (lexicographic).
+    key = np.where(ok, fa_h, np.inf)
+    best = min(zip(key[ok], -t_i[ok], -r_i[ok], -f_i[ok], strict=True))
+    return float(ts[-best[1]]), float(ts[-best[2]]), float(tfs[-best[3]])
 
 
 def _vectorizer(max_features: int) -> Any:
@@ -265,14 +314,17 @@ def choose(data: Prepared, idx: Sequence[int], c_grid: Sequence[float], target: 
         urgent = [data.examples[i].urgent for i in held]
         honest = [data.examples[i].source not in RULES_READ for i in held]
         p, g, h = [probs[i] for i in held], [data.guarded[i] for i in held], [data.rule_hits[i] for i in held]
-        t, t_rules = recall_first_thresholds(urgent, p, g, h, honest, target)
-        flagged = [flag(*row, t, t_rules) for row in zip(p, g, h, strict=True)]
+        framed = [data.framed[i] for i in held]
+        t, t_rules, t_framed = recall_first_thresholds(urgent, p, g, h, honest, target, framed)
+        flagged = [flag(*row, t, t_rules, t_framed) for row in zip(p, g, h, framed, strict=True)]
         recall, fa = rates(urgent, flagged)
         on_honest = [(u, f) for u, f, o in zip(urgent, flagged, honest, strict=True) if o]
         figures: dict[str, Any] = {
             "C": c,
             "threshold": t,
             "rules_threshold": t_rules,
+            "framed_threshold": t_framed if data.frame_bar else None,
+            "framed": sum(framed),
             "recall": round(recall, 4),
             "false_alarm_rate": round(fa, 4),
             "honest_writers": sorted({data.examples[i].source for i, o in zip(held, honest, strict=True) if o}),
@@ -324,7 +376,7 @@ def train(
     sources = sorted({e.source for e in examples})
     return {
         "version": f"urgency-{fingerprint(examples)}",
-        "kind": "arbiter: char n-grams + rule signals",
+        "kind": "arbiter: char n-grams (+ signals), bars by rule hit and frame",
         "params": {
             "C": chosen["C"],
             "ngram_range": [NGRAM_MIN, NGRAM_MAX],
@@ -341,7 +393,23 @@ def train(
         "choice": chosen,  # leaving each writer out (figures on writers the fit never saw)
         **fitted.weights(chosen["threshold"]),
         "rules_threshold": chosen["rules_threshold"],
+        "framed_threshold": chosen["framed_threshold"],
         "lines": line_models(data, use),
+    }
+
+
+def add_feature_options(parser: argparse.ArgumentParser) -> None:
+    """What the arbiter reads and how its bar moves: shared by train-urgency and eval-urgency."""
+    parser.add_argument("--with-signals", action="store_true", help="the rules' signals as features too")
+    parser.add_argument("--frame-features", action="store_true", help="the not-now frame as features too")
+    parser.add_argument("--no-frame-bar", action="store_true", help="no higher bar for a danger told as not now")
+
+
+def feature_options(args: argparse.Namespace) -> dict[str, bool]:
+    return {
+        "with_signals": args.with_signals,
+        "frame_features": args.frame_features,
+        "frame_bar": not args.no_frame_bar,
     }
 
 
@@ -355,13 +423,14 @@ def main(argv: list[str] | None = None) -> int:
         help="train without this writer (repeatable), to measure on it afterwards as unseen text",
     )
     parser.add_argument("--recall-target", type=float, default=RECALL_TARGET)
-    parser.add_argument("--with-signals", action="store_true", help="the rules' signals as features too")
+    add_feature_options(parser)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     writers = {name: paths for name, paths in WRITERS.items() if name not in args.leave_out}
-    data = prepare(gather(writers), load_urgency_rules(), with_signals=args.with_signals)
+    data = prepare(gather(writers), load_urgency_rules(), **feature_options(args))
     artefact = train(data, target=args.recall_target)
     args.out.write_text(json.dumps(artefact, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    summary = {k: artefact[k] for k in ("version", "threshold", "rules_threshold", "params", "data", "choice")}
+    keys = ("version", "threshold", "rules_threshold", "framed_threshold", "params", "data", "choice")
+    summary = {k: artefact[k] for k in keys}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0

@@ -31,6 +31,7 @@ from hotline.services.classifier.severity import (
     max_count,
 )
 from hotline.services.classifier.urgency import assess_urgency, check_bounded, load_urgency_rules
+from hotline.services.classifier.urgency_frames import read_frames
 from hotline.services.classifier.urgency_signals import rule_signals
 from hotline.shared.domain.county import load_county
 
@@ -109,12 +110,18 @@ def _signals(text: str) -> object:
     return rule_signals(text, URGENCY, assess_urgency(text, URGENCY))
 
 
+def _frames(text: str) -> object:
+    return read_frames(text, URGENCY)
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_rule_signals_for_the_arbiter_grow_at_most_linearly(kind: str) -> None:
-    # An artefact trained with the rules' signals as features computes them on every text.
+@pytest.mark.parametrize("read", [_signals, _frames], ids=["signals", "frames"])
+def test_what_the_arbiter_reads_beside_the_text_grows_linearly(kind: str, read: Callable[[str], object]) -> None:
+    # An artefact trained with the rules' signals as features computes them on every text; one with a
+    # framed bar (round six) reads the frame of every text the arbiter suspects.
     small, large = stress_texts(SMALL)[kind], stress_texts(FOUR_TIMES)[kind]
-    steps_taken(small, _signals)
-    ratio = steps_taken(large, _signals) / steps_taken(small, _signals)
+    steps_taken(small, read)
+    ratio = steps_taken(large, read) / steps_taken(small, read)
     assert ratio <= 4.5, f"{kind}: {ratio:.2f} times the steps for 4 times the text (quadratic gives ~16)"
 
 
@@ -126,6 +133,8 @@ def test_counting_reads_numbers_only_where_they_start() -> None:
 
 def test_every_shipped_pattern_is_bounded() -> None:
     patterns = [m for c in URGENCY.categories for m in c.matchers] + [f.pattern for f in URGENCY.frames]
+    assert URGENCY.framing is not None
+    patterns += [URGENCY.framing.now, *(k.pattern for k in URGENCY.framing.not_now)]
     for rule in SEVERITY.counts:
         patterns += [*_count_patterns(rule.words), *([_short_pattern(rule.short)] if rule.short else [])]
     for pattern in patterns:

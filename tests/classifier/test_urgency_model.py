@@ -73,6 +73,7 @@ def test_the_shipped_artefact_is_small_and_loads() -> None:
     assert model is not None and 0 < model.threshold < 1 and len(model.weights) > 1000
     assert set(model.lines) == {"110", "119", "120", "122"}
     assert model.rules_threshold is not None and 0 < model.rules_threshold <= model.threshold
+    assert model.framed_threshold is not None and model.framed_threshold >= model.threshold
     meta = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     # Round five: every writer's suite trains it; the ordinary messages only measure it.
     assert set(meta["data"]["sources"]) == set(WRITERS)
@@ -157,11 +158,11 @@ def test_thresholds_are_recall_first_then_fewest_false_alarms() -> None:
     probs = [0.9, 0.5, 0.4, 0.1]
     no = [False] * 4
     # No writer the rules never read: one bar, the highest that finds every emergency.
-    assert recall_first_thresholds(urgent, probs, no, no, no, target=1.0) == (0.5, 0.5)
+    assert recall_first_thresholds(urgent, probs, no, no, no, target=1.0) == (0.5, 0.5, 0.5)
     # The emergency at 0.5 is the rules' (and so is the calm text at 0.4); judged on honest writers,
     # a lower bar for rule hits finds it without the arbiter's bar falling to it.
     hits, honest = [False, True, True, False], [True] * 4
-    t, t_rules = recall_first_thresholds(urgent, [0.9, 0.3, 0.2, 0.1], no, hits, honest, target=1.0)
+    t, t_rules, _ = recall_first_thresholds(urgent, [0.9, 0.3, 0.2, 0.1], no, hits, honest, target=1.0)
     assert t_rules == 0.3 and t > 0.3
     # A guard counts as found whatever the probability.
     assert recall_first_thresholds(urgent, [0.9, 0.05, 0.4, 0.1], [False, True, False, False], no, no, 1.0)[0] > 0.4
@@ -196,6 +197,7 @@ def test_training_leaves_writers_out_and_writes_a_loadable_artefact() -> None:
     model = parse_urgency_model(json.loads(json.dumps(artefact)))
     assert model.threshold == artefact["choice"]["threshold"]
     assert model.rules_threshold == artefact["choice"]["rules_threshold"]
+    assert model.framed_threshold == artefact["choice"]["framed_threshold"]
     # Fitted on these texts it leans the right way on them (min_df=2 leaves few n-grams in so few texts).
     assert sum(urgent_probability(t, model) for t in urgent) > sum(urgent_probability(t, model) for t in calm)
 
