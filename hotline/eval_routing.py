@@ -24,6 +24,7 @@ TOPIC_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages
 HELDOUT_DIR = SUITE_DIR.with_name("routing-heldout")
 ROUND3_DIR = SUITE_DIR.with_name("routing-round3")
 ROUND5_DIR = SUITE_DIR.with_name("routing-round5")
+ROUND6_DIR = SUITE_DIR.with_name("routing-round6")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -36,6 +37,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round five's suite: two writers (A: r5-…, B: r5b-…) split together into halves.
     ("writers 4+5 dev", ROUND5_DIR / "dev.jsonl"),
     ("writers 4+5 test", ROUND5_DIR / "test.jsonl"),
+    # Round six's sealed suite (A: r6a-…, B: r6b-…), development material since measured once.
+    ("writers 6+7 dev", ROUND6_DIR / "dev.jsonl"),
+    ("writers 6+7 test", ROUND6_DIR / "test.jsonl"),
 )
 
 
