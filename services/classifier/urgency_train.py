@@ -49,13 +49,15 @@ WRITERS: dict[str, tuple[Path, ...]] = {
     "writer5": (DATA / "urgency-train5" / "cases.jsonl",),
     "writer6": (DATA / "urgency-train6" / "cases.jsonl",),
     "writer7": (DATA / "urgency-train7" / "cases.jsonl",),
-    # The sealed round-five suite, development material since it was measured: two writers, told
-    # apart by their ids (WRITER_IDS).
+    # The sealed round-five and round-six suites, development material since each was measured once:
+    # two writers each, told apart by their ids (WRITER_IDS).
     "round5a": (DATA / "urgency-round5" / "dev.jsonl", DATA / "urgency-round5" / "test.jsonl"),
     "round5b": (DATA / "urgency-round5" / "dev.jsonl", DATA / "urgency-round5" / "test.jsonl"),
+    "round6a": (DATA / "urgency-round6" / "dev.jsonl", DATA / "urgency-round6" / "test.jsonl"),
+    "round6b": (DATA / "urgency-round6" / "dev.jsonl", DATA / "urgency-round6" / "test.jsonl"),
 }
 # Writers who share files with another: only the rows whose id starts so are theirs.
-WRITER_IDS: dict[str, str] = {"round5a": "u5a-", "round5b": "u5b-"}
+WRITER_IDS: dict[str, str] = {"round5a": "u5a-", "round5b": "u5b-", "round6a": "u6a-", "round6b": "u6b-"}
 # The writers whose texts the rules in urgency_rules.toml were written and tuned against: on them the
 # rules look nearly perfect, so how far a rule hit may lower the arbiter's bar is chosen on the others.
 RULES_READ = frozenset({"writer1", "writer2", "writer3", "phrasings"})
