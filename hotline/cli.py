@@ -188,15 +188,14 @@ def _train_urgency(argv: list[str]) -> int:
 
 
 def _rollups(args: argparse.Namespace) -> int:
-    from hotline.shared.rollups import rebuild_database
+    from hotline.shared.recount import described, rebuild_database
 
     try:
         url = args.database_url or _database_url(args.data_dir)
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return 1
-    counted = asyncio.run(rebuild_database(url))
-    print(f"统计汇总已按案件表重算：{counted or 0} 件案件")
+    print(described(asyncio.run(rebuild_database(url))))
     return 0
 
 
@@ -395,7 +394,9 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 
-    rollups = commands.add_parser("rollups", help="the statistics' rollups (`rebuild`: recount them from the cases)")
+    rollups = commands.add_parser(
+        "rollups", help="the statistics' and 派单准确率's rollups (`rebuild`: recount them from the cases and tasks)"
+    )
     rollups.add_argument("action", choices=("rebuild",))
     rollups.add_argument("--data-dir", default=".hotline")
     rollups.add_argument("--database-url", default=None, help="default: the system database of --data-dir")
