@@ -134,6 +134,10 @@ def _bench(args: argparse.Namespace) -> int:
         from hotline.bench_stats import run_stats_bench
 
         return run_stats_bench(cases=args.n, db=args.db, shape=_shape(args), repeat=args.repeat, check=args.check)
+    if args.mode == "feed":
+        from hotline.bench_feed import run_feed_bench
+
+        return run_feed_bench(cases=args.n, db=args.db, batch=args.batch, rounds=args.rounds)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n, replicas=args.replicas)
@@ -345,12 +349,14 @@ def _dispatch(argv: list[str]) -> int:
     token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
-    bench.add_argument("--mode", choices=("pipeline", "http", "stats"), default="pipeline")
-    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases; stats: cases stored")
+    bench.add_argument("--mode", choices=("pipeline", "http", "stats", "feed"), default="pipeline")
+    bench.add_argument("--n", type=int, default=2000, help="pipeline, feed: number of cases; stats: cases stored")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
-    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats: database")
+    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats, feed: database")
+    bench.add_argument("--batch", type=int, default=100, help="feed: events projected per transaction")
+    bench.add_argument("--rounds", type=int, default=2, help="feed: runs of each variant, taken in turn")
     bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
     bench.add_argument(
         "--replicas", type=int, choices=(1, 2, 3), default=1, help="processes of each pipeline service (same durables)"
