@@ -21,7 +21,8 @@ from hotline.services.intake.dispatch_accuracy import (
     week_rows_from,
     week_rows_until,
 )
-from hotline.shared.db import CaseRow, DispatchRollupRow, TaskRow, transaction
+from hotline.shared import rollups
+from hotline.shared.db import CaseRow, DispatchRollupRow, TaskRow, create_engine, session_factory, transaction
 from hotline.shared.dispatch_rollups import (
     COUNTERS,
     KEPT,
@@ -34,6 +35,7 @@ from hotline.shared.dispatch_rollups import (
     rebuild,
 )
 from hotline.shared.events import CaseActed, CaseEvent, CaseRouted, Channel, DecidedBy, Severity
+from hotline.shared.recount import described, rebuild_database
 
 FIRST = datetime(2026, 9, 7, 0, 0, tzinfo=UTC)  # Monday 08:00 in Beijing
 DAYS = 56
@@ -159,6 +161,21 @@ async def test_the_card_from_the_rollups_equals_the_card_counted_from_every_firs
     assert names == {*UNITS.values(), RENAMED[1]}
     assert all([(await _both(sessions, period))[0] for period in PERIODS[:-1]])
     assert (await _both(sessions, PERIODS[-1]))[0] == []
+
+
+async def test_a_start_recounts_only_the_rollups_that_have_data_and_no_counts(database_url: str) -> None:
+    # A database at 0016 after its upgrade to 0017: the statistics counted, the card's rollups empty.
+    engine = create_engine(database_url)
+    try:
+        await _store(session_factory(engine), 40, seed=3)
+        async with transaction(session_factory(engine)) as session:
+            await rollups.rebuild(session)
+    finally:
+        await engine.dispose()
+    recounted = await rebuild_database(database_url, only_if_missing=True)
+    assert list(recounted) == ["first_routings"] and recounted["first_routings"] > 30
+    assert await rebuild_database(database_url, only_if_missing=True) == {}  # the next start: nothing
+    assert described(recounted, "补算") == f"派单准确率已按任务表补算：{recounted['first_routings']} 件案件的首次派单"
 
 
 # The projector keeps them: routings, 退回 and 改派 in any order, some delivered twice.
