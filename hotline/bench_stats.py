@@ -2,9 +2,10 @@
 with years of cases on file.
 
 It seeds N cases quickly by bulk inserts straight into the tables through the driver
-(hotline/bench_seed.py: `cases`, each case's clock in `deadlines`, and the rollups `case_rollups`
-counted in Python with the projector's own `facts_of`), not through the pipeline: the per-case members
-the projector keeps are not written, since nothing here changes a case afterwards. Ids are
+(hotline/bench_seed.py: `cases`, each case's clock in `deadlines`, its 主办 tasks in `tasks`, and the
+rollups `case_rollups` and `dispatch_rollups` counted in Python with the projector's own `facts_of`
+and `first_routing`), not through the pipeline: the per-case members the projector keeps are not
+written, since nothing here changes a case afterwards. Ids are
 time-ordered (like UUIDv7) so the load appends to the indexes; PostgreSQL is VACUUM ANALYZEd after the
 load, as autovacuum would. The cases spread over the years at `--per-day` a day, newest first; of the cases of
 the last 30 days 10 % stay unanswered, of older ones 0.1 % (`--recent-open`, `--stuck-open`): the
@@ -12,8 +13,9 @@ overdue count is read live among the unanswered, so `unanswered` is printed with
 
 Then it times, `--repeat` times each, on a read-only engine as the API uses: GET /stats's
 `statistics` for all time, a year, a month, a week and a day, and the dashboard's two case lists
-(overdue cases, open 紧急诉求); p50/p99 in ms. `--check` also counts each period straight from the
-cases (`direct_statistics`, slow on purpose) and says whether the figures are the same.
+(overdue cases, open 紧急诉求), and the 派单准确率 card (hotline/bench_dispatch.py); p50/p99 in ms.
+`--check` also counts each period straight from the cases and tasks (`direct_statistics`,
+`first_assignments`: slow on purpose) and says whether the figures are the same.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from hotline.bench_dispatch import count_first_routings, tasks_of, time_card
+from hotline.bench_dispatch import rollup_rows as dispatch_rollup_rows
 from hotline.bench_http import bench_database, load_average, machine
 from hotline.bench_seed import bulk_insert, settle
 from hotline.services.intake.auth import Principal, Role
@@ -143,26 +147,36 @@ def _case(chooser: random.Random, index: int, shape: Shape) -> tuple[dict[str, A
 
 
 async def seed(sessions: Any, count: int, shape: Shape) -> dict[str, int]:
-    """Bulk inserts (hotline/bench_seed.py): the cases, their clocks, and their rollups (the
-    projector's own `facts_of`, summed here per rollup row and flag pattern, written at the end)."""
-    chooser = random.Random(0)
+    """Bulk inserts (hotline/bench_seed.py): the cases, their clocks, their 主办 tasks
+    (hotline/bench_dispatch.py), and the rollups (the projector's own `facts_of` and `first_routing`,
+    summed here per rollup row, written at the end)."""
+    chooser, task_chooser = random.Random(0), random.Random(1)  # the cases as before the tasks were added
     by_flags: dict[Key, Counter[int]] = defaultdict(Counter)
-    unanswered = 0
+    first_routings: dict[Any, list[int]] = {}
+    unanswered = tasks = 0
     for offset in range(0, count, CHUNK):
         made = [_case(chooser, index, shape) for index in range(offset, min(count, offset + CHUNK))]
+        made_tasks = []
         for case, clock in made:
             facts = facts_of(case, clock["due_at"])
             for key in facts.rollup_keys():
                 by_flags[key][facts.flags] += 1
             unanswered += case["answered_at"] is None
+            case_tasks = tasks_of(case, UNITS, task_chooser)
+            count_first_routings(first_routings, case_tasks)
+            made_tasks.extend(case_tasks)
+        tasks += len(made_tasks)
         async with transaction(sessions) as session:
             await bulk_insert(session, TABLES["cases"], [case for case, _ in made])
             await bulk_insert(session, TABLES["deadlines"], [clock for _, clock in made])
+            await bulk_insert(session, TABLES["tasks"], made_tasks)
     rows = [rollup_row(key, _counts(flags)) for key, flags in by_flags.items()]
-    for offset in range(0, len(rows), CHUNK):
-        async with transaction(sessions) as session:
-            await (await session.connection()).execute(insert(TABLES["case_rollups"]), rows[offset : offset + CHUNK])
-    return {"unanswered": unanswered, "rollup_rows": len(rows)}
+    card_rows = dispatch_rollup_rows(first_routings)
+    for table, written in (("case_rollups", rows), ("dispatch_rollups", card_rows)):
+        for offset in range(0, len(written), CHUNK):
+            async with transaction(sessions) as session:
+                await (await session.connection()).execute(insert(TABLES[table]), written[offset : offset + CHUNK])
+    return {"unanswered": unanswered, "rollup_rows": len(rows), "tasks": tasks, "dispatch_rollup_rows": len(card_rows)}
 
 
 def _counts(by_flags: Counter[int]) -> list[int]:
@@ -221,6 +235,7 @@ async def _measure(database_url: str, count: int, shape: Shape, repeat: int, che
                 direct = await direct_statistics(session, now=NOW, start=start, end=end)
             direct_ms = round((time.perf_counter() - began) * 1000, 1)
             result[f"stats_{name}"].update(same_as_direct=direct == figures, direct_ms=direct_ms)
+    result.update(await time_card(reads, periods(), repeat, check, _timed))
     overdue, urgent = CaseFilter(status="overdue", limit=200), CaseFilter(urgent=True, open_only=True, limit=100)
     result["list_overdue"] = await _timed(repeat, partial(listed, overdue))
     result["list_urgent_open"] = await _timed(repeat, partial(listed, urgent))

@@ -134,6 +134,10 @@ def _bench(args: argparse.Namespace) -> int:
         from hotline.bench_stats import run_stats_bench
 
         return run_stats_bench(cases=args.n, db=args.db, shape=_shape(args), repeat=args.repeat, check=args.check)
+    if args.mode == "feed":
+        from hotline.bench_feed import run_feed_bench
+
+        return run_feed_bench(cases=args.n, db=args.db, batch=args.batch, rounds=args.rounds)
     from hotline.bench import run_bench
 
     return run_bench(n=args.n, replicas=args.replicas)
@@ -188,15 +192,14 @@ def _train_urgency(argv: list[str]) -> int:
 
 
 def _rollups(args: argparse.Namespace) -> int:
-    from hotline.shared.rollups import rebuild_database
+    from hotline.shared.recount import described, rebuild_database
 
     try:
         url = args.database_url or _database_url(args.data_dir)
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return 1
-    counted = asyncio.run(rebuild_database(url))
-    print(f"统计汇总已按案件表重算：{counted or 0} 件案件")
+    print(described(asyncio.run(rebuild_database(url))))
     return 0
 
 
@@ -347,12 +350,14 @@ def _dispatch(argv: list[str]) -> int:
     token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
-    bench.add_argument("--mode", choices=("pipeline", "http", "stats"), default="pipeline")
-    bench.add_argument("--n", type=int, default=2000, help="pipeline: number of cases; stats: cases stored")
+    bench.add_argument("--mode", choices=("pipeline", "http", "stats", "feed"), default="pipeline")
+    bench.add_argument("--n", type=int, default=2000, help="pipeline, feed: number of cases; stats: cases stored")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")
-    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats: database")
+    bench.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="http, stats, feed: database")
+    bench.add_argument("--batch", type=int, default=100, help="feed: events projected per transaction")
+    bench.add_argument("--rounds", type=int, default=2, help="feed: runs of each variant, taken in turn")
     bench.add_argument("--stored", type=int, default=0, help="http: cases stored before the measurement")
     bench.add_argument(
         "--replicas", type=int, choices=(1, 2, 3), default=1, help="processes of each pipeline service (same durables)"
@@ -399,7 +404,9 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 
-    rollups = commands.add_parser("rollups", help="the statistics' rollups (`rebuild`: recount them from the cases)")
+    rollups = commands.add_parser(
+        "rollups", help="the statistics' and 派单准确率's rollups (`rebuild`: recount them from the cases and tasks)"
+    )
     rollups.add_argument("action", choices=("rebuild",))
     rollups.add_argument("--data-dir", default=".hotline")
     rollups.add_argument("--database-url", default=None, help="default: the system database of --data-dir")

@@ -29,7 +29,7 @@ from hotline.provision import declare_streams_at
 from hotline.services.intake.accounts import ensure_admin
 from hotline.shared.migrate import upgrade
 from hotline.shared.nats_permissions import ADMIN_USER
-from hotline.shared.rollups import rebuild_database
+from hotline.shared.recount import described, rebuild_database
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
 
@@ -166,9 +166,9 @@ class Supervisor:
         self.env.setdefault("MALLOC_ARENA_MAX", "2")
         upgrade(self.env["DATABASE_URL"])
         self.say(f"数据库已迁移到最新版本：{_redact(self.env['DATABASE_URL'])}")
-        # A database from before the rollups has cases but no counts: statistics would read zero.
-        if (counted := asyncio.run(rebuild_database(self.env["DATABASE_URL"], only_if_missing=True))) is not None:
-            self.say(f"统计汇总已按案件表补算：{counted} 件案件")
+        # A database from before a rollup has cases (or tasks) but no counts: its figures would read zero.
+        if recounted := asyncio.run(rebuild_database(self.env["DATABASE_URL"], only_if_missing=True)):
+            self.say(described(recounted, "补算"))
         self.admin_password = ensure_admin(self.env["DATABASE_URL"], password=self.env.get("HOTLINE_ADMIN_PASSWORD"))
         if self.admin_password:
             self.say(f"已创建管理员账号 admin，初始密码：{self.admin_password}（只显示这一次，请妥善保存）")

@@ -5,7 +5,8 @@ One database, one migration history; each table is written by one service:
   `intake_keys`,
   `routing_tables`, `routing_examples`, `calendar_tables`, outbox rows with source "intake"
 - feed: `case_events`, `dead_letters`, new `tasks`, the projected state columns of `cases` and the
-  statistics' rollups (`case_rollups`, `case_rollup_members`)
+  statistics' rollups (`case_rollups`, `case_rollup_members`) and the 派单准确率's (`dispatch_rollups`,
+  `dispatch_rollup_members`)
 - escalation: `deadlines`, `case_trouble`, outbox rows with source "escalation"
 Consumers stay idempotent through unique keys on event ids, in the same transaction as the effect.
 """
@@ -377,6 +378,35 @@ class RollupMemberRow(Base):
     township: Mapped[str | None] = mapped_column(String(64))
     answered_day: Mapped[date | None] = mapped_column(Date)
     flags: Mapped[int] = mapped_column(Integer)  # a bit per counter (shared/rollups.py COUNTERS)
+
+
+class DispatchRollupRow(Base):
+    """The 派单准确率's counts per Beijing day or week (`span`, `day` its first day: the Monday of a
+    week) of cases' first 主办 assignment and the unit (code and name) it went to: how many were
+    first routed there, and how many of those left after a 退回 or an 改派. Kept by the feed service
+    with the projection (see shared/dispatch_rollups.py)."""
+
+    __tablename__ = "dispatch_rollups"
+
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    routed: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    reassigned: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DispatchMemberRow(Base):
+    """What each case adds to `dispatch_rollups` now: its first 主办 assignment and what became of it."""
+
+    __tablename__ = "dispatch_rollup_members"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_code: Mapped[str] = mapped_column(String(64))
+    unit_name: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # kept | returned | reassigned
 
 
 def create_engine(database_url: str, *, writes: bool = True, pool_size: int | None = None) -> AsyncEngine:

@@ -5,9 +5,9 @@ instead of reading every case (issue #14: years of data).
 
 What a case adds is a pure function of its row (and, once answered, of the clock it was due by):
 `facts_of`. `case_rollup_members` keeps, per case, the facts it adds now; `refresh` recomputes the
-facts of some cases and applies only the difference. So an event projected twice, or late, or out of
-order, changes nothing the second time, and `rebuild` (from the cases table, itself the projection of
-the event log) gives the same rows as the incremental path.
+facts of some cases and applies only the difference (shared/rollup_sums.py). So an event projected
+twice, or late, or out of order, changes nothing the second time, and `rebuild` (from the cases
+table, itself the projection of the event log) gives the same rows as the incremental path.
 
 Two figures depend on the moment they are asked and are not rolled up: whether an unanswered case's
 clock has run out by now (逾期, hence 应答复), counted live among the unanswered cases only; and the
@@ -23,19 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.shared import rollup_sums as sums
 from hotline.shared.clock import beijing
-from hotline.shared.db import (
-    CaseRollupRow,
-    CaseRow,
-    DeadlineRow,
-    RollupMemberRow,
-    create_engine,
-    session_factory,
-    transaction,
-)
+from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow, RollupMemberRow
 
 COUNTERS = (
     "received",
@@ -58,7 +51,6 @@ HOT = "hot"
 DAY, MONTH = "day", "month"
 # The clock a case is due by: its response clock, else (信访) its finishing clock.
 DUE_CLOCKS = ("respond", "finish")
-REBUILD_CHUNK = 5000
 
 Key = tuple[str, date, str, str]  # span, its first day, dimension, key
 
@@ -140,50 +132,11 @@ def facts_of(case: Mapping[str, Any], due: datetime | None) -> Facts:
     )
 
 
-def differences(changes: Iterable[tuple[Facts | None, Facts | None]]) -> dict[Key, list[int]]:
-    """What to add to each rollup row when cases go from their old facts to their new ones."""
-    total: dict[Key, list[int]] = {}
-    for old, new in changes:
-        if old == new:
-            continue
-        for facts, sign in ((old, -1), (new, 1)):
-            if facts is None:
-                continue
-            counts = facts.counts()
-            for key in facts.rollup_keys():
-                row = total.setdefault(key, [0] * len(COUNTERS))
-                for index, value in enumerate(counts):
-                    row[index] += sign * value
-    return {key: row for key, row in total.items() if any(row)}
-
-
 ROLLUP_KEY = ("span", "day", "dimension", "key")
 
 
 def rollup_row(key: Key, counts: Sequence[int]) -> dict[str, Any]:
-    return {**dict(zip(ROLLUP_KEY, key, strict=True)), **dict(zip(COUNTERS, counts, strict=True))}
-
-
-def _upsert(session: AsyncSession, table: Any, keys: Sequence[str], update: Mapping[str, Any]) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: value(statement.excluded) for name, value in update.items()}
-    )
-
-
-def _adding(column: str) -> Any:
-    return lambda excluded: getattr(CaseRollupRow, column) + getattr(excluded, column)
-
-
-def _replacing(column: str) -> Any:
-    return lambda excluded: getattr(excluded, column)
+    return sums.rollup_row(ROLLUP_KEY, COUNTERS, key, counts)
 
 
 async def _case_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> list[Any]:
@@ -241,38 +194,15 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
     }
     changes = [(members.get(c.id), facts_of(c._mapping, due.get(c.id)), c.id) for c in cases]
     changed = [(old, new, case_id) for old, new, case_id in changes if old != new]
-    if not changed:
-        return 0
-    deltas = differences((old, new) for old, new, _ in changed)
-    if deltas:
-        rows = [
-            rollup_row(key, counts)
-            for key, counts in sorted(deltas.items())  # one lock order for every writer
-        ]
-        add = _upsert(session, CaseRollupRow, ROLLUP_KEY, {c: _adding(c) for c in COUNTERS})
-        await session.execute(add, rows)
-    members_now = [{"case_id": case_id, **vars(new)} for _, new, case_id in changed]
-    columns = [c for c in members_now[0] if c != "case_id"]
-    await session.execute(
-        _upsert(session, RollupMemberRow, ("case_id",), {c: _replacing(c) for c in columns}), members_now
+    await sums.apply(
+        session, changed, rollups=CaseRollupRow, key=ROLLUP_KEY, counters=COUNTERS, members=RollupMemberRow
     )
     return len(changed)
 
 
 async def rebuild(session: AsyncSession) -> int:
     """Recounts the rollups from the cases table (in the caller's transaction); returns the cases counted."""
-    await session.execute(delete(CaseRollupRow))
-    await session.execute(delete(RollupMemberRow))
-    counted, after = 0, None
-    while True:
-        statement = select(CaseRow.id).order_by(CaseRow.id).limit(REBUILD_CHUNK)
-        if after is not None:
-            statement = statement.where(CaseRow.id > after)
-        chunk = list((await session.scalars(statement)).all())
-        if not chunk:
-            return counted
-        counted += await refresh(session, chunk)
-        after = chunk[-1]
+    return await sums.rebuild(session, (CaseRollupRow, RollupMemberRow), refresh)
 
 
 async def missing(session: AsyncSession) -> bool:
@@ -281,18 +211,3 @@ async def missing(session: AsyncSession) -> bool:
     any_case = (await session.execute(select(CaseRow.id).limit(1))).first()
     any_counted = (await session.execute(select(RollupMemberRow.case_id).limit(1))).first()
     return any_case is not None and any_counted is None
-
-
-async def rebuild_database(database_url: str, *, only_if_missing: bool = False) -> int | None:
-    """`hotline rollups rebuild`: one transaction, so readers see the old counts until the new ones
-    are complete; the feed service waits for it (on SQLite it holds the write lock meanwhile). With
-    `only_if_missing` (every start of the system) it recounts only when `missing` says so; None when
-    it did nothing."""
-    engine = create_engine(database_url)
-    try:
-        async with transaction(session_factory(engine)) as session:
-            if only_if_missing and not await missing(session):
-                return None
-            return await rebuild(session)
-    finally:
-        await engine.dispose()

@@ -19,6 +19,8 @@ from hotline.services.feed.case_updates import CaseUpdate
 from hotline.shared.catalogue import current
 from hotline.shared.db import CaseEventRow, TaskRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
+from hotline.shared.dispatch_rollups import moves_first_routing
+from hotline.shared.dispatch_rollups import refresh as refresh_dispatch_rollups
 from hotline.shared.events import (
     CaseActed,
     CaseClassified,
@@ -189,8 +191,11 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
             await _keep_latest_tasks(session, {t["case_id"] for t in tasks}, now)
     updates = [case_update(event) for event in events if event.event_id not in ignored]
     await case_updates.apply(session, [u for u in updates if u.changes_anything], now=now)
-    # The statistics' rollups move with the projection, in its transaction (shared/rollups.py).
+    # The statistics' rollups move with the projection, in its transaction (shared/rollups.py); then
+    # the 派单准确率's, for the cases whose 主办 tasks may have changed (shared/dispatch_rollups.py).
+    # In this order: the first locks the cases' rows on PostgreSQL, which the second relies on.
     await refresh_rollups(session, {event.case_id for event in events})
+    await refresh_dispatch_rollups(session, {event.case_id for event in events if moves_first_routing(event)})
 
 
 def case_update(event: CaseEvent) -> CaseUpdate:

@@ -1,13 +1,18 @@
 """派单准确率 per unit and week: of the cases first routed to a unit (its first 主办 task), how many
-stayed with it and how many went elsewhere after a 退回 or an 改派.
+stayed with it and how many went elsewhere after a 退回 or an 改派. A week is the Beijing calendar
+week, Monday to Sunday, of the first assignment.
 
-The counting (:func:`dispatch_accuracy`) is a plain function over each case's first 主办 task; the query
-(:func:`first_assignments`) reads those tasks with one GROUP BY. A week is the Beijing calendar week,
-Monday to Sunday, of the first assignment.
+The counting (:func:`accuracy_rows`) is a plain function over tallies: first routings per unit, unit
+name and week. The card reads them from the rollups the feed service keeps (:func:`rolled_up`, week
+rows for the period's whole weeks and day rows around them; shared/dispatch_rollups.py), so a period
+of years costs thousands of rows, not every case's tasks. :func:`first_assignments` +
+:func:`dispatch_accuracy` count the same from each case's first 主办 task: the definition the
+rollups are tested against, which reads every task of the period (tests and benches, not the API).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,12 +21,10 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.intake.stats import period_bounds
+from hotline.services.intake.stats import period_bounds, spans_of
 from hotline.shared.clock import beijing
-from hotline.shared.db import TaskRow
-
-RETURNED = "returned"  # 已退回: the unit said "not ours"
-REASSIGNED = "reassigned"  # 已改派: the 热线办 sent it elsewhere
+from hotline.shared.db import DispatchRollupRow, TaskRow
+from hotline.shared.dispatch_rollups import REASSIGNED, RETURNED, WEEK, monday_of, outcome_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,43 +37,104 @@ class FirstAssignment:
     state: str  # the task's state now
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """First routings to one unit, under one name, in one week: how many, and how many left."""
+
+    unit_code: str
+    unit_name: str
+    week: date  # its Monday
+    routed: int
+    returned: int
+    reassigned: int
+
+
 def week_of(moment: datetime) -> date:
     """The Monday of the Beijing calendar week of ``moment``."""
-    day = beijing(moment).date()
-    return day - timedelta(days=day.weekday())
+    return monday_of(beijing(moment).date())
 
 
-def dispatch_accuracy(assignments: Iterable[FirstAssignment]) -> list[dict[str, Any]]:
-    """One row per unit and week: first routed, kept, 退回, 改派 and the share kept (%; None: none)."""
+def accuracy_rows(tallies: Iterable[Tally]) -> list[dict[str, Any]]:
+    """One row per unit and week: first routed, kept, 退回, 改派 and the share kept (%; None: none).
+    A unit renamed within a week is shown under the name most of its cases went to (of equals, the
+    first in code point order)."""
     rows: dict[tuple[str, date], dict[str, Any]] = {}
-    for a in assignments:
-        week = week_of(a.assigned_at)
+    names: dict[tuple[str, date], Counter[str]] = {}
+    for t in tallies:
+        if not t.routed:
+            continue
         row = rows.setdefault(
-            (a.unit_code, week),
+            (t.unit_code, t.week),
             {
-                "unit_code": a.unit_code,
-                "unit_name": a.unit_name,
-                "week": week.isoformat(),
-                "week_end": (week + timedelta(days=6)).isoformat(),
+                "unit_code": t.unit_code,
+                "unit_name": t.unit_name,
+                "week": t.week.isoformat(),
+                "week_end": (t.week + timedelta(days=6)).isoformat(),
                 "routed": 0,
                 "kept": 0,
                 "returned": 0,
                 "reassigned": 0,
             },
         )
-        row["routed"] += 1
-        if a.state == RETURNED:
-            row["returned"] += 1
-        elif a.state == REASSIGNED:
-            row["reassigned"] += 1
-        else:
-            row["kept"] += 1
+        row["routed"] += t.routed
+        row["returned"] += t.returned
+        row["reassigned"] += t.reassigned
+        names.setdefault((t.unit_code, t.week), Counter())[t.unit_name] += t.routed
     out = []
     # Newest week first, units in code order within a week.
-    for _, row in sorted(rows.items(), key=lambda item: (-item[0][1].toordinal(), item[0][0])):
+    for key, row in sorted(rows.items(), key=lambda item: (-item[0][1].toordinal(), item[0][0])):
+        row["unit_name"] = min(names[key].items(), key=lambda named: (-named[1], named[0]))[0]
+        row["kept"] = row["routed"] - row["returned"] - row["reassigned"]
         row["kept_rate"] = round(100 * row["kept"] / row["routed"], 2) if row["routed"] else None
         out.append(row)
     return out
+
+
+def dispatch_accuracy(assignments: Iterable[FirstAssignment]) -> list[dict[str, Any]]:
+    """The rows counted from each case's first 主办 task (the definition)."""
+    return accuracy_rows(_tally(a) for a in assignments)
+
+
+def _tally(a: FirstAssignment) -> Tally:
+    outcome = outcome_of(a.state)
+    return Tally(
+        a.unit_code, a.unit_name, week_of(a.assigned_at), 1, int(outcome == RETURNED), int(outcome == REASSIGNED)
+    )
+
+
+def week_rows_from(start: date | None) -> date | None:
+    """The first whole week of a period starting on `start` (None: from the beginning)."""
+    if start is None or start.weekday() == 0:
+        return start
+    return monday_of(start) + timedelta(days=7)
+
+
+def week_rows_until(end: date | None) -> date | None:
+    """The first day after the whole weeks of a period ending on `end` (None: to the end)."""
+    if end is None:
+        return None
+    after = end + timedelta(days=1)
+    return after if after.weekday() == 0 else monday_of(end)
+
+
+async def rolled_up(session: AsyncSession, *, start: date | None = None, end: date | None = None) -> list[Tally]:
+    """The tallies of the first routings within the period (Beijing days, both inclusive), from the
+    rollups."""
+    rollups = spans_of(DispatchRollupRow, start, end, WEEK, first=week_rows_from(start), after=week_rows_until(end))
+    rows = await session.execute(
+        select(
+            DispatchRollupRow.day,
+            DispatchRollupRow.unit_code,
+            DispatchRollupRow.unit_name,
+            DispatchRollupRow.routed,
+            DispatchRollupRow.returned,
+            DispatchRollupRow.reassigned,
+        ).where(rollups, DispatchRollupRow.routed > 0)
+    )
+    return [
+        Tally(code, name, monday_of(day), routed, returned, reassigned)
+        for day, code, name, routed, returned, reassigned in rows.all()
+    ]
 
 
 async def first_assignments(
@@ -90,15 +154,14 @@ async def first_assignments(
     if upper is not None:
         bounds.append(TaskRow.assigned_at < upper)
     query = (
-        select(TaskRow.case_id, TaskRow.unit_code, TaskRow.unit_name, TaskRow.assigned_at, TaskRow.state)
+        select(TaskRow.case_id, TaskRow.id, TaskRow.unit_code, TaskRow.unit_name, TaskRow.assigned_at, TaskRow.state)
         .join(first, and_(TaskRow.case_id == first.c.case_id, TaskRow.assigned_at == first.c.first_at))
         .where(TaskRow.role == "lead", *bounds)
     )
-    seen: set[Any] = set()
-    out = []
-    for case_id, code, name, at, state in (await session.execute(query)).all():
-        if case_id in seen:  # two 主办 tasks at the very same moment: count the case once
-            continue
-        seen.add(case_id)
-        out.append(FirstAssignment(code, name, at, state))
-    return out
+    # Two 主办 tasks at the very same moment: the case counts once, with the smaller task id (the
+    # rollups' rule, shared/dispatch_rollups.first_routing).
+    chosen: dict[Any, tuple[Any, FirstAssignment]] = {}
+    for case_id, task_id, code, name, at, state in (await session.execute(query)).all():
+        if case_id not in chosen or task_id < chosen[case_id][0]:
+            chosen[case_id] = (task_id, FirstAssignment(code, name, at, state))
+    return [assignment for _, assignment in chosen.values()]

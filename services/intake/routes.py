@@ -20,7 +20,7 @@ from hotline.services.intake.cases import (
     case_from_petition,
     store_or_link,
 )
-from hotline.services.intake.dispatch_accuracy import dispatch_accuracy, first_assignments
+from hotline.services.intake.dispatch_accuracy import accuracy_rows, rolled_up
 from hotline.services.intake.health import health_report
 from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
@@ -214,7 +214,7 @@ async def get_stats(request: Request, _: Overview, days: Days) -> dict[str, Any]
 async def get_dispatch_accuracy(request: Request, _: Overview, days: Days) -> dict[str, Any]:
     start, end = days
     async with _runtime(request).read_sessions() as session:
-        items = dispatch_accuracy(await first_assignments(session, start=start, end=end))
+        items = accuracy_rows(await rolled_up(session, start=start, end=end))
     return {"period": period_label(start, end), "items": items}
 
 

@@ -105,32 +105,41 @@ def month_rows_until(end: date | None) -> date | None:
     return after if after.day == 1 else end.replace(day=1)
 
 
-def rollup_days(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
-    """Rollup rows of days within the period (both ends inclusive, None: open)."""
+def rollup_days(start: date | None, end: date | None, day: Any = CaseRollupRow.day) -> list[ColumnElement[bool]]:
+    """Rollup rows of days within the period (both ends inclusive, None: open); `day`: the rollup's
+    day column."""
     bounds: list[ColumnElement[bool]] = []
     if start is not None:
-        bounds.append(CaseRollupRow.day >= start)
+        bounds.append(day >= start)
     if end is not None:
-        bounds.append(CaseRollupRow.day <= end)
+        bounds.append(day <= end)
     return bounds
 
 
 def rollups_of(start: date | None, end: date | None) -> ColumnElement[bool]:
     """The rollup rows that add up to the period: month rows for its whole months, day rows for the
     days before and after them."""
-    first, after = month_rows_from(start), month_rows_until(end)
-    days = [CaseRollupRow.span == DAY, *rollup_days(start, end)]
+    return spans_of(CaseRollupRow, start, end, MONTH, first=month_rows_from(start), after=month_rows_until(end))
+
+
+def spans_of(
+    table: Any, start: date | None, end: date | None, span: str, *, first: date | None, after: date | None
+) -> ColumnElement[bool]:
+    """The rows of a rollup `table` (kept per DAY and per a longer `span`: a month, a week) that add
+    up to the period: rows of the longer span from `first` until `after` (its whole spans; None: open),
+    day rows for the days of the period before and after them."""
+    days = [table.span == DAY, *rollup_days(start, end, table.day)]
     if first is not None and after is not None and first >= after:
-        return and_(*days)  # no whole month
-    months = [CaseRollupRow.span == MONTH]
+        return and_(*days)  # no whole span
+    longer = [table.span == span]
     around = []
     if first is not None:
-        months.append(CaseRollupRow.day >= first)
-        around.append(CaseRollupRow.day < first)
+        longer.append(table.day >= first)
+        around.append(table.day < first)
     if after is not None:
-        months.append(CaseRollupRow.day < after)
-        around.append(CaseRollupRow.day >= after)
-    return or_(and_(*months), and_(*days, or_(false(), *around)))
+        longer.append(table.day < after)
+        around.append(table.day >= after)
+    return or_(and_(*longer), and_(*days, or_(false(), *around)))
 
 
 def _order(hot: dict[tuple[str, str | None], int]) -> list[dict[str, Any]]:

@@ -115,12 +115,18 @@ def test_a_unit_signs_and_answers_its_task_and_no_other_unit_sees_it(shared_syst
         )
 
 
+def returned_on_card(client: httpx.Client, unit: str) -> int:
+    items = client.get("/api/v1/stats/dispatch-accuracy").json()["items"]
+    return sum(row["returned"] for row in items if row["unit_code"] == unit)
+
+
 def test_a_returned_task_is_redispatched_to_another_unit(shared_system: Supervisor) -> None:
     system = shared_system
     with client_for(system) as admin:
         case_id = admin.post("/api/v1/calls", json=CALL).json()["id"]
         unit = wait_until(lambda: routed_case(admin, case_id), what="routing")["unit"]
         task = wait_until(lambda: task_of(admin, case_id), what="the task")
+        returned_before = returned_on_card(admin, task["unit"])
         returned = admin.post(f"/api/v1/tasks/{task['id']}/return", json={"reason": "不属于本单位职责"})
         assert returned.status_code == 200 and returned.json()["state"] == "returned"
         target = other_unit(admin, unit)
@@ -138,6 +144,8 @@ def test_a_returned_task_is_redispatched_to_another_unit(shared_system: Supervis
             what="the new unit's task",
         )
         assert new_task["state"] == "pending"
+        # The 派单准确率 card (its rollups, kept by the feed) counts the 退回 against the first unit.
+        wait_until(lambda: returned_on_card(admin, task["unit"]) > returned_before, what="the 退回 on the card")
         # 首接负责 and one return only: the new unit cannot hand it back again.
         again = admin.post(f"/api/v1/tasks/{new_task['id']}/return", json={"reason": "也不是我们的"})
         assert again.status_code == 409 and "退回" in again.json()["detail"]

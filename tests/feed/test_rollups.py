@@ -25,7 +25,8 @@ from hotline.shared.events import (
     Severity,
     Verdict,
 )
-from hotline.shared.rollups import COUNTERS, Facts, differences, facts_of, missing, rebuild
+from hotline.shared.rollup_sums import differences
+from hotline.shared.rollups import COUNTERS, Facts, facts_of, missing, rebuild
 
 FIRST = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 DAYS = 60
