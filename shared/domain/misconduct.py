@@ -69,6 +69,8 @@ OFFICIALS = (
     "经办人",
     "报账员",
     "办事员",
+    "会计",
+    "经办的",
 )
 # What: each act is one word or "A+B" (both in the sentence), and counts only next to an official.
 ACTS: tuple[str, ...] = (
@@ -160,12 +162,35 @@ ACTS: tuple[str, ...] = (
     "公车",
     "买票",
     "拉票",
-    "打击报复",
+    "保护费",
+    "跑腿费",
+    "辛苦费",
+    "塞+块",
+    "塞+钱",
+    "送了+块",
+    "挂+的账",
 )
 # An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
-RELATIVES = ("外甥", "侄子", "连襟", "小舅子", "女婿", "妹夫", "姐夫", "表弟", "亲戚", "老婆", "儿子")
+RELATIVES = (
+    "外甥",
+    "侄子",
+    "连襟",
+    "小舅子",
+    "女婿",
+    "妹夫",
+    "姐夫",
+    "表弟",
+    "弟弟",
+    "哥哥",
+    "亲戚",
+    "老婆",
+    "儿子",
+    "女儿",
+)
 AWARDED = ("中标", "承包", "承建")
-ACTS += tuple(f"{award}+{relative}" for award in AWARDED for relative in RELATIVES)
+# ... or the public benefit: "他把他自己弟弟家报上了危房改造".
+GRANTED = ("低保", "危房", "补助", "补贴", "救助", "名额")
+ACTS += tuple(f"{given}+{relative}" for given in (*AWARDED, *GRANTED) for relative in RELATIVES)
 # An accusation aimed at an official: the official comes after one of these ("举报村支书…", while
 # "向村支书举报邻居违建" reports someone else to an official).
 AIMED = ("举报", "检举", "控告", "揭发")
@@ -202,6 +227,7 @@ STRONG_ACTS = (
     "小金库",
     "官僚主义",
     "官老爷",
+    "打击报复",
 )
 # A letter that opens by addressing the discipline commission ("县纪委领导：") is an accusation for it;
 # a mention further on ("我向纪委反映过邻居占道") is not.
@@ -231,18 +257,21 @@ def _aimed_at(sentence: str, verb: str) -> tuple[str, ...]:
 def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
     """The official-and-act pairs (and strong acts) found, e.g. ("村支书+兜里",); () when none.
 
-    ``ticked``: the petitioner ticked 检举/控告, so naming an official anywhere is enough (a ticked
-    accusation of a neighbour or a company is not about officials and stays with its matter).
+    ``ticked``: the petitioner ticked 检举/控告, so an official named as the accused is enough: in the
+    first sentence after the salutation, where a petition names whom it accuses (a ticked accusation
+    of a neighbour or a company stays with its matter, even if a 村干部 who tried to stop it appears
+    later; "县领导：" is whom it is addressed to, not the accused).
     """
     found: list[str] = [f"致{who}" for who in ADDRESSEES if who in salutation(text)][:1]
-    named: str | None = None
     for sentence in sentences(text):
         found += [act for act in STRONG_ACTS if act in sentence]
         official = next((who for who in OFFICIALS if who in sentence), None)
         if official is not None:
-            named = named or official
             found += [f"{official}+{act}" for act in ACTS if _act_in(sentence, act)]
             found += [f"{verb}+{who}" for verb in AIMED for who in _aimed_at(sentence, verb)]
-    if ticked and named is not None and not found:
-        found.append(f"检举控告+{named}")
+    if ticked and not found:
+        body = text.lstrip()[len(salutation(text)) :].lstrip("：: \n")
+        opening = next(iter(sentences(body)), "")
+        if (accused := next((who for who in OFFICIALS if who in opening), None)) is not None:
+            found.append(f"检举控告+{accused}")
     return tuple(dict.fromkeys(found))

@@ -32,6 +32,10 @@ MATTERS = load_matters(county=COUNTY)
         ("村里的排水沟工程，承包的是村主任的小舅子。", "村主任+承包+小舅子"),
         ("镇长开会一句话定调子，群众意见一概不听，官僚主义严重。", "官僚主义"),
         ("县纪委：\n我反映我们镇财政所的事情，账目多年不公开。", "致纪委"),
+        ("夜市摆摊的都要给那个中队长交保护费，一个月两百。", "中队长+保护费"),
+        ("会计把他哥哥家报进了低保名单。", "会计+低保+哥哥"),
+        ("我去年反映了修路的问题，今年补贴就被停了，这就是打击报复。", "打击报复"),
+        ("几个村干部在饭店吃完，说挂村委的账。", "村干部+挂+的账"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -78,3 +82,7 @@ def test_a_ticked_accusation_naming_an_official_is_enough_but_not_one_against_a_
     assert misconduct("我实名检举某局副局长陈某某。") == ("检举+局长",)
     assert misconduct("我向村支书举报了邻居乱搭乱建。") == ()
     assert misconduct("控告某房地产公司虚假宣传，交房与合同不符。", ticked=True) == ()
+    # The accused is named first; an official met later, or the one addressed, is not accused.
+    assert misconduct("检举：邻居在基本农田上建房。村干部劝过他也不听。", ticked=True) == ()
+    assert misconduct("县领导：\n我检举我们村的养殖场往河里排污水。", ticked=True) == ()
+    assert misconduct("县领导：\n我要反映我们镇的副镇长陈某某。", ticked=True) == ("检举控告+镇长",)
