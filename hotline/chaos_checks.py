@@ -169,12 +169,9 @@ async def _census(
                     forged_rows += await session.scalar(select(func.count()).where(key.in_(forged.case_ids))) or 0
     finally:
         await engine.dispose()
-    missing = Counter(
-        step
-        for c in cases
-        if c.id in sent and (step := missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks))
-    )
-    full = {c.id for c in cases if not missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks)}
+    steps = {c.id: missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks) for c in cases}
+    full = {case_id for case_id, step in steps.items() if not step}
+    missing = Counter(step for case_id, step in steps.items() if step and case_id in sent)
     if lost := len(sent - {c.id for c in cases}):
         missing["not stored"] = lost
     doubled = ({r.case_id for r in repeated} | {case_id for case_id, n in tasks.items() if n > 1}) & sent
