@@ -49,12 +49,20 @@ class _SkipOverrunScans(logging.Filter):
         return "maximum number of running instances reached" not in record.getMessage()
 
 
-logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverrunScans())
+_SKIP_OVERRUN_SCANS = _SkipOverrunScans()
+
+
+def quiet_overrun_scans() -> None:
+    """Drops APScheduler's skipped-scan warning (idempotent: logging keeps one copy of a filter)."""
+    logging.getLogger("apscheduler.scheduler").addFilter(_SKIP_OVERRUN_SCANS)
+
+
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRules | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
+    quiet_overrun_scans()
     # Replaced as a whole when an admin saves new working-day overrides.
     clock_rules = [rules or load_clock_rules()]
     broker = create_broker(settings, service=SERVICE)
