@@ -40,6 +40,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from . import sqlite_turns
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores UTC; always returns timezone-aware datetimes (SQLite forgets the zone)."""
@@ -412,7 +414,8 @@ class DispatchMemberRow(Base):
 def create_engine(database_url: str, *, writes: bool = True, pool_size: int | None = None) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and NORMAL sync (safe with WAL).
 
-    On SQLite a writing engine begins every transaction IMMEDIATE: a deferred transaction that reads
+    On SQLite a writing engine's transactions queue for their turn (shared/sqlite_turns.py) and
+    begin IMMEDIATE: a deferred transaction that reads
     and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed meanwhile,
     whereas an immediate one waits its turn under the busy timeout. Read-only engines stay deferred
     so that readers never queue behind writers.
@@ -438,6 +441,10 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             dbapi_connection.isolation_level = None
+
+        database_file = sqlite_turns.sqlite_file(database_url)
+        if writes and database_file is not None:
+            sqlite_turns.install(engine, database_file)  # its "begin" listener must run before this one's
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:

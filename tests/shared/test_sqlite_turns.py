@@ -1,0 +1,156 @@
+"""Writers of one SQLite file queue for their turn instead of sleeping in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.shared import sqlite_turns
+from hotline.shared.db import create_engine, session_factory, transaction
+
+
+@pytest.fixture
+async def two_writers(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine, list[str]]]:
+    """Two writing engines on one file (each with its own lock file description, as two processes have),
+    and the statements the second one sent."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}"
+    first, second = create_engine(url, pool_size=3), create_engine(url, pool_size=3)
+    async with first.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+    sent: list[str] = []
+
+    @event.listens_for(second.sync_engine, "before_cursor_execute")
+    def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    yield first, second, sent
+    await first.dispose()
+    await second.dispose()
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.001)
+
+
+async def test_a_writer_waits_for_the_turn_before_sending_begin(
+    two_writers: tuple[AsyncEngine, AsyncEngine, list[str]],
+) -> None:
+    first, second, sent = two_writers
+    async with first.begin() as holding:
+        await holding.execute(text("INSERT INTO notes VALUES (1)"))
+        waiting = asyncio.create_task(_insert(second, 2))
+        # The second engine is queued in its turn, not inside SQLite's busy handler: nothing sent yet.
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        assert "BEGIN IMMEDIATE" not in sent
+    await asyncio.wait_for(waiting, 10)
+    assert sent[0] == "BEGIN IMMEDIATE"
+    async with first.connect() as reading:
+        assert (await reading.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 2
+
+
+async def _insert(engine: AsyncEngine, n: int) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES (:n)"), {"n": n})
+
+
+async def test_connections_of_one_engine_take_turns(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}", pool_size=5)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+        sessions = session_factory(engine)
+        inside = 0
+        most_inside = 0
+
+        async def write(n: int) -> None:
+            nonlocal inside, most_inside
+            async with transaction(sessions) as session:
+                await session.execute(text("INSERT INTO notes VALUES (:n)"), {"n": n})  # begins here
+                inside += 1
+                most_inside = max(most_inside, inside)
+                await asyncio.sleep(0)
+                await session.execute(text("SELECT count(*) FROM notes"))
+                inside -= 1
+
+        await asyncio.gather(*(write(n) for n in range(20)))
+        assert most_inside == 1
+        async with engine.connect() as reading:
+            assert (await reading.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 20
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_transaction_gives_the_turn_back(
+    two_writers: tuple[AsyncEngine, AsyncEngine, list[str]],
+) -> None:
+    first, second, _ = two_writers
+    with pytest.raises(RuntimeError):
+        async with first.begin() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+            raise RuntimeError("the work failed")
+    await asyncio.wait_for(_insert(second, 2), 10)
+    await asyncio.wait_for(_insert(first, 3), 10)
+
+
+async def test_a_turn_never_given_ends_in_sqlites_own_locked_error(tmp_path: Path) -> None:
+    turns_a = sqlite_turns.WriterTurns(tmp_path / "x.writers", timeout_s=0.05)
+    turns_b = sqlite_turns.WriterTurns(tmp_path / "x.writers", timeout_s=0.05)
+    try:
+        await turns_a.take(1)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await turns_b.take(2)
+        turns_a.give(1)
+        # The waiting thread may still get the abandoned lock; the next turn uses a fresh file description.
+        await asyncio.wait_for(turns_b.take(3), 10)
+        assert turns_b.holder == 3
+        turns_b.give(3)
+        await asyncio.wait_for(turns_a.take(4), 10)
+        turns_a.give(4)
+    finally:
+        turns_a.close()
+        turns_b.close()
+
+
+def test_giving_a_turn_not_held_changes_nothing(tmp_path: Path) -> None:
+    turns = sqlite_turns.WriterTurns(tmp_path / "x.writers")
+    turns.give(7)
+    assert turns.holder is None
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite+aiosqlite:////var/lib/hotline/hotline.db", Path("/var/lib/hotline/hotline.db")),
+        ("sqlite+aiosqlite:///data/h.db?timeout=5", Path("data/h.db")),
+        ("sqlite+aiosqlite:///:memory:", None),
+        ("sqlite+aiosqlite://", None),
+    ],
+)
+def test_the_database_file_of_a_url(url: str, path: Path | None) -> None:
+    assert sqlite_turns.sqlite_file(url) == path
+
+
+async def test_read_only_engines_take_no_turn(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}"
+    writer, reader = create_engine(url), create_engine(url, writes=False)
+    try:
+        async with writer.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+        async with writer.begin() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+            # A reader is never queued behind a writer (WAL): it sees the last commit at once.
+            async with reader.connect() as reading:
+                assert (await reading.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+    finally:
+        await writer.dispose()
+        await reader.dispose()
