@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
 from hotline.services.intake import errors
+from hotline.services.intake.case_batches import CaseBatches
 from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 grace=timedelta(seconds=settings.reconcile_grace_s * settings.time_scale),
                 interval_s=settings.reconcile_every_s,
             ),
+            case_batches=CaseBatches(sessions, clock, source=OUTBOX_SOURCE),
         )
         app.state.runtime = runtime
         # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather

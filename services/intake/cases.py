@@ -13,6 +13,7 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.services.intake.case_batches import CaseBatches, NewCase
 from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, PetitionIn
@@ -52,7 +53,13 @@ class InvalidCase(ValueError):
 
 
 def new_query_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    # One draw from the system's randomness for all 8 characters (not one per character).
+    number = secrets.randbelow(len(_CODE_ALPHABET) ** 8)
+    code = []
+    for _ in range(8):
+        number, digit = divmod(number, len(_CODE_ALPHABET))
+        code.append(_CODE_ALPHABET[digit])
+    return "".join(code)
 
 
 def _receipt_time(given: datetime | None, field: str, clock: Clock) -> datetime:
@@ -163,21 +170,28 @@ async def store_case(
     clock: Clock,
     handover: Handover | None = None,
     client_key: str | None = None,
+    *,
+    batches: CaseBatches | None = None,
 ) -> CaseRow:
     """Insert the case and its outbox event (and the client's key) in one transaction; retry on a
     query-code collision. A key stored meanwhile by another request raises IntegrityError.
 
-    The row goes in as one Core INSERT (no unit of work on the hot path); the returned CaseRow is
-    transient, carrying what was stored."""
+    With `batches`, the case shares a transaction with the others arriving at the same time (group
+    commit, see case_batches.py); after a collision it is stored alone. The row goes in as one Core
+    INSERT (no unit of work on the hot path); the returned CaseRow is transient, carrying what was
+    stored."""
+    if batches is not None:
+        case = _new_case(row, clock.now())
+        events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
+        try:
+            await batches.store(NewCase(_set_columns(case), events, client_key, case.created_at))
+            return case
+        except IntegrityError:
+            if client_key is not None and await cases_of_keys(sessions, [client_key]):
+                raise
     for _ in range(5):
         now = clock.now()
-        case = CaseRow(
-            **row,
-            query_code=new_query_code(),
-            created_at=now,
-            updated_at=now,
-            needs_review=False,
-        )
+        case = _new_case(row, now)
         events = [(subjects.CASE_RECEIVED, event), *_handover_events(case, handover, clock)]
         try:
             async with transaction(sessions) as session:
@@ -190,6 +204,10 @@ async def store_case(
             continue
         return case
     raise RuntimeError("could not allocate a unique query code")
+
+
+def _new_case(row: dict[str, Any], now: datetime) -> CaseRow:
+    return CaseRow(**row, query_code=new_query_code(), created_at=now, updated_at=now, needs_review=False)
 
 
 _CASE_COLUMNS = frozenset(column.key for column in CaseRow.__table__.columns)
@@ -305,6 +323,7 @@ async def store_or_link(
     places: Sequence[str] = (),
     client_key: str | None = None,
     read_sessions: async_sessionmaker[AsyncSession] | None = None,
+    batches: CaseBatches | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
     the same caller's other open cases (a new matter is a new case, shown beside them). A client
@@ -326,7 +345,8 @@ async def store_or_link(
         same_caller = list(found.same_caller)
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
-    return await store_case(sessions, row, event, clock, handover, client_key), True, same_caller
+    case = await store_case(sessions, row, event, clock, handover, client_key, batches=batches)
+    return case, True, same_caller
 
 
 async def _link_repeat(

@@ -106,6 +106,7 @@ async def intake_one(
         places=places,
         client_key=client_key,
         read_sessions=runtime.read_sessions,
+        batches=runtime.case_batches,
     )
     body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
     if not new:  # 重复来电: the same caller about the same matter, linked to the open case, no new task

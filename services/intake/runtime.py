@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.auth import TokenCache
+from hotline.services.intake.case_batches import CaseBatches
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
 from hotline.services.intake.reconcile import Reconciler
@@ -61,6 +62,7 @@ class Runtime:
     login_guard: LoginGuard = field(default_factory=LoginGuard)
     tokens: TokenCache = field(default_factory=TokenCache)
     places: PlaceNames = field(default_factory=PlaceNames)
+    case_batches: CaseBatches | None = None  # group commit of new cases (set by the app)
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish
