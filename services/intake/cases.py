@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import String, insert, inspect, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -290,9 +290,10 @@ async def find_repeat(
             others.append(case)
     if row.get("township"):
         # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
+        # The ids come back as the driver gives them (SQLite: hex text), not as 500 UUID objects.
         candidates = (
             await session.execute(
-                select(CaseRow.id, CaseRow.content)
+                select(type_coerce(CaseRow.id, String).label("id"), CaseRow.content)
                 .where(*open_recent, CaseRow.township == row["township"])
                 .order_by(CaseRow.received_at.desc())
                 .limit(_TEXT_CANDIDATES)
@@ -306,10 +307,14 @@ async def find_repeat(
             cache=_CANDIDATE_BIGRAMS,
         )
         if ranked:
-            matched = await session.get(CaseRow, ranked[0][0])
+            matched = await session.get(CaseRow, _as_uuid(ranked[0][0]))
             if matched is not None:
                 return RepeatCheck(matched, "text", ranked[0][1])
     return RepeatCheck(same_caller=tuple(others))
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def store_or_link(
