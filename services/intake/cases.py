@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, insert, inspect, select, type_coerce
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.services.intake.candidates import Candidate, TownshipCandidates
 from hotline.services.intake.case_batches import CaseBatches, NewCase
 from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
@@ -248,7 +249,7 @@ async def cases_of_keys(sessions: async_sessionmaker[AsyncSession], keys: Sequen
 REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
 _SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
-_TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
+TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
 _CANDIDATE_BIGRAMS = BigramCache()  # their bigrams, by case id: computed once, not on every call
 
 
@@ -264,7 +265,13 @@ class RepeatCheck:
 
 
 async def find_repeat(
-    session: AsyncSession, row: dict[str, Any], *, window: timedelta, now: datetime, places: Sequence[str] = ()
+    session: AsyncSession,
+    row: dict[str, Any],
+    *,
+    window: timedelta,
+    now: datetime,
+    places: Sequence[str] = (),
+    candidates: TownshipCandidates | None = None,
 ) -> RepeatCheck:
     """The open case of the same channel this contact repeats: the same caller about the same matter,
     or the same matter told about the same township in near-identical words."""
@@ -289,32 +296,59 @@ async def find_repeat(
                 return RepeatCheck(case, "phone", score)
             others.append(case)
     if row.get("township"):
-        # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
-        # The ids come back as the driver gives them (SQLite: hex text), not as 500 UUID objects.
-        candidates = (
-            await session.execute(
-                select(type_coerce(CaseRow.id, String).label("id"), CaseRow.content)
-                .where(*open_recent, CaseRow.township == row["township"])
-                .order_by(CaseRow.received_at.desc())
-                .limit(_TEXT_CANDIDATES)
-            )
-        ).all()
-        ranked = most_similar(
-            row["content"],
-            [(c.id, c.content) for c in candidates],
-            limit=1,
-            floor=REPEAT_SIMILARITY,
-            cache=_CANDIDATE_BIGRAMS,
-        )
-        if ranked:
-            matched = await session.get(CaseRow, _as_uuid(ranked[0][0]))
-            if matched is not None:
-                return RepeatCheck(matched, "text", ranked[0][1])
+        in_words = await _same_words_in_township(session, row, open_recent, window=window, now=now, kept=candidates)
+        if in_words is not None:
+            return in_words
     return RepeatCheck(same_caller=tuple(others))
 
 
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+async def _township_candidates(
+    session: AsyncSession, row: dict[str, Any], open_recent: tuple[Any, ...], kept: TownshipCandidates | None
+) -> list[Candidate]:
+    channel, township = str(row["channel"]), row["township"]
+    cached = kept.fresh(channel, township) if kept is not None else None
+    if cached is not None:
+        return cached
+    # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
+    read = [
+        Candidate(case_id, content, received_at)
+        for case_id, content, received_at in (
+            await session.execute(
+                select(CaseRow.id, CaseRow.content, CaseRow.received_at)
+                .where(*open_recent, CaseRow.township == township)
+                .order_by(CaseRow.received_at.desc())
+                .limit(TEXT_CANDIDATES)
+            )
+        ).all()
+    ]
+    return kept.read(channel, township, read) if kept is not None else read
+
+
+async def _same_words_in_township(
+    session: AsyncSession,
+    row: dict[str, Any],
+    open_recent: tuple[Any, ...],
+    *,
+    window: timedelta,
+    now: datetime,
+    kept: TownshipCandidates | None,
+) -> RepeatCheck | None:
+    """The township's open case told in near-identical words, checked against the database (a kept
+    candidate may have closed since it was read)."""
+    since = as_utc(now - window)
+    candidates = [
+        (c.case_id, c.content)
+        for c in await _township_candidates(session, row, open_recent, kept)
+        if as_utc(c.received_at) >= since
+    ]
+    ranked = most_similar(row["content"], candidates, limit=3, floor=REPEAT_SIMILARITY, cache=_CANDIDATE_BIGRAMS)
+    for case_id, similarity in ranked:
+        matched = await session.get(CaseRow, case_id)
+        if matched is not None and matched.status not in _CLOSED and matched.channel == row["channel"]:
+            return RepeatCheck(matched, "text", similarity)
+        if kept is not None:
+            kept.gone(str(row["channel"]), row["township"], case_id)
+    return None
 
 
 async def store_or_link(
@@ -329,6 +363,7 @@ async def store_or_link(
     client_key: str | None = None,
     read_sessions: async_sessionmaker[AsyncSession] | None = None,
     batches: CaseBatches | None = None,
+    candidates: TownshipCandidates | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
     the same caller's other open cases (a new matter is a new case, shown beside them). A client
@@ -342,7 +377,9 @@ async def store_or_link(
             event = await with_media_velocity(session, row, event, window=MEDIA_REPORT_WINDOW)
     if row["channel"] != Channel.MEDIA and row.get("status") != "answered" and repeat_window > timedelta(0):
         async with reads() as session:
-            found = await find_repeat(session, row, window=repeat_window, now=clock.now(), places=places)
+            found = await find_repeat(
+                session, row, window=repeat_window, now=clock.now(), places=places, candidates=candidates
+            )
         if found.repeat_of is not None:
             linked = await _link_repeat(sessions, found, row, clock, handover, client_key)
             if linked is not None:
@@ -351,6 +388,8 @@ async def store_or_link(
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
     case = await store_case(sessions, row, event, clock, handover, client_key, batches=batches)
+    if candidates is not None and case.township and case.status not in _CLOSED:
+        candidates.stored(case.channel, case.township, Candidate(case.id, case.content, case.received_at))
     return case, True, same_caller
 
 

@@ -107,6 +107,7 @@ async def intake_one(
         client_key=client_key,
         read_sessions=runtime.read_sessions,
         batches=runtime.case_batches,
+        candidates=runtime.candidates,
     )
     body: dict[str, Any] = {"id": str(case.id), "query_code": case.query_code, "status": case.status}
     if not new:  # 重复来电: the same caller about the same matter, linked to the open case, no new task

@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.auth import TokenCache
+from hotline.services.intake.candidates import TownshipCandidates
 from hotline.services.intake.case_batches import CaseBatches
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.login_guard import LoginGuard
@@ -63,6 +64,7 @@ class Runtime:
     tokens: TokenCache = field(default_factory=TokenCache)
     places: PlaceNames = field(default_factory=PlaceNames)
     case_batches: CaseBatches | None = None  # group commit of new cases (set by the app)
+    candidates: TownshipCandidates | None = None  # the repeat check's township candidates (set by the app)
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish
