@@ -169,6 +169,29 @@ ACTS: tuple[str, ...] = (
     "塞+钱",
     "送了+块",
     "挂+的账",
+    # Money asked for to speed a file up, or offered in private: "给两千块就能快点办".
+    "块+就能快",
+    "钱+就能快",
+    "私下+块",
+    "私下+要钱",
+    "意思意思",
+    "打点一下",
+    "打点关系",
+    # Gift cards delivered to an official ("购物卡装在月饼盒里送到科长家里").
+    "购物卡+送到",
+    "送了+购物卡",
+    "收了+购物卡",
+    "礼品卡+送到",
+    "送了+礼品卡",
+    "消费卡+送到",
+    "加油卡+送到",
+    # An official threatening whoever reports ("你再到处乱举报，……我让人明天就来拆").
+    "乱举报",
+    "再举报",
+    "敢举报",
+    "报复+举报人",
+    "威胁+举报人",
+    "恐吓+举报人",
 )
 # An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
 RELATIVES = (
