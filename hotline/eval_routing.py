@@ -25,6 +25,7 @@ HELDOUT_DIR = SUITE_DIR.with_name("routing-heldout")
 ROUND3_DIR = SUITE_DIR.with_name("routing-round3")
 ROUND5_DIR = SUITE_DIR.with_name("routing-round5")
 ROUND6_DIR = SUITE_DIR.with_name("routing-round6")
+ROUND7_DIR = SUITE_DIR.with_name("routing-round7")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -40,6 +41,8 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round six's sealed suite (A: r6a-…, B: r6b-…), development material since measured once.
     ("writers 6+7 dev", ROUND6_DIR / "dev.jsonl"),
     ("writers 6+7 test", ROUND6_DIR / "test.jsonl"),
+    # Round seven's suite (r7a-…, r7b-…, r7c-…): its dev half only; the test half is measured once.
+    ("writers 8–10 dev", ROUND7_DIR / "dev.jsonl"),
 )
 
 

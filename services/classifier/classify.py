@@ -26,7 +26,7 @@ from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import Clock
 from hotline.shared.dispatching import dispatch_classified
-from hotline.shared.domain.county import County, find_unit
+from hotline.shared.domain.county import TOWNSHIP, County, find_unit, village_named
 from hotline.shared.domain.dispatch import Dispatch, is_accusation_matter
 from hotline.shared.domain.matters import MatterCatalogue, MatterHit, identify
 from hotline.shared.domain.misconduct import misconduct
@@ -211,7 +211,11 @@ def accused_unit(case: CaseReceived, text: str, county: County, found_in_text: b
         for word in sorted({target.name, *target.aliases, target.name.removeprefix("县")}, key=len, reverse=True):
             text = text.replace(word, "")
     found = find_unit(text, county)
-    return found.name if found else None
+    if found is None:
+        return None
+    # A township named only as where it happened ("地点：城厢镇经兜村") is not the accused: the village
+    # is named instead, which the shield keeps apart from its township.
+    return (village_named(text, found) if found.kind == TOWNSHIP else None) or found.name
 
 
 @dataclass(frozen=True, slots=True)

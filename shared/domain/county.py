@@ -266,6 +266,27 @@ def find_unit(name: str, county: County, *, kind: str | None = None) -> Unit | N
     return best[1] if best else None
 
 
+def village_named(text: str, township: Unit) -> str | None:
+    """The village ("城厢镇经兜村") when ``text`` names the township only as the place of one of its villages (every
+    mention of its place name is followed by a village of it), else None: "地点：城厢镇经兜村" says where
+    a neighbour built, it does not accuse the township, while "城厢镇政府" or a bare "城厢镇" may."""
+    if township.place is None or not township.villages:
+        return None
+    keys = {township.name, *township.aliases, *((township.full_name,) if township.full_name else ())}
+    if any(key in text for key in keys):
+        return None
+    first: str | None = None
+    at = text.find(township.place)
+    while at >= 0:
+        rest = text[at + len(township.place) :]
+        village = next((v for v in township.villages if rest.startswith(v)), None)
+        if village is None:
+            return None
+        first = first or township.place + village
+        at = text.find(township.place, at + 1)
+    return first
+
+
 def find_township(name: str, county: County) -> Unit | None:
     """A township unit from its code, unit name, place name ("城厢镇") or short form ("城厢")."""
     return find_unit(name, county, kind=TOWNSHIP)

@@ -71,6 +71,9 @@ OFFICIALS = (
     "办事员",
     "会计",
     "经办的",
+    # "财政所的人", "环保局的人": staff named by their office.
+    "所的人",
+    "局的人",
 )
 # What: each act is one word or "A+B" (both in the sentence), and counts only next to an official.
 ACTS: tuple[str, ...] = (
@@ -169,9 +172,57 @@ ACTS: tuple[str, ...] = (
     "塞+钱",
     "送了+块",
     "挂+的账",
+    # Money asked for to speed a file up, or offered in private: "给两千块就能快点办".
+    "块+就能快",
+    "钱+就能快",
+    "私下+块",
+    "私下+要钱",
+    "意思意思",
+    "打点一下",
+    "打点关系",
+    # Gift cards delivered to an official ("购物卡装在月饼盒里送到科长家里").
+    "购物卡+送到",
+    "送了+购物卡",
+    "收了+购物卡",
+    "礼品卡+送到",
+    "送了+礼品卡",
+    "消费卡+送到",
+    "加油卡+送到",
+    # An official threatening whoever reports ("你再到处乱举报，……我让人明天就来拆").
+    "乱举报",
+    "再举报",
+    "敢举报",
+    "报复+举报人",
+    "威胁+举报人",
+    "恐吓+举报人",
+    # Gifts for a favour, a treat for an inspection let off.
+    "送了+烟",
+    "送+烟酒",
+    "吃了一顿",
+    # Subsidies cut, premiums collected and kept, work claimed that was not done.
+    "扣了+补贴",
+    "扣了+补助",
+    "扣了+补偿",
+    "收了+没有交",
+    "收了+没交",
+    "报了+实际只",
+    # Public goods taken home; the unit's car for the family; cards in working hours.
+    "拿回家+自己用",
+    "拿回家+自己养",
+    "拿回+自己家",
+    "据为己有",
+    "单位的车+老婆",
+    "单位的车+孩子",
+    "单位的车+玩",
+    "上班时间+打牌",
+    "上班时间+打麻将",
+    "工作时间+打牌",
+    "工作时间+打麻将",
+    "赌场+玩",
 )
 # An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
 RELATIVES = (
+    "亲家",
     "外甥",
     "侄子",
     "连襟",
@@ -187,7 +238,7 @@ RELATIVES = (
     "儿子",
     "女儿",
 )
-AWARDED = ("中标", "承包", "承建")
+AWARDED = ("中标", "承包", "承建", "租给", "分给", "划给")
 # ... or the public benefit: "他把他自己弟弟家报上了危房改造".
 GRANTED = ("低保", "危房", "补助", "补贴", "救助", "名额")
 ACTS += tuple(f"{given}+{relative}" for given in (*AWARDED, *GRANTED) for relative in RELATIVES)
@@ -218,6 +269,7 @@ STRONG_ACTS = (
     # Callers name the public car and what it was used for, rarely the official: "政府的公车 … 买菜".
     "公车",
     "公务车",
+    "公家的车",
     "八项规定",
     "优亲厚友",
     "小官巨贪",

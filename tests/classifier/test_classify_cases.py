@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.services.classifier.classify import ClassifierParts, classify_cases
+from hotline.services.classifier.classify import ClassifierParts, accused_unit, classify_cases
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.router.routing import route_case
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import FixedClock
-from hotline.shared.domain.county import County, load_county
+from hotline.shared.domain.county import County, load_county, shield_accused
 from hotline.shared.domain.matters import EMPTY
 from hotline.shared.events import CaseReceived, Channel
 
@@ -65,3 +65,18 @@ def test_the_review_threshold_setting_reaches_the_model() -> None:
     strict = load_model_from(Settings(HOTLINE_REVIEW_THRESHOLD=1.0))
     [prediction] = strict.predict(["小区门口的路灯坏了，晚上很黑"])
     assert strict.threshold == 1.0 and prediction.needs_review  # nothing is certain enough
+
+
+def test_a_township_named_only_as_the_place_of_a_ticked_accusation_is_not_accused() -> None:
+    county = load_county()
+    # A neighbour's building in a village: the township is where it happened, not the accused.
+    text = "检举：邻居占了村里的公共通道盖了猪圈。地点：城厢镇砖文村。"
+    assert accused_unit(received(text, is_accusation=True), text, county) == "城厢镇砖文村"
+    # The township's government named, or the township on its own, is accused as before.
+    text = "检举城厢镇政府在砖文村违规收费。"
+    assert accused_unit(received(text, is_accusation=True), text, county) == "城厢镇人民政府"
+    text = "检举：城厢镇在城厢镇砖文村搞形象工程。"
+    assert accused_unit(received(text, is_accusation=True), text, county) == "城厢镇人民政府"
+    # The shield keeps a village's case with its township (the village is not a unit of the table).
+    lead, _, note = shield_accused("town-chengxiang", (), "城厢镇砖文村", county)
+    assert lead == "town-chengxiang" and "下辖村" in note

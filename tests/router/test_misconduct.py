@@ -36,6 +36,24 @@ MATTERS = load_matters(county=COUNTY)
         ("会计把他哥哥家报进了低保名单。", "会计+低保+哥哥"),
         ("我去年反映了修路的问题，今年补贴就被停了，这就是打击报复。", "打击报复"),
         ("几个村干部在饭店吃完，说挂村委的账。", "村干部+挂+的账"),
+        # Money asked for to speed a file up, or in private; gift cards taken to an official's home.
+        ("窗口的工作人员说，拿五百块就能快一点批下来。", "工作人员+块+就能快"),
+        ("去所里办证，经办人私下说要表示，开口就要八百块。", "经办人+私下+块"),
+        ("过年前厂里把两张购物卡送到了股长家里。", "股长+购物卡+送到"),
+        # An official threatening the person who reported.
+        ("我反映了工地扬尘，镇里的干部就打电话来说我再举报就断我家低保。", "干部+再举报"),
+        ("村支书在村民大会上点名威胁举报人，说要让他在村里待不下去。", "村支书+威胁+举报人"),
+        # Round seven: gifts for a benefit, subsidies cut, premiums kept, work claimed, goods taken home,
+        # the unit's car for the family, cards in working hours, public property let to a relative.
+        ("镇里管低保的那个干部，谁家给他送了烟酒，谁家就能评上。", "干部+送+烟酒"),
+        ("乡财政所的人把我们的补贴扣了一半，说是管理费。", "所的人+扣了+补贴"),
+        ("村会计把村民的养老保险费收了，没有交上去。", "村会计+收了+没有交"),
+        ("村里修路，村主任报了三公里，实际只修了两公里。", "村主任+报了+实际只"),
+        ("村里的扶贫鸡苗被村干部拿回家自己养了。", "村干部+拿回家+自己养"),
+        ("我们镇的镇长周末开着单位的车带老婆孩子去海边玩。", "镇长+单位的车+老婆"),
+        ("那个所长上班时间经常在茶楼打牌，办事的人找不到他。", "所长+上班时间+打牌"),
+        ("我们村的书记把村里的山场偷偷租给他亲家，租金没进村账。", "书记+租给+亲家"),
+        ("环保局的人来检查，工厂老板请他们吃了一顿，第二天就没事了。", "局的人+吃了一顿"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -55,6 +73,12 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "饭店吃完饭不给收据，也不开发票。",  # no official
         "隔壁工地是老板的外甥承包的，晚上施工太吵。",  # a relative and a contract, no official
         "我上个月向县纪委反映过邻居占道的事，至今没人管。",  # 纪委 mentioned, not addressed
+        "村卫生所的医生给我打点滴用了过期的药，工作人员不理。",  # 打点滴 is not 打点
+        "工作人员说交了钱就能办，收费标准贴在墙上。",  # a posted fee is not a bribe
+        "超市的工作人员说购物卡不能退也不能送人。",  # a gift card with no official to take it
+        "村干部让我把表格拿回家自己填好再交上来。",  # taken home to fill in, not to keep
+        "公安局的人说被盗的电动车找到了，让我去领。",  # an office's staff, no corrupt act
+        "单位的车停在小区门口挡住了消防通道。",  # the unit's car, no official's family
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
