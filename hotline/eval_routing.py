@@ -41,8 +41,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round six's sealed suite (A: r6a-…, B: r6b-…), development material since measured once.
     ("writers 6+7 dev", ROUND6_DIR / "dev.jsonl"),
     ("writers 6+7 test", ROUND6_DIR / "test.jsonl"),
-    # Round seven's suite (r7a-…, r7b-…, r7c-…): its dev half only; the test half is measured once.
+    # Round seven's sealed suite (r7a-…, r7b-…, r7c-…), development material since measured once.
     ("writers 8–10 dev", ROUND7_DIR / "dev.jsonl"),
+    ("writers 8–10 test", ROUND7_DIR / "test.jsonl"),
 )
 
 
