@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -253,6 +253,20 @@ TEXT_CANDIDATES = 500  # newest open cases of the township compared word for wor
 _CANDIDATE_BIGRAMS = BigramCache()  # their bigrams, by case id: computed once, not on every call
 
 
+# Built once: constructing the statement and its cache key on every call cost more than running it.
+_SAME_PHONE = (
+    select(CaseRow)
+    .where(
+        CaseRow.channel == bindparam("channel"),
+        CaseRow.received_at >= bindparam("since"),
+        CaseRow.status.not_in(_CLOSED),
+        CaseRow.phone == bindparam("phone"),
+    )
+    .order_by(CaseRow.received_at.desc())
+    .limit(_SAME_CALLER_LIMIT)
+)
+
+
 @dataclass(frozen=True)
 class RepeatCheck:
     """What an incoming contact repeats (an open case, how it matched, how sure), and the other open
@@ -280,14 +294,11 @@ async def find_repeat(
         CaseRow.received_at >= now - window,
         CaseRow.status.not_in(_CLOSED),
     )
-    recent = select(CaseRow).where(*open_recent)
     others: list[CaseRow] = []
     if row.get("phone"):
         same_phone = (
             await session.execute(
-                recent.where(CaseRow.phone == row["phone"])
-                .order_by(CaseRow.received_at.desc())
-                .limit(_SAME_CALLER_LIMIT)
+                _SAME_PHONE, {"channel": row["channel"], "since": now - window, "phone": row["phone"]}
             )
         ).scalars()
         for case in same_phone:
@@ -311,7 +322,7 @@ async def _township_candidates(
         return cached
     # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
     read = [
-        Candidate(case_id, content, received_at)
+        Candidate(case_id, content, as_utc(received_at))
         for case_id, content, received_at in (
             await session.execute(
                 select(CaseRow.id, CaseRow.content, CaseRow.received_at)
@@ -339,7 +350,7 @@ async def _same_words_in_township(
     candidates = [
         (c.case_id, c.content)
         for c in await _township_candidates(session, row, open_recent, kept)
-        if as_utc(c.received_at) >= since
+        if c.received_at >= since
     ]
     ranked = most_similar(row["content"], candidates, limit=3, floor=REPEAT_SIMILARITY, cache=_CANDIDATE_BIGRAMS)
     for case_id, similarity in ranked:
@@ -389,7 +400,7 @@ async def store_or_link(
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
     case = await store_case(sessions, row, event, clock, handover, client_key, batches=batches)
     if candidates is not None and case.township and case.status not in _CLOSED:
-        candidates.stored(case.channel, case.township, Candidate(case.id, case.content, case.received_at))
+        candidates.stored(case.channel, case.township, Candidate(case.id, case.content, as_utc(case.received_at)))
     return case, True, same_caller
 
 
