@@ -190,7 +190,34 @@ SAMPLE_CALLS = (
     ("残疾证办下来了，残疾人两项补贴什么时候发？", "disability"),
     ("村道坑坑洼洼的，下雨天根本走不了，村路要修。", "village-roads"),
     ("有个公司拉老人存钱，说年息百分之十五，现在人找不到了。", "illegal-finance"),
+    # Round eight: everyday matters in plain words.
+    ("楼下有个醉汉拿着酒瓶追人，嘴里一直骂。", "drunk-disorder"),
+    ("去年猪场发了疫病，全部扑杀了，说好的钱还没给。", "animal-culling-subsidy"),
+    ("屋顶光伏装好半年了，供电所一直不给并网。", "pv-grid-connection"),
+    ("有个老人露宿在公园长椅上，天这么冷没人管。", "temporary-assistance"),
+    ("小区门口的公交候车亭玻璃碎了一地。", "bus-service"),
+    ("隔壁村有个土医生在家里给人输液，出过好几次事。", "illegal-clinics"),
+    ("请问要上访的话去哪里，需要先预约吗？", "petition-procedure"),
+    ("手机突然用不了，说是实名信息要重新登记。", "telecom-billing"),
+    ("镇里为了迎检，连夜把沿街的墙都刷了一遍。", "formalism-burdens"),
 )
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("家里老人心脏不好，楼下街道上的广场舞音响太吵了。", "street-cleaning"),  # 心脏 is not 脏
+        ("有人冒充快递客服说要理赔，让我开屏幕共享。", "express-delivery"),  # a scam, not a parcel
+        ("有个自媒体编造我们的茶叶农残超标，要钱才删帖。", "food-residues"),  # a rumour, not residues
+        ("新国标电动车买了三个月电池就坏了，店家不给保修。", "ev-registration"),  # warranty, not a plate
+        ("光伏发的电一直不给并网，供电所说要排队。", "energy-policy"),  # the grid connection, not policy
+    ],
+)
+def test_a_neighbours_word_does_not_pull_the_case(matters: list[dict[str, Any]], text: str, code: str) -> None:
+    by_code = {m["code"]: m for m in matters}
+    assert not _matches(by_code[code], text), f"{code} matches {text!r}"
+
+
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 
