@@ -200,6 +200,10 @@ SAMPLE_CALLS = (
     ("请问要上访的话去哪里，需要先预约吗？", "petition-procedure"),
     ("手机突然用不了，说是实名信息要重新登记。", "telecom-billing"),
     ("镇里为了迎检，连夜把沿街的墙都刷了一遍。", "formalism-burdens"),
+    ("我的社保卡丢了，要去哪里挂失补办？", "social-security-card"),
+    ("听说生了二胎每年有育儿补贴，怎么领？", "childcare-allowance"),
+    ("出生证上孩子的名字写错了，医院说要申请更正。", "birth-certificate-correction"),
+    ("孩子刚出生，想问上户口要带什么。", "household-registration"),
 )
 
 
@@ -211,6 +215,8 @@ SAMPLE_CALLS = (
         ("有个自媒体编造我们的茶叶农残超标，要钱才删帖。", "food-residues"),  # a rumour, not residues
         ("新国标电动车买了三个月电池就坏了，店家不给保修。", "ev-registration"),  # warranty, not a plate
         ("光伏发的电一直不给并网，供电所说要排队。", "energy-policy"),  # the grid connection, not policy
+        ("新生儿上户口要带出生证明吗？", "maternal-child"),  # a newborn's 户口 is the 派出所's
+        ("种粮补贴打到社保卡里了，可一直没到账。", "social-security-card"),  # the subsidy, not the card
     ],
 )
 def test_a_neighbours_word_does_not_pull_the_case(matters: list[dict[str, Any]], text: str, code: str) -> None:
