@@ -204,6 +204,7 @@ SAMPLE_CALLS = (
     ("听说生了二胎每年有育儿补贴，怎么领？", "childcare-allowance"),
     ("出生证上孩子的名字写错了，医院说要申请更正。", "birth-certificate-correction"),
     ("孩子刚出生，想问上户口要带什么。", "household-registration"),
+    ("小区楼下的美容院在给人打玻尿酸，根本没有医疗资质。", "illegal-medical-beauty"),
 )
 
 
@@ -217,6 +218,7 @@ SAMPLE_CALLS = (
         ("光伏发的电一直不给并网，供电所说要排队。", "energy-policy"),  # the grid connection, not policy
         ("新生儿上户口要带出生证明吗？", "maternal-child"),  # a newborn's 户口 is the 派出所's
         ("种粮补贴打到社保卡里了，可一直没到账。", "social-security-card"),  # the subsidy, not the card
+        ("私家车把小区消防通道堵死了，救护车都进不来。", "ambulance"),  # parking, not the 120 service
     ],
 )
 def test_a_neighbours_word_does_not_pull_the_case(matters: list[dict[str, Any]], text: str, code: str) -> None:
