@@ -231,6 +231,12 @@ ACTS: tuple[str, ...] = (
     # A meal hinted at to move a file along: "事情要办快，晚上一起吃个饭".
     "吃个饭",
     "请+吃饭",
+    # A fee demanded with a threat to stall: "会计说要交两百块，不给就拖着不盖章".
+    "不给就拖",
+    "不给就不盖",
+    "不给就不办",
+    "不给钱就不",
+    "不送就不办",
 )
 # An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
 RELATIVES = (

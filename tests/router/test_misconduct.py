@@ -61,6 +61,7 @@ MATTERS = load_matters(county=COUNTY)
         ("窗口的办事员说材料还要再审，暗示我晚上请他吃个饭。", "办事员+吃个饭"),
         ("我们社区主任的姐姐家里开着两家厂，照样领着低保。", "社区主任+低保+姐姐"),
         ("阮村的村主任，伊的阿兄有店面有车，也在领低保。", "村主任+低保+阿兄"),
+        ("站所的工作人员说办这个要交三百块辛苦钱，不给就不办。", "工作人员+不给就不办"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -88,6 +89,7 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "单位的车停在小区门口挡住了消防通道。",  # the unit's car, no official's family
         "交警把我拦下来查了驾照，说没问题就放我走了。",  # let go, no money asked
         "我姐姐一个人带孩子，想申请低保，不知道找哪里。",  # a sibling and 低保, no official
+        "物业说我家不给物业费就不办门禁卡。",  # a company's fee, no official
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
