@@ -54,7 +54,7 @@ def test_every_matter_follows_the_format(matters: list[dict[str, Any]]) -> None:
         if m.get("class") not in CLASSES:
             problems.append(f"{where}: class {m.get('class')!r}")
         lead = m.get("lead")
-        if lead not in units or units[lead].kind != DEPARTMENT:
+        if not isinstance(lead, str) or lead not in units or units[lead].kind != DEPARTMENT:
             problems.append(f"{where}: lead {lead!r} is not a department in county.toml")
         assist = m.get("assist", [])
         for code in assist:
