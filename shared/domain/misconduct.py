@@ -219,6 +219,24 @@ ACTS: tuple[str, ...] = (
     "工作时间+打牌",
     "工作时间+打麻将",
     "赌场+玩",
+    # Money asked for at a roadside check to let the driver go, with no ticket: "给他五百块就放我走".
+    "放我走+块",
+    "放我走+钱",
+    "放行+块",
+    "没开罚单",
+    "不开罚单",
+    "罚单都没开",
+    "单子都没开",
+    "什么单子都没",
+    # A meal hinted at to move a file along: "事情要办快，晚上一起吃个饭".
+    "吃个饭",
+    "请+吃饭",
+    # A fee demanded with a threat to stall: "会计说要交两百块，不给就拖着不盖章".
+    "不给就拖",
+    "不给就不盖",
+    "不给就不办",
+    "不给钱就不",
+    "不送就不办",
 )
 # An official's relative given the public work: "中标的是支书的外甥" (with the official in the sentence).
 RELATIVES = (
@@ -237,6 +255,24 @@ RELATIVES = (
     "老婆",
     "儿子",
     "女儿",
+    # Siblings and in-laws, dialect included ("伊的阿兄也在领低保").
+    "阿兄",
+    "大哥",
+    "姐姐",
+    "妹妹",
+    "嫂子",
+    "弟媳",
+    "舅舅",
+    "叔叔",
+    "堂哥",
+    "堂弟",
+    "表哥",
+    "侄女",
+    "外甥女",
+    "岳父",
+    "丈母娘",
+    "老丈人",
+    "小姨子",
 )
 AWARDED = ("中标", "承包", "承建", "租给", "分给", "划给")
 # ... or the public benefit: "他把他自己弟弟家报上了危房改造".

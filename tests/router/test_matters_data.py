@@ -54,7 +54,7 @@ def test_every_matter_follows_the_format(matters: list[dict[str, Any]]) -> None:
         if m.get("class") not in CLASSES:
             problems.append(f"{where}: class {m.get('class')!r}")
         lead = m.get("lead")
-        if lead not in units or units[lead].kind != DEPARTMENT:
+        if not isinstance(lead, str) or lead not in units or units[lead].kind != DEPARTMENT:
             problems.append(f"{where}: lead {lead!r} is not a department in county.toml")
         assist = m.get("assist", [])
         for code in assist:
@@ -190,7 +190,42 @@ SAMPLE_CALLS = (
     ("残疾证办下来了，残疾人两项补贴什么时候发？", "disability"),
     ("村道坑坑洼洼的，下雨天根本走不了，村路要修。", "village-roads"),
     ("有个公司拉老人存钱，说年息百分之十五，现在人找不到了。", "illegal-finance"),
+    # Round eight: everyday matters in plain words.
+    ("楼下有个醉汉拿着酒瓶追人，嘴里一直骂。", "drunk-disorder"),
+    ("去年猪场发了疫病，全部扑杀了，说好的钱还没给。", "animal-culling-subsidy"),
+    ("屋顶光伏装好半年了，供电所一直不给并网。", "pv-grid-connection"),
+    ("有个老人露宿在公园长椅上，天这么冷没人管。", "temporary-assistance"),
+    ("小区门口的公交候车亭玻璃碎了一地。", "bus-service"),
+    ("隔壁村有个土医生在家里给人输液，出过好几次事。", "illegal-clinics"),
+    ("请问要上访的话去哪里，需要先预约吗？", "petition-procedure"),
+    ("手机突然用不了，说是实名信息要重新登记。", "telecom-billing"),
+    ("镇里为了迎检，连夜把沿街的墙都刷了一遍。", "formalism-burdens"),
+    ("我的社保卡丢了，要去哪里挂失补办？", "social-security-card"),
+    ("听说生了二胎每年有育儿补贴，怎么领？", "childcare-allowance"),
+    ("出生证上孩子的名字写错了，医院说要申请更正。", "birth-certificate-correction"),
+    ("孩子刚出生，想问上户口要带什么。", "household-registration"),
+    ("小区楼下的美容院在给人打玻尿酸，根本没有医疗资质。", "illegal-medical-beauty"),
 )
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("家里老人心脏不好，楼下街道上的广场舞音响太吵了。", "street-cleaning"),  # 心脏 is not 脏
+        ("有人冒充快递客服说要理赔，让我开屏幕共享。", "express-delivery"),  # a scam, not a parcel
+        ("有个自媒体编造我们的茶叶农残超标，要钱才删帖。", "food-residues"),  # a rumour, not residues
+        ("新国标电动车买了三个月电池就坏了，店家不给保修。", "ev-registration"),  # warranty, not a plate
+        ("光伏发的电一直不给并网，供电所说要排队。", "energy-policy"),  # the grid connection, not policy
+        ("新生儿上户口要带出生证明吗？", "maternal-child"),  # a newborn's 户口 is the 派出所's
+        ("种粮补贴打到社保卡里了，可一直没到账。", "social-security-card"),  # the subsidy, not the card
+        ("私家车把小区消防通道堵死了，救护车都进不来。", "ambulance"),  # parking, not the 120 service
+    ],
+)
+def test_a_neighbours_word_does_not_pull_the_case(matters: list[dict[str, Any]], text: str, code: str) -> None:
+    by_code = {m["code"]: m for m in matters}
+    assert not _matches(by_code[code], text), f"{code} matches {text!r}"
+
+
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 

@@ -54,6 +54,14 @@ MATTERS = load_matters(county=COUNTY)
         ("那个所长上班时间经常在茶楼打牌，办事的人找不到他。", "所长+上班时间+打牌"),
         ("我们村的书记把村里的山场偷偷租给他亲家，租金没进村账。", "书记+租给+亲家"),
         ("环保局的人来检查，工厂老板请他们吃了一顿，第二天就没事了。", "局的人+吃了一顿"),
+        # Round eight: money for letting a driver go with no ticket, a meal hinted at to move a file,
+        # a sibling (in dialect too) given the benefit.
+        ("路政的执法人员说车超宽，私下讲给三百块就放我走。", "执法人员+放我走+块"),
+        ("那个协警收了我两百块现金，罚单都没开就挥手让我走了。", "协警+罚单都没开"),
+        ("窗口的办事员说材料还要再审，暗示我晚上请他吃个饭。", "办事员+吃个饭"),
+        ("我们社区主任的姐姐家里开着两家厂，照样领着低保。", "社区主任+低保+姐姐"),
+        ("阮村的村主任，伊的阿兄有店面有车，也在领低保。", "村主任+低保+阿兄"),
+        ("站所的工作人员说办这个要交三百块辛苦钱，不给就不办。", "工作人员+不给就不办"),
     ],
 )
 def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
@@ -79,6 +87,9 @@ def test_misconduct_is_found_in_plain_words(text: str, found: str) -> None:
         "村干部让我把表格拿回家自己填好再交上来。",  # taken home to fill in, not to keep
         "公安局的人说被盗的电动车找到了，让我去领。",  # an office's staff, no corrupt act
         "单位的车停在小区门口挡住了消防通道。",  # the unit's car, no official's family
+        "交警把我拦下来查了驾照，说没问题就放我走了。",  # let go, no money asked
+        "我姐姐一个人带孩子，想申请低保，不知道找哪里。",  # a sibling and 低保, no official
+        "物业说我家不给物业费就不办门禁卡。",  # a company's fee, no official
     ],
 )
 def test_ordinary_complaints_are_not_accusations(text: str) -> None:
