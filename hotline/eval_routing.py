@@ -26,6 +26,7 @@ ROUND3_DIR = SUITE_DIR.with_name("routing-round3")
 ROUND5_DIR = SUITE_DIR.with_name("routing-round5")
 ROUND6_DIR = SUITE_DIR.with_name("routing-round6")
 ROUND7_DIR = SUITE_DIR.with_name("routing-round7")
+ROUND8_DIR = SUITE_DIR.with_name("routing-round8")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -44,6 +45,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round seven's sealed suite (r7a-…, r7b-…, r7c-…), development material since measured once.
     ("writers 8–10 dev", ROUND7_DIR / "dev.jsonl"),
     ("writers 8–10 test", ROUND7_DIR / "test.jsonl"),
+    # Round eight's sealed suite (r8a-…, r8b-…, r8c-…), development material since measured once.
+    ("writers 11–13 dev", ROUND8_DIR / "dev.jsonl"),
+    ("writers 11–13 test", ROUND8_DIR / "test.jsonl"),
 )
 
 
