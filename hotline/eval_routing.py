@@ -175,10 +175,10 @@ def format_report(report: RoutingReport, title: str) -> str:
 
 def format_writers(reports: Sequence[tuple[str, RoutingReport]]) -> str:
     """One line per writer's suite (overall right / wrong / to a person)."""
-    rows = [f"{'suite':<16}{'n':>5}{'right':>9}{'wrong':>9}{'person':>9}"]
+    rows = [f"{'suite':<19}{'n':>5}{'right':>9}{'wrong':>9}{'person':>9}"]
     for name, report in reports:
         t = report.overall
-        rows.append(f"{name:<16}{t.n:>5}{t.share(t.right):>9.1%}{t.share(t.wrong):>9.1%}{t.share(t.person):>9.1%}")
+        rows.append(f"{name:<19}{t.n:>5}{t.share(t.right):>9.1%}{t.share(t.wrong):>9.1%}{t.share(t.person):>9.1%}")
     return "\n".join(rows)
 
 
