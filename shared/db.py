@@ -343,7 +343,7 @@ class IntakeKeyRow(Base):
 
 
 class CaseRollupRow(Base):
-    """The statistics' counts per Beijing receiving day or month (`span`, `day` its first day) and
+    """The statistics' counts per Beijing receiving day, month or year (`span`, `day` its first day) and
     one grouping (`dimension`: all, channel, unit, topic, township, answered_day: the day it was
     answered, hot: topic and subtopic), kept by the feed service in the transaction that projects the
     events (see shared/rollups.py)."""

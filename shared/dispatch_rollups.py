@@ -10,6 +10,9 @@ the `returned` event. So the feed refreshes a case's contribution after projecti
 (`moves_first_routing`), by differences kept per case (shared/rollup_sums.py): a redelivered, late or
 out-of-order event changes nothing the second time, and `rebuild` (from the tasks table) gives the
 same rows as the incremental path.
+
+No rows longer than a week (unlike the statistics' year rows): the card answers one row per unit and
+week, so a year row would add up weeks the answer shows apart; an all-time answer costs its own rows.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The statistics' rollups: per Beijing receiving day (and per month) and grouping, how many cases
-were received, answered, answered late, finished, visited, satisfied ... so that the dashboard and
-`/stats` add up month rows for the whole months of a period and day rows for the days around them,
-instead of reading every case (issue #14: years of data).
+"""The statistics' rollups: per Beijing receiving day (and per month, and per calendar year) and
+grouping, how many cases were received, answered, answered late, finished, visited, satisfied ... so
+that the dashboard and `/stats` add up year rows for the whole years of a period, month rows for the
+whole months outside them and day rows for the remaining days, instead of reading every case (issue
+#14: years of data).
 
 What a case adds is a pure function of its row (and, once answered, of the clock it was due by):
 `facts_of`. `case_rollup_members` keeps, per case, the facts it adds now; `refresh` recomputes the
@@ -48,7 +49,7 @@ DIMENSIONS = ("channel", "unit", "topic", "township")
 ALL = "all"
 ANSWERED_DAY = "answered_day"
 HOT = "hot"
-DAY, MONTH = "day", "month"
+DAY, MONTH, YEAR = "day", "month", "year"
 # The clock a case is due by: its response clock, else (信访) its finishing clock.
 DUE_CLOCKS = ("respond", "finish")
 
@@ -88,7 +89,11 @@ class Facts:
         }
         keys = [
             (span, first, name, value)
-            for span, first in ((DAY, self.day), (MONTH, self.day.replace(day=1)))
+            for span, first in (
+                (DAY, self.day),
+                (MONTH, self.day.replace(day=1)),
+                (YEAR, self.day.replace(month=1, day=1)),
+            )
             for name, value in groups.items()
             if value is not None
         ]
@@ -205,9 +210,19 @@ async def rebuild(session: AsyncSession) -> int:
     return await sums.rebuild(session, (CaseRollupRow, RollupMemberRow), refresh)
 
 
+async def _any_row(session: AsyncSession, span: str) -> bool:
+    statement = select(CaseRollupRow.day).where(CaseRollupRow.span == span).limit(1)
+    return (await session.execute(statement)).first() is not None
+
+
 async def missing(session: AsyncSession) -> bool:
     """Cases on file and none of them counted: a database just upgraded to the rollups (migration
-    0016), or cases restored without them."""
+    0016), or cases restored without them; or month rows and no year rows: counted before the year
+    rows were kept (no schema change: the recount adds them)."""
     any_case = (await session.execute(select(CaseRow.id).limit(1))).first()
+    if any_case is None:
+        return False
     any_counted = (await session.execute(select(RollupMemberRow.case_id).limit(1))).first()
-    return any_case is not None and any_counted is None
+    if any_counted is None:
+        return True
+    return await _any_row(session, MONTH) and not await _any_row(session, YEAR)

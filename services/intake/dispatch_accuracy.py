@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.services.intake.stats import period_bounds, spans_of
+from hotline.services.intake.stats import Span, period_bounds, period_pieces, pieces_where
 from hotline.shared.clock import beijing
 from hotline.shared.db import DispatchRollupRow, TaskRow
 from hotline.shared.dispatch_rollups import REASSIGNED, RETURNED, WEEK, monday_of, outcome_of
@@ -102,6 +102,9 @@ def _tally(a: FirstAssignment) -> Tally:
     )
 
 
+WEEKS = Span(WEEK, monday_of, lambda monday: monday + timedelta(days=7))
+
+
 def week_rows_from(start: date | None) -> date | None:
     """The first whole week of a period starting on `start` (None: from the beginning)."""
     if start is None or start.weekday() == 0:
@@ -120,7 +123,7 @@ def week_rows_until(end: date | None) -> date | None:
 async def rolled_up(session: AsyncSession, *, start: date | None = None, end: date | None = None) -> list[Tally]:
     """The tallies of the first routings within the period (Beijing days, both inclusive), from the
     rollups."""
-    rollups = spans_of(DispatchRollupRow, start, end, WEEK, first=week_rows_from(start), after=week_rows_until(end))
+    rollups = pieces_where(DispatchRollupRow, period_pieces(start, end, (WEEKS,)))
     rows = await session.execute(
         select(
             DispatchRollupRow.day,

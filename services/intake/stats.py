@@ -7,8 +7,8 @@ The API, the report and the exports all call `statistics`, so they print exactly
 - 办结率 = finished (当场解释, or 办结) / received.
 - 满意率 = (满意 + 基本满意) / 回访; 参评率 = 回访 / answered.
 
-The counts come from the rollups the feed service keeps per day (shared/rollups.py), so a period of
-years costs a few thousand rows, not millions of cases. What depends on the moment of asking is
+The counts come from the rollups the feed service keeps per day, month and year (shared/rollups.py),
+so a period of years costs a few hundred rows, not millions of cases. What depends on the moment of asking is
 counted live and stays small: the unanswered cases whose clock has run out by now (逾期; 应答复 =
 answered + 逾期), and the hot topics of the last seven days. `stats_direct.direct_statistics` counts
 the same figures from the cases themselves: the definition the rollups are tested against.
@@ -16,7 +16,8 @@ the same figures from the cases themselves: the definition the rollups are teste
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.clock import SHANGHAI, beijing
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow
-from hotline.shared.rollups import ALL, ANSWERED_DAY, COUNTERS, DAY, DIMENSIONS, HOT, MONTH, hot_topic
+from hotline.shared.rollups import ALL, ANSWERED_DAY, COUNTERS, DAY, DIMENSIONS, HOT, MONTH, YEAR, hot_topic
 
 COUNTS = (
     "received",
@@ -90,19 +91,50 @@ def beijing_day(session: AsyncSession, column: Any) -> Any:
     return func.date(column, "+8 hours")
 
 
-def month_rows_from(start: date | None) -> date | None:
-    """The first whole month of a period starting on `start` (None: from the beginning)."""
-    if start is None or start.day == 1:
-        return start
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+@dataclass(frozen=True)
+class Span:
+    """A rollup's longer span (a year, a month, a week): its name in the rollup, the first day of the
+    span a day falls in, and the first day of the span after the one starting on a day."""
+
+    name: str
+    first_of: Callable[[date], date]
+    following: Callable[[date], date]
 
 
-def month_rows_until(end: date | None) -> date | None:
-    """The first day after the whole months of a period ending on `end` (None: to the end)."""
-    if end is None:
-        return None
-    after = end + timedelta(days=1)
-    return after if after.day == 1 else end.replace(day=1)
+def _next_month(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+YEARS = Span(YEAR, lambda day: day.replace(month=1, day=1), lambda first: first.replace(year=first.year + 1))
+MONTHS = Span(MONTH, lambda day: day.replace(day=1), _next_month)
+# The rows a period of the statistics adds up: years, then months, then days.
+STATISTICS_SPANS = (YEARS, MONTHS)
+
+Piece = tuple[str, date | None, date | None]  # span, the first row's day, the day after the last (None: open)
+
+
+def period_pieces(start: date | None, end: date | None, spans: Sequence[Span]) -> list[Piece]:
+    """The rollup rows that add up to the period (Beijing days, both inclusive, None: open) as
+    half-open ranges of the rows' `day` per span: rows of the first (longest) span for its whole spans
+    within the period, then rows of the next span for its whole spans within the rest before and
+    after them, …, day rows for what is left. A span straddling the edge of a longer one's range (a
+    week across New Year) is taken only when wholly inside the rest. A period with no day: no piece."""
+    return _pieces(start, end + timedelta(days=1) if end is not None else None, tuple(spans))
+
+
+def _pieces(lower: date | None, upper: date | None, spans: tuple[Span, ...]) -> list[Piece]:
+    if lower is not None and upper is not None and lower >= upper:
+        return []
+    if not spans:
+        return [(DAY, lower, upper)]
+    span, finer = spans[0], spans[1:]
+    first = lower if lower is None or span.first_of(lower) == lower else span.following(span.first_of(lower))
+    after = upper if upper is None or span.first_of(upper) == upper else span.first_of(upper)
+    if first is not None and after is not None and first >= after:
+        return _pieces(lower, upper, finer)  # no whole span
+    before = _pieces(lower, first, finer) if lower is not None else []
+    beyond = _pieces(after, upper, finer) if upper is not None else []
+    return [*before, (span.name, first, after), *beyond]
 
 
 def rollup_days(start: date | None, end: date | None, day: Any = CaseRollupRow.day) -> list[ColumnElement[bool]]:
@@ -116,30 +148,23 @@ def rollup_days(start: date | None, end: date | None, day: Any = CaseRollupRow.d
     return bounds
 
 
+def pieces_where(table: Any, pieces: Sequence[Piece]) -> ColumnElement[bool]:
+    """The rows of a rollup `table` (columns `span` and `day`) in these pieces."""
+    clauses = []
+    for span, first, after in pieces:
+        bounds = [table.span == span]
+        if first is not None:
+            bounds.append(table.day >= first)
+        if after is not None:
+            bounds.append(table.day < after)
+        clauses.append(and_(*bounds))
+    return or_(false(), *clauses)
+
+
 def rollups_of(start: date | None, end: date | None) -> ColumnElement[bool]:
-    """The rollup rows that add up to the period: month rows for its whole months, day rows for the
-    days before and after them."""
-    return spans_of(CaseRollupRow, start, end, MONTH, first=month_rows_from(start), after=month_rows_until(end))
-
-
-def spans_of(
-    table: Any, start: date | None, end: date | None, span: str, *, first: date | None, after: date | None
-) -> ColumnElement[bool]:
-    """The rows of a rollup `table` (kept per DAY and per a longer `span`: a month, a week) that add
-    up to the period: rows of the longer span from `first` until `after` (its whole spans; None: open),
-    day rows for the days of the period before and after them."""
-    days = [table.span == DAY, *rollup_days(start, end, table.day)]
-    if first is not None and after is not None and first >= after:
-        return and_(*days)  # no whole span
-    longer = [table.span == span]
-    around = []
-    if first is not None:
-        longer.append(table.day >= first)
-        around.append(table.day < first)
-    if after is not None:
-        longer.append(table.day < after)
-        around.append(table.day >= after)
-    return or_(and_(*longer), and_(*days, or_(false(), *around)))
+    """The rollup rows that add up to the period: year rows for its whole years, month rows for the
+    whole months outside them, day rows for the days left."""
+    return pieces_where(CaseRollupRow, period_pieces(start, end, STATISTICS_SPANS))
 
 
 def _order(hot: dict[tuple[str, str | None], int]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from hotline.services.feed.projection import project
 from hotline.services.intake.stats import statistics
@@ -36,10 +36,13 @@ TOWNSHIPS = ("城厢镇", "湖头镇", "蓬莱镇", None)
 CHANNELS = ("hotline", "petition", "media")
 
 
-def _case_row(chooser: random.Random) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """One case of any shape, and its clocks (respond, finish, both or none)."""
+def _case_row(
+    chooser: random.Random, first: datetime = FIRST, days: int = DAYS
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One case of any shape received within `days` from `first`, and its clocks (respond, finish,
+    both or none)."""
     case_id = uuid.uuid4()
-    received = FIRST + timedelta(minutes=chooser.randrange(DAYS * 24 * 60))
+    received = first + timedelta(minutes=chooser.randrange(days * 24 * 60))
     on_spot = chooser.random() < 0.2
     answered = received if on_spot else (received + timedelta(hours=chooser.randint(1, 120)))
     answered_at = answered if (on_spot or chooser.random() < 0.7) else None
@@ -109,6 +112,17 @@ PERIODS: list[dict[str, date]] = [
     {"start": date(2026, 9, 2), "end": date(2026, 9, 29)},  # within one month
     {"start": date(2026, 12, 1), "end": date(2026, 12, 31)},  # no case at all
 ]
+# Cases of earlier years (EARLIER): periods that add up year rows.
+EARLIER, EARLIER_DAYS = datetime(2024, 10, 20, tzinfo=UTC), 660  # until about 11 August 2026
+YEAR_PERIODS: list[dict[str, date]] = [
+    {"start": date(2025, 1, 1), "end": date(2025, 12, 31)},  # a whole year: its year rows
+    {"start": date(2024, 12, 15), "end": date(2026, 10, 17)},  # days, a month, a year, months, days
+    {"start": date(2025, 3, 10)},  # from mid-year to the end
+    {"end": date(2025, 12, 31)},  # from the beginning to the end of a year
+    {"end": date(2025, 6, 30)},  # from the beginning: a year, then months
+    {"start": date(2025, 12, 20), "end": date(2026, 1, 10)},  # across New Year: days
+    {"start": date(2024, 12, 1), "end": date(2026, 1, 31)},  # a month, a year, a month
+]
 # Moments of asking: before, amid and after the clocks run out (overdue is counted at that moment).
 NOWS = [FIRST + timedelta(days=10), FIRST + timedelta(days=35, hours=7), FIRST + timedelta(days=90)]
 
@@ -124,12 +138,13 @@ async def _both(sessions: Any, now: datetime, period: dict[str, date]) -> tuple[
 async def test_rollup_figures_equal_the_figures_counted_from_every_case(sessions: Any) -> None:
     chooser = random.Random(14)
     made = [_case_row(chooser) for _ in range(600)]
+    made += [_case_row(chooser, EARLIER, EARLIER_DAYS) for _ in range(300)]
     await _store(sessions, [c for c, _ in made], [clock for _, clocks in made for clock in clocks])
     async with transaction(sessions) as session:
-        assert await rebuild(session) == 600
+        assert await rebuild(session) == 900
     compared = 0
     for now in NOWS:
-        for period in PERIODS:
+        for period in PERIODS + YEAR_PERIODS:
             rolled, direct = await _both(sessions, now, period)
             assert rolled == direct, (now, period)
             compared += rolled["overall"]["received"]
@@ -161,11 +176,11 @@ def _facts(**overrides: Any) -> Facts:
 def test_a_case_counts_on_its_beijing_day_under_each_of_its_groupings() -> None:
     facts = _facts()
     assert facts.day == date(2026, 11, 2) and facts.answered_day == date(2026, 11, 3)
-    day, month = date(2026, 11, 2), date(2026, 11, 1)
+    day, month, year = date(2026, 11, 2), date(2026, 11, 1), date(2026, 1, 1)
     assert facts.rollup_keys() == [
         *(
             (span, first, name, key)
-            for span, first in (("day", day), ("month", month))
+            for span, first in (("day", day), ("month", month), ("year", year))
             for name, key in (
                 ("all", ""),
                 ("channel", "hotline"),
@@ -183,8 +198,8 @@ def test_a_case_counts_on_its_beijing_day_under_each_of_its_groupings() -> None:
 def test_a_change_moves_counts_from_the_old_groups_to_the_new_and_a_repeat_moves_nothing() -> None:
     before, after = _facts(unit_name="县住建局"), _facts(unit_name="县城管局", status="closed")
     moved = differences([(before, after)])
-    day, month = ("day", date(2026, 11, 2)), ("month", date(2026, 11, 1))
-    for span in (day, month):
+    day, month, year = ("day", date(2026, 11, 2)), ("month", date(2026, 11, 1)), ("year", date(2026, 1, 1))
+    for span in (day, month, year):
         assert moved[(*span, "unit", "县住建局")][COUNTERS.index("received")] == -1
         assert moved[(*span, "unit", "县城管局")][COUNTERS.index("received")] == 1
         assert moved[(*span, "channel", "hotline")] == [1 if name == "finished" else 0 for name in COUNTERS]
@@ -239,6 +254,7 @@ async def _rollup_rows(sessions: Any) -> set[tuple[Any, ...]]:
 async def test_the_projector_keeps_the_rollups_whatever_the_order_and_redeliveries(sessions: Any) -> None:
     chooser = random.Random(7)
     made = [_case_row(chooser) for _ in range(120)]
+    made += [_case_row(chooser, EARLIER, EARLIER_DAYS) for _ in range(60)]
     cases = [{**c, "status": "received", "answered_at": None, "verdict": None, "unit_name": None} for c, _ in made]
     for case in cases:
         case["outcome"] = None if case["outcome"] == "answered_on_spot" else case["outcome"]
@@ -251,7 +267,7 @@ async def test_the_projector_keeps_the_rollups_whatever_the_order_and_redeliveri
             await project(session, deliveries[start : start + 17], now=FIRST + timedelta(days=DAYS))
     kept = await _rollup_rows(sessions)
     for now in NOWS:
-        for period in PERIODS[:5]:
+        for period in PERIODS[:5] + YEAR_PERIODS[:3]:
             rolled, direct = await _both(sessions, now, period)
             assert rolled == direct, (now, period)
     async with transaction(sessions) as session:
@@ -273,3 +289,23 @@ async def test_a_database_with_cases_and_no_counts_is_recounted_once(sessions: A
         assert await rebuild(session) == 40
     async with sessions() as session:
         assert not await missing(session)  # so the next start leaves them alone
+
+
+async def test_a_database_counted_before_the_year_rows_is_recounted_once(sessions: Any) -> None:
+    # What a database counted before the year rows were kept looks like: day and month rows, no year rows.
+    chooser = random.Random(16)
+    made = [_case_row(chooser, EARLIER, EARLIER_DAYS) for _ in range(40)]
+    await _store(sessions, [c for c, _ in made], [clock for _, clocks in made for clock in clocks])
+    async with transaction(sessions) as session:
+        assert await rebuild(session) == 40
+    counted = await _rollup_rows(sessions)
+    assert {row[0] for row in counted} == {"day", "month", "year"}
+    async with transaction(sessions) as session:
+        await session.execute(delete(CaseRollupRow).where(CaseRollupRow.span == "year"))
+    async with sessions() as session:
+        assert await missing(session)
+    async with transaction(sessions) as session:
+        assert await rebuild(session) == 40
+    async with sessions() as session:
+        assert not await missing(session)
+    assert await _rollup_rows(sessions) == counted
