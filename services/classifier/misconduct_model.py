@@ -22,10 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hotline.services.classifier.urgency_model import char_ngrams
-from hotline.shared.domain.misconduct import OFFICIALS
+from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT, OFFICIALS
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "misconduct_model.json"
-LEARNED_PREFIX = "模型判断为反映公职人员违纪违法"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ def decide_misconduct(rules: tuple[str, ...], p: float | None, threshold: float)
     if rules:
         return rules
     if p is not None and p >= threshold:
-        return (f"{LEARNED_PREFIX}（p={p:.2f}）",)
+        return (f"{LEARNED_MISCONDUCT}（p={p:.2f}）",)
     return ()
 
 
@@ -79,7 +78,7 @@ def learned_misconduct(
 
 
 def is_learned(finding: str) -> bool:
-    return finding.startswith(LEARNED_PREFIX)
+    return finding.startswith(LEARNED_MISCONDUCT)
 
 
 def parse_misconduct_model(data: dict[str, object]) -> MisconductModel:

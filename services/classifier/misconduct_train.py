@@ -177,7 +177,8 @@ class Figures:
 
 
 def figures(scored: Sequence[Scored], threshold: float) -> tuple[Figures, dict[str, Figures]]:
-    pooled, per = Figures(), {}
+    pooled = Figures()
+    per: dict[str, Figures] = {}
     for s in scored:
         pooled.add(s, threshold)
         per.setdefault(s.example.writer, Figures()).add(s, threshold)
@@ -191,9 +192,7 @@ def choose_threshold(scored: Sequence[Scored], cost: float = FALSE_POSITIVE_COST
     best, best_gain = 0.99, 0.0
     for step in range(99, 29, -1):
         t = step / 100
-        gain = sum(
-            (1.0 if s.example.positive else -cost) for s in scored if not s.example.rules and s.p >= t
-        )
+        gain = sum((1.0 if s.example.positive else -cost) for s in scored if not s.example.rules and s.p >= t)
         if gain > best_gain:
             best, best_gain = t, gain
     return best
@@ -267,7 +266,12 @@ def main_eval(argv: list[str] | None = None) -> int:
             sent = bool(s.example.rules) or s.p >= threshold
             if sent != s.example.positive:
                 kind = "miss" if s.example.positive else "false"
-                print(json.dumps({"id": s.example.id, "kind": kind, "p": round(s.p, 3), "text": s.example.text[:80]}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {"id": s.example.id, "kind": kind, "p": round(s.p, 3), "text": s.example.text[:80]},
+                        ensure_ascii=False,
+                    )
+                )
     return 0
 
 
