@@ -80,16 +80,29 @@ def test_ordinary_complaints_stay_with_their_unit(text: str) -> None:
     assert learned_misconduct(text, misconduct(text), ticked=False, model=model) == ()
 
 
-def test_a_fee_an_official_pockets_in_words_the_rules_miss_goes_to_the_commission() -> None:
-    text = "社区网格员每个月以管理费名义让我们摊主微信转他一百元，钱进了他个人账户。"
+# Written for this test: fees officials pocket, told in words the rules do not match.
+POCKETED = [
+    "社区网格员每个月以管理费名义让我们摊主微信转他一百元，钱进了他个人账户。",
+    "镇上城管队员每月通过微信收我们摊位管理费三百元，从来没有任何单据，钱转到他个人微信里。",
+]
+
+
+@pytest.mark.parametrize("text", POCKETED)
+def test_fees_officials_pocket_read_far_likelier_than_ordinary_complaints(text: str) -> None:
     model = load_misconduct_model()
     assert model is not None and misconduct(text) == ()
-    found = learned_misconduct(text, (), ticked=False, model=model)
-    assert found and is_learned(found[0])
+    p = probability(text, model, cheap_features(text, rules_fired=False, ticked=False))
+    ordinary = max(probability(t, model, cheap_features(t, rules_fired=False, ticked=False)) for t in ORDINARY)
+    assert p > 0.6 and ordinary < 0.2
+
+
+def test_a_learned_finding_goes_to_the_commission_and_says_it_was_learned() -> None:
+    text = POCKETED[0]
+    found = decide_misconduct((), 0.93, 0.87)
     d = decide(
         Evidence(topic="城乡建设", confidence=0.9, matters=tuple(identify(text, MATTERS)), misconduct=found),
         county=COUNTY,
         matters=MATTERS,
     )
     assert (d.unit_code, d.topic) == ("jwjw", "纪检监察")
-    assert "检举控告：模型判断为反映公职人员违纪违法（p=" in d.reason
+    assert "检举控告：模型判断为反映公职人员违纪违法（p=0.93）" in d.reason
