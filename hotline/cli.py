@@ -301,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    # `train`, `classify`, `eval-urgency`, `train-urgency` and `eval-routing` own their arguments.
+    # `train`, `classify`, `eval-urgency`, `train-urgency`, `train-misconduct`, `eval-misconduct` and
+    # `eval-routing` own their arguments.
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
@@ -310,6 +311,11 @@ def _dispatch(argv: list[str]) -> int:
         return _eval_urgency(argv[1:])
     if argv and argv[0] == "train-urgency":
         return _train_urgency(argv[1:])
+    if argv and argv[0] in ("train-misconduct", "eval-misconduct"):
+        from hotline.services.classifier import misconduct_train
+
+        run = misconduct_train.main_train if argv[0] == "train-misconduct" else misconduct_train.main_eval
+        return run(argv[1:])
     if argv and argv[0] == "train-matters":
         from hotline.services.classifier.train_matters import main as train_matters
 
@@ -402,6 +408,12 @@ def _dispatch(argv: list[str]) -> int:
     commands.add_parser("train-urgency", help="rebuild the learned 紧急诉求 model (see `hotline train-urgency --help`)")
     commands.add_parser("eval-urgency", help="紧急诉求 rules on the labelled suite (see `hotline eval-urgency --help`)")
     commands.add_parser("train-matters", help="train the learned matter model (see `hotline train-matters --help`)")
+    commands.add_parser(
+        "train-misconduct", help="rebuild the learned misconduct reading (see `hotline train-misconduct --help`)"
+    )
+    commands.add_parser(
+        "eval-misconduct", help="the misconduct reading, leaving each writer out (`--leave-one-writer-out`)"
+    )
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 
     rollups = commands.add_parser(

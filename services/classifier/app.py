@@ -17,6 +17,7 @@ from faststream import FastStream
 from hotline.services.classifier import matter_model
 from hotline.services.classifier.artefact import ARTIFACTS_DIR, META_NAME
 from hotline.services.classifier.classify import ClassifierParts, classify_cases, suggest
+from hotline.services.classifier.misconduct_model import load_misconduct_model
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.urgency import load_urgency_rules
@@ -116,6 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
             urgency_rules=load_urgency_rules(),
             catalogue=packaged(),
             urgency_model=load_urgency_model(),
+            misconduct_model=load_misconduct_model(),
         )
         await asyncio.to_thread(warm_up, parts)
         loaded.append(parts)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from hotline.services.classifier.matter_model import MIN_PROBABILITY as LEARNED_MIN_PROBABILITY
 from hotline.services.classifier.matter_model import TOP_K as LEARNED_TOP_K
 from hotline.services.classifier.matter_model import MatterModel
+from hotline.services.classifier.misconduct_model import MisconductModel, learned_misconduct, load_misconduct_model
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
 from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
@@ -108,6 +109,8 @@ class ClassifierParts:
     catalogue: Catalogue
     urgency_rules: UrgencyRules | None = None
     urgency_model: UrgencyModel | None = None
+    # The learned reading of officials' misconduct beside the rules (the shipped one when None).
+    misconduct_model: MisconductModel | None = None
     timer: Timer = time.thread_time
     budget_s: float = RULE_BUDGET_S
 
@@ -137,7 +140,12 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
         urgency = with_handover(rules.urgency, case.handed_over_to)
         bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
         hits = identify(bounded, matters)
-        accusing = misconduct(bounded, ticked=case.is_accusation)
+        accusing = learned_misconduct(
+            bounded,
+            misconduct(bounded, ticked=case.is_accusation),
+            ticked=case.is_accusation,
+            model=parts.misconduct_model or load_misconduct_model(),
+        )
         classified.append(
             CaseClassified(
                 event_id=derived_event_id(case.event_id, "classified"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hotline.shared.domain.county import County, Unit, find_township, route, shield_accused
 from hotline.shared.domain.matters import TOWN, Matter, MatterCatalogue, MatterHit
+from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT
 
 ACCUSATION_CLASS = "纪检监察"
 MANUAL_SORTING = "人工分拣"
@@ -294,11 +295,19 @@ def _accusation(evidence: Evidence, scored: list[_Scored], county: County, matte
         unit_code=lead,
         unit_name=_name(lead, county),
         co_units=(),
-        reason=f"事项：{name} → {_name(lead, county)}{basis}；匹配：{'、'.join(evidence.misconduct)}",
+        reason=f"事项：{name} → {_name(lead, county)}{basis}；{_grounds(evidence.misconduct)}",
         topic=ACCUSATION_CLASS,
         matter_code=matter.code if matter else None,
         matter_name=matter.name if matter else None,
     )
+
+
+def _grounds(findings: tuple[str, ...]) -> str:
+    """The words the rules matched, or the learned reading (its findings start with 模型判断)."""
+    learned = [f for f in findings if f.startswith(LEARNED_MISCONDUCT)]
+    words = [f for f in findings if not f.startswith(LEARNED_MISCONDUCT)]
+    parts = ([f"匹配：{'、'.join(words)}"] if words else []) + [f"检举控告：{f}" for f in learned]
+    return "；".join(parts)
 
 
 def _shielded(dispatch: Dispatch, evidence: Evidence, county: County) -> Dispatch:

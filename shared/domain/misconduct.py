@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from hotline.shared.domain.matters import sentences
 
+# How a finding of the learned reading (services/classifier/misconduct_model.py) begins, so the router
+# can say the reading was learned rather than matched.
+LEARNED_MISCONDUCT = "模型判断为反映公职人员违纪违法"
+
 # Who: people holding public office or power in a public body.
 OFFICIALS = (
     "村干部",
