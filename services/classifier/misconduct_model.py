@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from hotline.services.classifier.urgency_model import char_ngrams
+import numpy as np
+import numpy.typing as npt
+
+from hotline.services.classifier.urgency_model import folded
 from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT, OFFICIALS
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "misconduct_model.json"
@@ -34,6 +37,45 @@ class MisconductModel:
     features: dict[str, float]  # weights of the cheap features (see :func:`cheap_features`)
     threshold: float  # the probability from which the model alone sends a case to the 纪委监委
     version: str
+    table: GramTable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", GramTable.of(self.weights))
+
+
+@dataclass(frozen=True, slots=True)
+class GramTable:
+    """The n-grams as sorted integer codes (a gram's code points packed 21 bits each) with their IDF
+    and weight: a text's grams are then counted and looked up with numpy. Counting a long 政务留言's
+    1.2 thousand grams as Python strings cost 0.4 ms, 40 % of jieba's time on the same text."""
+
+    codes: npt.NDArray[np.uint64]
+    idf: npt.NDArray[np.float64]
+    coef: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, weights: dict[str, tuple[float, float]]) -> GramTable:
+        packed = sorted((_pack(gram), idf, coef) for gram, (idf, coef) in weights.items())
+        return cls(
+            codes=np.array([c for c, _, _ in packed], dtype=np.uint64),
+            idf=np.array([i for _, i, _ in packed], dtype=np.float64),
+            coef=np.array([w for _, _, w in packed], dtype=np.float64),
+        )
+
+
+def _pack(gram: str) -> int:
+    code = 0
+    for ch in gram:
+        code = code << 21 | ord(ch)
+    return code
+
+
+def gram_codes(text: str) -> npt.NDArray[np.uint64]:
+    """The codes of the char 1–3-grams of ``text`` as :func:`urgency_model.char_ngrams` reads them
+    (lowercased, runs of spaces folded); a code point is under 2**21 and never 0, so the three
+    lengths never share a code."""
+    chars = np.frombuffer(folded(text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return np.concatenate([chars, chars[:-1] << 21 | chars[1:], chars[:-2] << 42 | chars[1:-1] << 21 | chars[2:]])
 
 
 def cheap_features(text: str, *, rules_fired: bool, ticked: bool) -> dict[str, float]:
@@ -47,12 +89,14 @@ def cheap_features(text: str, *, rules_fired: bool, ticked: bool) -> dict[str, f
 
 def probability(text: str, model: MisconductModel, features: dict[str, float]) -> float:
     """The model's probability that ``text`` accuses officials of misconduct."""
-    values: dict[str, float] = {}
-    for gram, count in char_ngrams(text).items():
-        if (w := model.weights.get(gram)) is not None:
-            values[gram] = (1.0 + math.log(count)) * w[0]
-    norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
-    score = model.intercept + sum(v / norm * model.weights[g][1] for g, v in values.items())
+    table = model.table
+    grams, counts = np.unique(gram_codes(text), return_counts=True)
+    at = np.searchsorted(table.codes, grams).clip(max=max(len(table.codes) - 1, 0))
+    known = table.codes[at] == grams if len(table.codes) else np.zeros(len(grams), dtype=bool)
+    at = at[known]
+    values = (1.0 + np.log(counts[known])) * table.idf[at]
+    norm = math.sqrt(float(values @ values)) or 1.0
+    score = model.intercept + float(values @ table.coef[at]) / norm
     score += sum(model.features.get(name, 0.0) * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 

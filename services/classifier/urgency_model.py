@@ -49,9 +49,14 @@ class UrgencyModel:
     framed_threshold: float | None = None
 
 
+def folded(text: str) -> str:
+    """``text`` as the char vectorizer reads it: lowercased, runs of spaces folded into one."""
+    return _WHITE.sub(" ", text.lower())
+
+
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
     """The char n-grams of ``text`` as the vectorizer counts them (lowercased, runs of spaces folded)."""
-    t = _WHITE.sub(" ", text.lower())
+    t = folded(text)
     grams: Counter[str] = Counter()
     for n in range(low, high + 1):
         grams.update(t[i : i + n] for i in range(len(t) - n + 1))
