@@ -27,6 +27,7 @@ ROUND5_DIR = SUITE_DIR.with_name("routing-round5")
 ROUND6_DIR = SUITE_DIR.with_name("routing-round6")
 ROUND7_DIR = SUITE_DIR.with_name("routing-round7")
 ROUND8_DIR = SUITE_DIR.with_name("routing-round8")
+ROUND9_DIR = SUITE_DIR.with_name("routing-round9")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -48,6 +49,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round eight's sealed suite (r8a-…, r8b-…, r8c-…), development material since measured once.
     ("writers 11–13 dev", ROUND8_DIR / "dev.jsonl"),
     ("writers 11–13 test", ROUND8_DIR / "test.jsonl"),
+    # Round nine's sealed suite (r9a-…, r9b-…, r9c-…), development material since measured once.
+    ("writers 14–16 dev", ROUND9_DIR / "dev.jsonl"),
+    ("writers 14–16 test", ROUND9_DIR / "test.jsonl"),
 )
 
 
