@@ -35,11 +35,6 @@ async def two_writers(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncE
     await second.dispose()
 
 
-async def _until(condition: Any) -> None:
-    while not condition():
-        await asyncio.sleep(0.001)
-
-
 async def test_a_writer_waits_for_the_turn_before_sending_begin(
     two_writers: tuple[AsyncEngine, AsyncEngine, list[str]],
 ) -> None:
