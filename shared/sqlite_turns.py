@@ -56,8 +56,11 @@ class WriterTurns:
         """Wait for this connection's turn to write; raises SQLite's own 'database is locked' after the timeout."""
         loop = asyncio.get_running_loop()
         lock = self._locks.setdefault(loop, asyncio.Lock())
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can return a lock acquired just as its
+        # caller was cancelled, swallowing the cancellation (a stopped relay then never stopped).
         try:
-            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked (waited for this process's writer)") from None
         try:
@@ -88,7 +91,8 @@ class WriterTurns:
         waiting: asyncio.Future[None] = loop.create_future()
         self._waiter().put((fd, waiting, loop))
         try:
-            await asyncio.wait_for(asyncio.shield(waiting), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await asyncio.shield(waiting)
         except BaseException as exc:
             # Given up (timeout or cancelled): the thread may still get the lock on this file
             # description; it is closed then (freeing the lock), and the next turn opens a new one.
@@ -200,6 +204,17 @@ def install(engine: AsyncEngine, database_file: Path) -> WriterTurns:
     @event.listens_for(sync_engine, "engine_disposed")
     def _disposed(_engine: Any) -> None:
         turns.close()
+
+    # A connection back in the pool (or thrown away) holds no transaction: whatever ended it (a reset,
+    # a cancelled task's terminated connection), its turn ends too rather than stall every writer.
+    @event.listens_for(sync_engine.pool, "checkin")
+    def _checked_in(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None:
+            turns.give(_key(dbapi_connection))
+
+    @event.listens_for(sync_engine.pool, "close_detached")
+    def _closed_detached(dbapi_connection: Any) -> None:
+        turns.give(_key(dbapi_connection))
 
     @event.listens_for(sync_engine.pool, "invalidate")
     def _invalidated(dbapi_connection: Any, _record: Any, _exc: Any) -> None:

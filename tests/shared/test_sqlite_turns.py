@@ -149,3 +149,40 @@ async def test_read_only_engines_take_no_turn(tmp_path: Path) -> None:
     finally:
         await writer.dispose()
         await reader.dispose()
+
+
+async def test_a_writer_cancelled_while_waiting_stops_and_leaves_no_turn_behind(tmp_path: Path) -> None:
+    same_process = sqlite_turns.WriterTurns(tmp_path / "x.writers")
+    other_process = sqlite_turns.WriterTurns(tmp_path / "x.writers")
+    try:
+        await same_process.take(1)
+        for turns, key in ((same_process, 2), (other_process, 3)):  # queued on the lock, on the file
+            waiting = asyncio.create_task(turns.take(key))
+            for _ in range(20):
+                await asyncio.sleep(0)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        same_process.give(1)
+        await asyncio.wait_for(other_process.take(4), 10)
+        assert other_process.holder == 4
+        other_process.give(4)
+        await asyncio.wait_for(same_process.take(5), 10)
+        same_process.give(5)
+    finally:
+        same_process.close()
+        other_process.close()
+
+
+async def test_a_connection_back_in_the_pool_holds_no_turn(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}", pool_size=2)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+            await connection.commit()
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+            # Leaving without commit or rollback: the pool's reset ends the transaction and the turn.
+        async with engine.begin() as connection:
+            await asyncio.wait_for(connection.execute(text("INSERT INTO notes VALUES (2)")), 10)
+    finally:
+        await engine.dispose()
