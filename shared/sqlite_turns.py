@@ -13,6 +13,7 @@ busy timeout stays as the fallback for writers outside this queue (migrations, s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import functools
 import os
@@ -138,9 +139,15 @@ def _wait_for_files(waits: queue.SimpleQueue[_Wait]) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
-            loop.call_soon_threadsafe(_settle, waiting, exc)
+            outcome: BaseException | None = exc
         else:
-            loop.call_soon_threadsafe(_settle, waiting, None)
+            outcome = None
+        try:
+            loop.call_soon_threadsafe(_settle, waiting, outcome)
+        except RuntimeError:  # the loop closed meanwhile (shutdown): nobody will use the lock
+            if outcome is None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _close_when_done(fd: int, _waiting: asyncio.Future[None]) -> None:
