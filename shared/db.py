@@ -349,6 +349,8 @@ class CaseRollupRow(Base):
     events (see shared/rollups.py)."""
 
     __tablename__ = "case_rollups"
+    # The primary key serves a period's rows; the trend and the answered days ask by grouping first.
+    __table_args__ = (Index("ix_case_rollups_dimension_span_day", "dimension", "span", "day"),)
 
     span: Mapped[str] = mapped_column(String(8), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

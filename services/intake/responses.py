@@ -251,6 +251,7 @@ class Stats(Out):
     generated_at: Time
     period: dict[str, str | None] = Field(description="统计期间 from/to（含）")
     overall: dict[str, Any] = Field(description="计数与答复率、按时答复率、办结率、满意率等")
+    trend_unit: str = Field(description="趋势的时间单位：day（按日）或 month（跨度超过一年时按月，date 为该月第一天）")
     trend: list[dict[str, Any]]
     hot_topics: list[dict[str, Any]]
 

@@ -220,6 +220,25 @@ async def hot_topics_counted(
     return _order({(str(topic), subtopic): count for topic, subtopic, count in counted.all()})
 
 
+# A trend spanning more than this many days is given by month: ten years of days are 3,650 points that no
+# chart can show and every answer would carry.
+TREND_DAYS = 366
+
+
+def trend_points(daily: dict[str, dict[str, int]]) -> tuple[str, list[dict[str, Any]]]:
+    """The trend's unit ("day" or "month") and its points (`date`: the day, or the month's first day)
+    from the counts per ISO day, oldest first."""
+    days = sorted(daily)
+    if not days or (date.fromisoformat(days[-1]) - date.fromisoformat(days[0])).days < TREND_DAYS:
+        return "day", [{"date": day, **daily[day]} for day in days]
+    months: dict[str, dict[str, int]] = {}
+    for day in days:
+        month = months.setdefault(f"{day[:7]}-01", {"received": 0, "answered": 0})
+        for name, count in daily[day].items():
+            month[name] += count
+    return "month", [{"date": first, **counts} for first, counts in months.items()]
+
+
 def figures(rolled: Sequence[int], overdue: int) -> dict[str, int]:
     """The statistics' counts from a rollup row's sums and the live count of overdue cases."""
     sums = dict(zip(COUNTERS, (int(value or 0) for value in rolled), strict=True))
@@ -301,11 +320,13 @@ async def statistics(
         trend[day.isoformat()] = {"received": int(received), "answered": 0}
     for day_text, answered in answered_on.items():
         trend.setdefault(day_text, {"received": 0, "answered": 0})["answered"] = answered
+    unit, points = trend_points(trend)
     return {
         "generated_at": beijing(now).isoformat(),
         "period": period_label(start, end),
         "overall": with_rates(figures(overall, overdue.get((ALL, ""), 0))),
         **groups,
-        "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
+        "trend_unit": unit,
+        "trend": points,
         "hot_topics": await hot_topics(session, now=now, start=start, end=end),
     }

@@ -18,6 +18,7 @@ from hotline.services.intake.stats import (
     hot_topics_counted,
     period_label,
     received_in,
+    trend_points,
     with_rates,
 )
 from hotline.shared.clock import beijing
@@ -94,11 +95,13 @@ async def direct_statistics(
     for kind, rows in (("received", received.all()), ("answered", answered.all())):
         for day, count in rows:
             trend.setdefault(str(day), {"received": 0, "answered": 0})[kind] = count
+    unit, points = trend_points(trend)
     return {
         "generated_at": beijing(now).isoformat(),
         "period": period_label(start, end),
         "overall": with_rates(overall),
         **groups,
-        "trend": [{"date": day, **counts} for day, counts in sorted(trend.items())],
+        "trend_unit": unit,
+        "trend": points,
         "hot_topics": await hot_topics_counted(session, now=now, start=start, end=end),
     }

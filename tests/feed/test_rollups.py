@@ -154,6 +154,8 @@ async def test_rollup_figures_equal_the_figures_counted_from_every_case(sessions
     assert all(rolled["overall"][name] > 0 for name in ("overdue", "answered_on_time", "satisfied", "finished"))
     assert rolled["overall"]["answered_on_time"] < rolled["overall"]["answered"]  # some answered late
     assert len(rolled["hot_topics"]) >= 3
+    # Two years of cases: all time's trend is by month, both ways (compared above).
+    assert rolled["trend_unit"] == "month" and len(rolled["trend"]) >= 20
 
 
 def _facts(**overrides: Any) -> Facts:

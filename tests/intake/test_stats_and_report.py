@@ -17,7 +17,7 @@ from hotline.services.intake.reports import (
     social_concerns_sentence,
     xlsx_report,
 )
-from hotline.services.intake.stats import statistics
+from hotline.services.intake.stats import statistics, trend_points
 from hotline.shared.db import CaseRow, DeadlineRow, transaction
 from hotline.shared.rollups import rebuild
 
@@ -111,6 +111,21 @@ async def test_the_report_sentence_reproduces_the_seed_report(sessions: Any) -> 
         {"date": "2016-01-04", "received": 2055, "answered": 358},
         {"date": "2016-01-05", "received": 0, "answered": 1697},
     ]
+
+
+def test_a_trend_longer_than_a_year_is_given_by_month() -> None:
+    year = {"2024-01-01": {"received": 2, "answered": 1}, "2024-12-31": {"received": 1, "answered": 0}}
+    assert trend_points(year) == ("day", [{"date": day, **counts} for day, counts in year.items()])
+    longer = {**year, "2025-01-31": {"received": 4, "answered": 5}, "2025-01-01": {"received": 0, "answered": 2}}
+    assert trend_points(longer) == (
+        "month",
+        [
+            {"date": "2024-01-01", "received": 2, "answered": 1},
+            {"date": "2024-12-01", "received": 1, "answered": 0},
+            {"date": "2025-01-01", "received": 4, "answered": 7},
+        ],
+    )
+    assert trend_points({}) == ("day", [])
 
 
 async def test_rates_follow_their_definitions(sessions: Any) -> None:

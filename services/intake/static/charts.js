@@ -38,21 +38,24 @@ async function draw(el, option, fallback) {
 
 const TEXT = { fontFamily: "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif" };
 
-/** trend: [{date, received, answered}] */
-export function trendChart(el, trend) {
+/** trend: [{date, received, answered}]; unit "month": each date is the first day of its month */
+export function trendChart(el, trend, unit = "day") {
+  // fmtDate gives 2026年11月01日: a month is its first eight characters, a day its last six.
+  const label = (d) => (unit === "month" ? fmtDate(d.date).slice(0, 8) : fmtDate(d.date).slice(5));
+  const named = (d) => (unit === "month" ? fmtDate(d.date).slice(0, 8) : fmtDate(d.date));
   return draw(el, {
     textStyle: TEXT,
     animation: false,
     tooltip: { trigger: "axis" },
     legend: { data: ["受理", "答复"], top: 0 },
     grid: { left: 40, right: 16, top: 32, bottom: 28 },
-    xAxis: { type: "category", data: trend.map((d) => fmtDate(d.date).slice(5)) },
+    xAxis: { type: "category", data: trend.map(label) },
     yAxis: { type: "value", minInterval: 1 },
     series: [
       { name: "受理", type: "line", smooth: true, data: trend.map((d) => d.received), itemStyle: { color: RED } },
       { name: "答复", type: "line", smooth: true, data: trend.map((d) => d.answered), itemStyle: { color: BLUE } },
     ],
-  }, () => h("ul", { class: "plain" }, trend.map((d) => h("li", {}, `${fmtDate(d.date)}：受理 ${d.received}，答复 ${d.answered}`))));
+  }, () => h("ul", { class: "plain" }, trend.map((d) => h("li", {}, `${named(d)}：受理 ${d.received}，答复 ${d.answered}`))));
 }
 
 /** hot: [{topic, subtopic, count}] */

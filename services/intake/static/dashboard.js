@@ -83,7 +83,7 @@ async function refresh() {
     $("#overdue-count").textContent = late.items?.length >= 200 ? "（显示最近 200 件）" : `（${late.items?.length || 0} 件）`;
     const trend = $("#trend-chart");
     if (stats.trend === undefined) trend.replaceChildren(h("p", { class: "muted" }, `趋势统计${UNAVAILABLE}`));
-    else await trendChart(trend, stats.trend);
+    else await trendChart(trend, stats.trend, stats.trend_unit);
     await refreshHotTopics(stats);
     const scope = period.from || period.to ? `${period.from ? fmtDate(period.from) : "…"} 至 ${period.to ? fmtDate(period.to) : "…"}` : "全部";
     const note = periodSupported === false && scope !== "全部" ? "（按期间统计暂不可用，显示全部）" : "";
