@@ -301,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    # `train`, `classify`, `eval-urgency`, `train-urgency`, `train-misconduct`, `eval-misconduct` and
-    # `eval-routing` own their arguments.
+    # `train`, `classify`, `eval-urgency`, `train-urgency`, `train-misconduct`, `eval-misconduct`,
+    # `train-units`, `eval-units` and `eval-routing` own their arguments.
     if argv and argv[0] == "train":
         return _train(argv[1:])
     if argv and argv[0] == "classify":
@@ -315,6 +315,11 @@ def _dispatch(argv: list[str]) -> int:
         from hotline.services.classifier import misconduct_train
 
         run = misconduct_train.main_train if argv[0] == "train-misconduct" else misconduct_train.main_eval
+        return run(argv[1:])
+    if argv and argv[0] in ("train-units", "eval-units"):
+        from hotline.services.classifier import unit_train
+
+        run = unit_train.main_train if argv[0] == "train-units" else unit_train.main_eval
         return run(argv[1:])
     if argv and argv[0] == "train-matters":
         from hotline.services.classifier.train_matters import main as train_matters
@@ -413,6 +418,12 @@ def _dispatch(argv: list[str]) -> int:
     )
     commands.add_parser(
         "eval-misconduct", help="the misconduct reading, leaving each writer out (`--leave-one-writer-out`)"
+    )
+    commands.add_parser(
+        "train-units", help="rebuild the learned reading of who leads (see `hotline train-units --help`)"
+    )
+    commands.add_parser(
+        "eval-units", help="the reading of who leads, leaving each writer out (`--leave-one-writer-out`)"
     )
     commands.add_parser("eval-routing", help="routing accuracy on the labelled suites (`--half dev|test|heldout`)")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hotline.services.classifier.model import TopicModel
+    from hotline.services.classifier.unit_model import UnitModel
     from hotline.shared.catalogue import Catalogue
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing"
@@ -190,10 +191,16 @@ def format_writers(reports: Sequence[tuple[str, RoutingReport]]) -> str:
 
 
 def route_suite(
-    cases: Sequence[LabelledCase], *, model: TopicModel | None = None, catalogue: Catalogue | None = None
+    cases: Sequence[LabelledCase],
+    *,
+    model: TopicModel | None = None,
+    catalogue: Catalogue | None = None,
+    unit_model: UnitModel | None = None,
+    use_unit_model: bool = True,
 ) -> list[Outcome]:
     """Each case through the production path: classify_cases, then the router's decision (the packaged
-    model and 派单目录 unless others are given)."""
+    models and 派单目录 unless others are given; no learned reading of who leads without
+    ``use_unit_model``)."""
     from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
     from hotline.services.classifier.model import TopicModel
     from hotline.services.classifier.severity import load_severity_rules
@@ -202,7 +209,13 @@ def route_suite(
 
     results = classify_and_dispatch(
         [Request(c.text, channel=c.channel, township=c.township, is_accusation=c.is_accusation) for c in cases],
-        ClassifierParts(model or TopicModel.load(), load_severity_rules(), catalogue or packaged()),
+        ClassifierParts(
+            model or TopicModel.load(),
+            load_severity_rules(),
+            catalogue or packaged(),
+            unit_model=unit_model,
+            use_unit_model=use_unit_model,
+        ),
         clock=ScaledClock(),
     )
     return [Outcome(d.unit_code, d.to_person, d.matter_code) for _, d in results]

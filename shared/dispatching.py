@@ -33,6 +33,8 @@ def evidence_of(case: CaseClassified) -> Evidence:
         is_accusation=case.is_accusation,
         accused_unit=case.accused_unit,
         misconduct=tuple(case.misconduct),
+        units=tuple((u.code, u.probability) for u in case.units),
+        units_threshold=case.units_threshold,
     )
 
 

@@ -130,6 +130,15 @@ class MatterEvidence(BaseModel):
     probability: float | None = Field(default=None, ge=0, le=1)  # the learned matter model's, when it ran
 
 
+class UnitEvidence(BaseModel):
+    """A unit the learned reading of who leads gives a probability to ("town": the 属地 乡镇/街道)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    probability: float = Field(ge=0, le=1)
+
+
 class RoutingCandidate(BaseModel):
     """A unit a case might belong to, offered to the person who sorts it (人工分拣)."""
 
@@ -167,6 +176,9 @@ class CaseClassified(CaseEvent):
     catalogue_version: int | None = None
     # Officials' misconduct told in the text ("村支书+兜里"): a 检举/控告, ticked or not.
     misconduct: list[str] = Field(default_factory=list)
+    # The learned reading of who leads (likeliest first), and the probability from which routing follows it.
+    units: list[UnitEvidence] = Field(default_factory=list)
+    units_threshold: float | None = Field(default=None, ge=0, le=1)
 
 
 class CaseRouted(CaseEvent):

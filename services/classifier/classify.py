@@ -21,6 +21,7 @@ from hotline.services.classifier.matter_model import MatterModel
 from hotline.services.classifier.misconduct_model import MisconductModel, learned_misconduct, load_misconduct_model
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
+from hotline.services.classifier.unit_model import UnitModel, likeliest_units, load_unit_model
 from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
 from hotline.services.classifier.urgency_judge import judge_urgency, with_handover
 from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
@@ -38,6 +39,7 @@ from hotline.shared.events import (
     Channel,
     MatterEvidence,
     Severity,
+    UnitEvidence,
     derived_event_id,
 )
 
@@ -111,6 +113,9 @@ class ClassifierParts:
     urgency_model: UrgencyModel | None = None
     # The learned reading of officials' misconduct beside the rules (the shipped one when None).
     misconduct_model: MisconductModel | None = None
+    # The learned reading of who leads (the shipped one when None; none at all without use_unit_model).
+    unit_model: UnitModel | None = None
+    use_unit_model: bool = True
     timer: Timer = time.thread_time
     budget_s: float = RULE_BUDGET_S
 
@@ -122,6 +127,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     learned = model.matters.probabilities(tokens) if model.matters is not None and texts else None
     topics = model.predict(texts, tokens, learned)
     now = clock.now()
+    unit_model = (parts.unit_model or load_unit_model()) if parts.use_unit_model else None
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(
@@ -172,6 +178,10 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
                 matters=matter_evidence(hits, model.matters, learned[i] if learned is not None and tokens[i] else None),
                 catalogue_version=parts.catalogue.version,
                 misconduct=list(accusing),
+                units=[UnitEvidence(code=c, probability=p) for c, p in likeliest_units(bounded, unit_model)]
+                if unit_model is not None
+                else [],
+                units_threshold=unit_model.threshold if unit_model is not None else None,
             )
         )
     return classified

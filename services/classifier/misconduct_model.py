@@ -87,16 +87,24 @@ def cheap_features(text: str, *, rules_fired: bool, ticked: bool) -> dict[str, f
     }
 
 
+def tfidf_row(
+    text: str, codes: npt.NDArray[np.uint64], idf: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """``text`` as TfidfVectorizer(analyzer="char", sublinear_tf=True) reads it against a vocabulary of
+    sorted gram ``codes``: the positions of the text's known grams and their l2-normalised values."""
+    grams, counts = np.unique(gram_codes(text), return_counts=True)
+    at = np.searchsorted(codes, grams).clip(max=max(len(codes) - 1, 0))
+    known = codes[at] == grams if len(codes) else np.zeros(len(grams), dtype=bool)
+    at = at[known]
+    values = (1.0 + np.log(counts[known])) * idf[at]
+    return at, values / (math.sqrt(float(values @ values)) or 1.0)
+
+
 def probability(text: str, model: MisconductModel, features: dict[str, float]) -> float:
     """The model's probability that ``text`` accuses officials of misconduct."""
     table = model.table
-    grams, counts = np.unique(gram_codes(text), return_counts=True)
-    at = np.searchsorted(table.codes, grams).clip(max=max(len(table.codes) - 1, 0))
-    known = table.codes[at] == grams if len(table.codes) else np.zeros(len(grams), dtype=bool)
-    at = at[known]
-    values = (1.0 + np.log(counts[known])) * table.idf[at]
-    norm = math.sqrt(float(values @ values)) or 1.0
-    score = model.intercept + float(values @ table.coef[at]) / norm
+    at, values = tfidf_row(text, table.codes, table.idf)
+    score = model.intercept + float(values @ table.coef[at])
     score += sum(model.features.get(name, 0.0) * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 

@@ -24,7 +24,7 @@ import argparse
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,26 +84,28 @@ def background(path: Path = BACKGROUND_PATH) -> list[Example]:
     return [e for e in (_example(t, False, "", BACKGROUND_ID) for t in read_messages(path)) if not e.rules]
 
 
-def gather(suites: Sequence[Path] = SUITES, phrasings: Sequence[Path] = PHRASINGS) -> list[Example]:
-    out: list[Example] = []
-    for path in suites:
+def jsonl_rows(paths: Sequence[Path]) -> Iterator[dict[str, Any]]:
+    """The objects of JSON-lines files, in order."""
+    for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                raw = json.loads(line)
-                accept = raw.get("accept") or []
-                case_id = str(raw.get("id", ""))
-                ticked = bool(raw.get("is_accusation"))
-                out.append(_example(str(raw["text"]), UNIT in accept, writer_of(case_id), case_id, ticked))
+                yield json.loads(line)
+
+
+def gather(suites: Sequence[Path] = SUITES, phrasings: Sequence[Path] = PHRASINGS) -> list[Example]:
+    out: list[Example] = []
+    for raw in jsonl_rows(suites):
+        accept = raw.get("accept") or []
+        case_id = str(raw.get("id", ""))
+        ticked = bool(raw.get("is_accusation"))
+        out.append(_example(str(raw["text"]), UNIT in accept, writer_of(case_id), case_id, ticked))
     if phrasings:
         from hotline.shared.catalogue import packaged
 
         by_code = packaged().matters.by_code
-        for path in phrasings:
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    raw = json.loads(line)
-                    matter = by_code.get(str(raw.get("matter")))
-                    out.append(_example(str(raw["text"]), matter is not None and matter.lead == UNIT, ""))
+        for raw in jsonl_rows(phrasings):
+            matter = by_code.get(str(raw.get("matter")))
+            out.append(_example(str(raw["text"]), matter is not None and matter.lead == UNIT, ""))
     return out
 
 
@@ -119,19 +121,26 @@ def _matrix(examples: Sequence[Example], vectorizer: Any, *, fit: bool) -> Any:
     return hstack([grams, csr_matrix(dense)]).tocsr()
 
 
-def fit(examples: Sequence[Example]) -> tuple[Any, Any]:
+def char_vectorizer(*, max_features: int, min_df: int = MIN_DF) -> Any:
+    """The char 1–3-gram TF-IDF the learned readings use (prediction repeats it, see
+    :func:`misconduct_model.tfidf_row`)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(
+    return TfidfVectorizer(
         analyzer="char",
         ngram_range=(NGRAM_MIN, NGRAM_MAX),
         sublinear_tf=True,
-        min_df=MIN_DF,
-        max_features=MAX_FEATURES,
+        min_df=min_df,
+        max_features=max_features,
         dtype=np.float64,
     )
+
+
+def fit(examples: Sequence[Example]) -> tuple[Any, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = char_vectorizer(max_features=MAX_FEATURES)
     x = _matrix(examples, vectorizer, fit=True)
     model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=2000)
     model.fit(x, [e.positive for e in examples])

@@ -9,7 +9,7 @@ class and decides alone only when no matter speaks against it; otherwise the cas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hotline.shared.domain.county import County, Unit, find_township, route, shield_accused
 from hotline.shared.domain.matters import TOWN, Matter, MatterCatalogue, MatterHit
@@ -17,6 +17,7 @@ from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT
 
 ACCUSATION_CLASS = "纪检监察"
 MANUAL_SORTING = "人工分拣"
+UNIT_MODEL = "主办单位模型"  # the reasons of decisions the learned reading of who leads made
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class Evidence:
     is_accusation: bool = False
     accused_unit: str | None = None
     misconduct: tuple[str, ...] = ()  # officials' misconduct found in the text (see misconduct.py)
+    # The learned reading of who leads: (unit code or "town", probability), likeliest first, and the
+    # probability from which it decides (chosen leaving each writer out; see unit_train.py).
+    units: tuple[tuple[str, float], ...] = ()
+    units_threshold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +110,12 @@ def decide(
     units = learned_units(scored, local)
     if units and not (chosen is not None and is_accusation_matter(chosen.matter)):
         chosen = _weigh_units(by_terms, units, local, thresholds)
-    if evidence.misconduct and not is_accusation_matter(chosen.matter if chosen else None):
+    accusation_chosen = chosen is not None and is_accusation_matter(chosen.matter)
+    if evidence.misconduct and not accusation_chosen:
         # Whatever the subject, officials' misconduct is the discipline commission's.
         dispatch = _accusation(evidence, scored, county, matters)
+    elif not accusation_chosen and (learned := _learned_lead(evidence, scored, local, county, matters)):
+        dispatch = learned
     elif chosen is not None:
         dispatch = _by_matter(chosen, local, county)
     elif (
@@ -187,6 +195,37 @@ def combined_units(
         best = best_terms.get(unit) or learned[unit].best
         out.append((unit, round(t.term_weight * share + (1 - t.term_weight) * belief, 4), best))
     return sorted(out, key=lambda u: (-u[1], u[0]))
+
+
+def _learned_lead(
+    evidence: Evidence, scored: list[_Scored], where: Locality, county: County, matters: MatterCatalogue
+) -> Dispatch | None:
+    """The unit the learned reading of who leads names, when it is sure enough, with the best matter of
+    that unit the evidence names; None otherwise (terms, matters and the class decide as before).
+    The catalogue in force stays the county's word: where the evidence names matters, the reading may
+    only choose among their units (a matter an admin gave to another unit is not taken back by a model
+    trained before), and a 属地 reading needs the township known."""
+    if not evidence.units or evidence.units_threshold is None:
+        return None
+    code, p = evidence.units[0]
+    if p < evidence.units_threshold:
+        return None
+    unit = (where.town.code if where.town is not None else None) if code == TOWN else code
+    if unit is None or unit not in county.units:
+        return None
+    named = {unit_of(s.matter, where) for s in scored}
+    if named and unit not in named:
+        return None
+    note = f"{UNIT_MODEL}：{_name(unit, county)}（p={p:.2f}）"
+    if unit == county.accusation_unit:
+        return _accusation(replace(evidence, misconduct=(note,)), scored, county, matters)
+    best = next((s for s in scored if unit_of(s.matter, where) == unit), None)
+    if best is not None:
+        dispatch = _by_matter(best, where, county)
+        return replace(dispatch, reason=f"{dispatch.reason}；{note}")
+    klass = next((m.klass for m in matters.matters if m.lead == unit), None)
+    topic = evidence.topic if evidence.topic and evidence.topic != MANUAL_SORTING else klass or evidence.topic
+    return Dispatch(unit_code=unit, unit_name=_name(unit, county), co_units=(), reason=note, topic=topic)
 
 
 def _weigh_units(by_terms: list[_Scored], units: list[UnitBelief], where: Locality, t: Thresholds) -> _Scored | None:
@@ -303,11 +342,13 @@ def _accusation(evidence: Evidence, scored: list[_Scored], county: County, matte
 
 
 def _grounds(findings: tuple[str, ...]) -> str:
-    """The words the rules matched, or the learned reading (its findings start with 模型判断)."""
+    """The words the rules matched, or the learned readings (their findings start with 模型判断 or
+    主办单位模型)."""
     learned = [f for f in findings if f.startswith(LEARNED_MISCONDUCT)]
-    words = [f for f in findings if not f.startswith(LEARNED_MISCONDUCT)]
+    by_unit_model = [f for f in findings if f.startswith(UNIT_MODEL)]
+    words = [f for f in findings if f not in learned and f not in by_unit_model]
     parts = ([f"匹配：{'、'.join(words)}"] if words else []) + [f"检举控告：{f}" for f in learned]
-    return "；".join(parts)
+    return "；".join(parts + by_unit_model)
 
 
 def _shielded(dispatch: Dispatch, evidence: Evidence, county: County) -> Dispatch:
@@ -341,6 +382,9 @@ def _to_person(
         if s.matter.lead not in county.units or any(c.unit_code == s.matter.lead for c in candidates):
             continue
         candidates.append(Candidate(s.matter.lead, _name(s.matter.lead, county), s.matter.name, s.score))
+    for code, p in evidence.units:  # the learned reading of who leads, below its threshold
+        if len(candidates) < 3 and code in county.units and all(c.unit_code != code for c in candidates):
+            candidates.append(Candidate(code, _name(code, county), UNIT_MODEL, round(p, 3)))
     if (
         len(candidates) < 3
         and evidence.topic

@@ -1,0 +1,102 @@
+"""The learned reading of who leads: char 1–3-gram TF-IDF + multinomial logistic regression over units.
+
+The catalogue's terms and the matter model know each matter's words; what they miss is how people who
+never saw the catalogue tell a complaint. This model is trained on the labelled routing suites (sixteen
+independent writers: each case's first acceptable 主办 unit) and on the matter training texts (each
+matter's 主办), and says, for a whole text, how likely each unit leads. "town" stands for the 属地
+乡镇/街道 (the township is found in the text or chosen by the operator, never by the model).
+
+Trained by ``hotline train-units`` (:mod:`unit_train`), shipped as ``artifacts/unit_model.npz``: the
+n-grams as packed integer codes (see :func:`misconduct_model.tfidf_row`), their IDF, the weights per
+unit and the threshold from which the router follows the model, chosen leaving each writer out.
+Prediction needs no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hotline.services.classifier.misconduct_model import tfidf_row
+
+MODEL_PATH = Path(__file__).with_name("artifacts") / "unit_model.npz"
+TOP_UNITS = 3  # how many units a classified event carries
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitModel:
+    codes: npt.NDArray[np.uint64]  # the n-grams' codes, sorted
+    idf: npt.NDArray[np.float64]
+    coef: npt.NDArray[np.float32]  # n-grams × units
+    intercept: npt.NDArray[np.float64]  # per unit
+    units: tuple[str, ...]
+    threshold: float  # the probability from which the router follows the model
+    version: str
+
+
+def probabilities(text: str, model: UnitModel) -> npt.NDArray[np.float64]:
+    """Each unit's probability of leading ``text`` (in ``model.units`` order): TfidfVectorizer's char
+    1–3-grams with sublinear tf and l2 norm, then a softmax of the linear scores."""
+    at, values = tfidf_row(text, model.codes, model.idf)
+    scores = model.intercept + values @ model.coef[at].astype(np.float64)
+    scores -= scores.max()
+    exp = np.exp(scores)
+    return exp / exp.sum()  # type: ignore[no-any-return]
+
+
+def likeliest_units(text: str, model: UnitModel, top: int = TOP_UNITS) -> list[tuple[str, float]]:
+    """The ``top`` likeliest leading units of ``text`` with their probabilities, likeliest first."""
+    p = probabilities(text, model)
+    order = np.argsort(-p, kind="stable")[:top]
+    return [(model.units[int(i)], round(float(p[i]), 4)) for i in order]
+
+
+def save_unit_model(path: Path, model: UnitModel, meta: Mapping[str, object]) -> None:
+    """Write the artefact (compressed arrays, the units and the metadata as JSON text)."""
+    info = {**meta, "units": list(model.units), "threshold": model.threshold, "version": model.version}
+    with path.open("wb") as fh:
+        np.savez_compressed(
+            fh,
+            codes=model.codes,
+            idf=model.idf.astype(np.float32),
+            coef=model.coef.astype(np.float16),
+            intercept=model.intercept,
+            meta=np.array(json.dumps(info, ensure_ascii=False)),
+        )
+
+
+def parse_unit_model(arrays: dict[str, npt.NDArray[np.generic]]) -> UnitModel:
+    info = json.loads(str(arrays["meta"]))
+    units = tuple(str(u) for u in info["units"])
+    coef = np.asarray(arrays["coef"], dtype=np.float32)
+    if coef.shape[1:] != (len(units),) or coef.shape[0] != len(arrays["codes"]):
+        raise ValueError(f"unit model: weights of shape {coef.shape} for {len(units)} units")
+    return UnitModel(
+        codes=np.asarray(arrays["codes"], dtype=np.uint64),
+        idf=np.asarray(arrays["idf"], dtype=np.float64),
+        coef=coef,
+        intercept=np.asarray(arrays["intercept"], dtype=np.float64),
+        units=units,
+        threshold=float(info["threshold"]),
+        version=str(info.get("version", "")),
+    )
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path, mtime_ns: int) -> UnitModel:
+    with np.load(path, allow_pickle=False) as data:
+        return parse_unit_model({name: data[name] for name in data.files})
+
+
+def load_unit_model(path: Path | None = None) -> UnitModel | None:
+    """The shipped model (or the one at ``path``); None when there is none (terms and matters decide)."""
+    p = path or MODEL_PATH
+    if not p.exists():
+        return None
+    return _load_cached(p, p.stat().st_mtime_ns)
