@@ -113,7 +113,8 @@ class ClassifierParts:
     urgency_model: UrgencyModel | None = None
     # The learned reading of officials' misconduct beside the rules (the shipped one when None).
     misconduct_model: MisconductModel | None = None
-    # The learned reading of who leads (the shipped one when None; none at all without use_unit_model).
+    # The learned reading of who leads (when None: the model directory's, else the shipped one; none at
+    # all without use_unit_model).
     unit_model: UnitModel | None = None
     use_unit_model: bool = True
     timer: Timer = time.thread_time
@@ -127,7 +128,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     learned = model.matters.probabilities(tokens) if model.matters is not None and texts else None
     topics = model.predict(texts, tokens, learned)
     now = clock.now()
-    unit_model = (parts.unit_model or load_unit_model()) if parts.use_unit_model else None
+    unit_model = (parts.unit_model or model.units or load_unit_model()) if parts.use_unit_model else None
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(

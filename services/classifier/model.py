@@ -26,6 +26,8 @@ from hotline.services.classifier.rules import (
     should_override,
 )
 from hotline.services.classifier.text import jieba_cut, load_stopwords, tokens_from_raw
+from hotline.services.classifier.unit_model import NPZ_NAME as UNIT_NPZ_NAME
+from hotline.services.classifier.unit_model import UnitModel, load_unit_model
 
 MANUAL = "人工分拣"
 DEFAULT_THRESHOLD = 0.35
@@ -69,10 +71,14 @@ class TopicModel:
         rules: TopicRules | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         matters: matter_artefact.MatterModel | None = None,
+        units: UnitModel | None = None,
     ) -> None:
         self._art = art
         # The learned matter model rides along: same tokens, one more sparse product per batch.
         self.matters = matters
+        # A county's own reading of who leads (`hotline train --from-cases`) rides along too; None: the
+        # packaged one is read (see classify.py).
+        self.units = units
         base = rules if rules is not None else load_topic_rules()
         # A county model trained on, say, 政法 cases makes that class a trained one.
         self.rules = base.with_untrained(base.untrained_topics - set(art.classes))
@@ -92,11 +98,13 @@ class TopicModel:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> TopicModel:
         """Load an artefact directory (default: the packaged ``artifacts/``) and initialise jieba."""
+        directory = path if path is None or path.is_dir() else path.parent
         model = cls(
             artefact.load(path),
             rules=rules,
             threshold=threshold,
-            matters=matter_artefact.load_optional(path if path is None or path.is_dir() else path.parent),
+            matters=matter_artefact.load_optional(directory),
+            units=load_unit_model(directory / UNIT_NPZ_NAME) if directory is not None else None,
         )
         jieba_cut()
         return model

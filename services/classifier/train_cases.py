@@ -4,9 +4,10 @@ The labelled examples people left in ``routing_examples`` (人工分拣 decision
 the latest decision per case counts) are added to the matter model's base training texts. An example
 names a unit, the model learns matters: each example is labelled with the matter of that unit (a matter
 it leads, or a 属地 matter where the unit is a township) that the model in force finds likeliest for the
-text. The candidate is evaluated beside the model in force on the routing suite's development half and
-on the labelled topic file (``messages_eval.csv``), and its artefact replaces the one the classifier
-loads only when neither figure gets worse (:func:`switch_decision`); the running classifier sees the new
+text. The reading of who leads is retrained too, on its base examples plus the decisions (a unit is its
+label). The candidates are evaluated beside the models in force on the routing suite's development
+half and on the labelled topic file (``messages_eval.csv``), and their artefacts replace the ones the
+classifier loads only when neither figure gets worse (:func:`switch_decision`); the running classifier sees the new
 version and switches without a restart.
 """
 
@@ -25,9 +26,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from hotline.services.classifier import artefact, matter_model
+from hotline.services.classifier import artefact, matter_model, unit_model, unit_train
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.train_matters import DEFAULT_DATA, read_labelled, train
+from hotline.services.classifier.unit_model import load_unit_model
 from hotline.shared.catalogue import Catalogue, current
 from hotline.shared.db import RoutingExampleRow, create_engine, session_factory
 from hotline.shared.domain.county import TOWNSHIP, County
@@ -162,14 +164,29 @@ def model_likelihood(model_dir: Path) -> Callable[[str], dict[str, float]]:
     return likelihood
 
 
+def train_units(
+    out_dir: Path, model_dir: Path, decided: Sequence[Example], base: Sequence[unit_train.Example] | None
+) -> tuple[str, str]:
+    """A candidate reading of who leads in ``out_dir``: the base examples (every labelled routing suite
+    and the matter texts, unless given) plus the county's decisions, with the threshold of the reading in
+    force. Returns the versions in force and of the candidate."""
+    in_force = load_unit_model(model_dir / unit_model.NPZ_NAME) or load_unit_model()
+    county = [unit_train.Example(e.text, unit_train.as_label(e.unit_code), "county") for e in decided if e.unit_code]
+    examples = [*(unit_train.gather() if base is None else base), *county]
+    candidate = unit_train.fit(examples, threshold=in_force.threshold if in_force is not None else 1.0)
+    meta = {"data": {"base": len(examples) - len(county), "county_decisions": len(county)}}
+    unit_model.save_unit_model(out_dir / unit_model.NPZ_NAME, candidate, meta)
+    return (in_force.version if in_force is not None else "（无）"), candidate.version
+
+
 def install(candidate_dir: Path, out_dir: Path, source_dir: Path) -> None:
-    """Write the candidate's matter artefact where the classifier loads it (the json, which names the
-    version the classifier watches, last); a new directory gets the topic model in force too."""
+    """Write the candidate's artefacts where the classifier loads them (the matter model's json, which
+    names the version the classifier watches, last); a new directory gets the topic model in force too."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if not (out_dir / artefact.META_NAME).exists():
         for name in (artefact.NPZ_NAME, artefact.META_NAME):
             shutil.copy2(source_dir / name, out_dir / name)
-    for name in (matter_model.NPZ_NAME, matter_model.META_NAME):
+    for name in (unit_model.NPZ_NAME, matter_model.NPZ_NAME, matter_model.META_NAME):
         tmp = out_dir / f".{name}.new"
         shutil.copy2(candidate_dir / name, tmp)
         tmp.replace(out_dir / name)
@@ -185,6 +202,7 @@ def run(
     topics: Path,
     folds: int = 5,
     dry_run: bool = False,
+    unit_base: Sequence[unit_train.Example] | None = None,
 ) -> tuple[bool, list[str]]:
     """Train, compare and maybe switch; returns (switched, report lines). LookupError: no examples."""
     examples, catalogue = asyncio.run(read_examples(database_url))
@@ -210,12 +228,14 @@ def run(
         _, meta = train(
             base, catalogue=catalogue.matters, out_dir=cand_dir, folds=folds, labelled=read_labelled(base) + rows
         )
+        units_in_force, units_candidate = train_units(cand_dir, model_dir, decided, unit_base)
         before = measure(model_dir, catalogue, suite, topics)
         after = measure(cand_dir, catalogue, suite, topics)
         switch, against = switch_decision(before, after)
         old_version = old_meta.version if old_meta is not None else "（无）"
         report += [
             f"事项模型：在用 {old_version}，候选 {meta['version']}",
+            f"主办单位模型：在用 {units_in_force}，候选 {units_candidate}",
             f"对比（开发集 {suite.name}，主题 {topics.name}）：",
             *format_change(before, after),
         ]

@@ -25,7 +25,8 @@ import numpy.typing as npt
 
 from hotline.services.classifier.misconduct_model import tfidf_row
 
-MODEL_PATH = Path(__file__).with_name("artifacts") / "unit_model.npz"
+NPZ_NAME = "unit_model.npz"
+MODEL_PATH = Path(__file__).with_name("artifacts") / NPZ_NAME
 TOP_UNITS = 3  # how many units a classified event carries
 
 

@@ -27,6 +27,8 @@ from hotline.services.classifier.train_cases import (
     unit_matters,
 )
 from hotline.services.classifier.train_matters import train
+from hotline.services.classifier.unit_model import likeliest_units
+from hotline.services.classifier.unit_train import Example as UnitExample
 from hotline.shared.catalogue import packaged
 from hotline.shared.db import RoutingExampleRow, RoutingTableRow, create_engine, session_factory
 from hotline.shared.domain.county import load_county
@@ -185,13 +187,26 @@ def test_a_county_model_is_built_from_its_examples_and_switched_to(setting: dict
     before = artefact_version(setting["in_force"])
     in_force, base, suite, topics = setting["in_force"], setting["base"], setting["suite"], setting["topics"]
 
+    # The reading of who leads learns from a small base here (the whole one takes most of a minute).
+    units = [UnitExample(t, FIXTURE.by_code[m].lead, "") for m, ts in BASE.items() for t in ts]
     switched, report = run(
-        url, model_dir=in_force, out_dir=out, base=base, suite=suite, topics=topics, folds=3, dry_run=True
+        url,
+        model_dir=in_force,
+        out_dir=out,
+        base=base,
+        suite=suite,
+        topics=topics,
+        folds=3,
+        dry_run=True,
+        unit_base=units,
     )
     assert not switched and not out.exists()
     assert any("用于训练 2 条" in line for line in report) and any("只选了主题" in line for line in report)
+    assert any(line.startswith("主办单位模型：在用 units-") for line in report)
 
-    switched, report = run(url, model_dir=in_force, out_dir=out, base=base, suite=suite, topics=topics, folds=3)
+    switched, report = run(
+        url, model_dir=in_force, out_dir=out, base=base, suite=suite, topics=topics, folds=3, unit_base=units
+    )
     assert switched, report
     assert any(line.startswith("已切换到") for line in report)
     # What the running classifier watches changed, and loading the new directory gives that version.
@@ -200,6 +215,10 @@ def test_a_county_model_is_built_from_its_examples_and_switched_to(setting: dict
     assert loaded_version(TopicModel.load(out)) == after
     new = matter_model.load(out)
     assert new.meta["documents"]["labelled"] == sum(len(ts) for ts in BASE.values()) + 2
+    # The county's reading of who leads switched with it, with the county's two decisions learnt.
+    county_units = TopicModel.load(out).units
+    assert county_units is not None and "scjgj" in county_units.units
+    assert likeliest_units(EXAMPLES[0][0], county_units)[0][0] == "scjgj"
 
 
 def test_no_examples_is_one_chinese_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
