@@ -29,6 +29,7 @@ ROUND6_DIR = SUITE_DIR.with_name("routing-round6")
 ROUND7_DIR = SUITE_DIR.with_name("routing-round7")
 ROUND8_DIR = SUITE_DIR.with_name("routing-round8")
 ROUND9_DIR = SUITE_DIR.with_name("routing-round9")
+ROUND10_DIR = SUITE_DIR.with_name("routing-round10")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -53,6 +54,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round nine's sealed suite (r9a-…, r9b-…, r9c-…), development material since measured once.
     ("writers 14–16 dev", ROUND9_DIR / "dev.jsonl"),
     ("writers 14–16 test", ROUND9_DIR / "test.jsonl"),
+    # Round ten's sealed suite (r10a-… to r10d-…), development material since measured once.
+    ("writers 17–20 dev", ROUND10_DIR / "dev.jsonl"),
+    ("writers 17–20 test", ROUND10_DIR / "test.jsonl"),
 )
 
 
