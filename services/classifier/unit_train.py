@@ -231,8 +231,9 @@ def main_train(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     examples = gather()
     if args.threshold is None:
-        scored, _ = out_of_writer(examples)
+        scored, models = out_of_writer(examples)
         threshold = choose_threshold(scored, router_verdicts(examples, None))
+        print(report(examples, scored, models, threshold)[0])
     else:
         threshold = args.threshold
     model = fit(examples, threshold=threshold)
