@@ -18,10 +18,14 @@ import numpy.typing as npt
 from hotline.services.classifier.matter_model import MIN_PROBABILITY as LEARNED_MIN_PROBABILITY
 from hotline.services.classifier.matter_model import TOP_K as LEARNED_TOP_K
 from hotline.services.classifier.matter_model import MatterModel
-from hotline.services.classifier.misconduct_model import MisconductModel, learned_misconduct, load_misconduct_model
+from hotline.services.classifier.misconduct_model import (
+    MisconductModel,
+    learned_misconduct_batch,
+    load_misconduct_model,
+)
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
-from hotline.services.classifier.unit_model import UnitModel, likeliest_units, load_unit_model
+from hotline.services.classifier.unit_model import UnitModel, likeliest_units_of, load_unit_model
 from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
 from hotline.services.classifier.urgency_judge import judge_urgency, with_handover
 from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
@@ -129,6 +133,15 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     topics = model.predict(texts, tokens, learned)
     now = clock.now()
     unit_model = (parts.unit_model or model.units or load_unit_model()) if parts.use_unit_model else None
+    # The learned readings read every text of the batch in one pass each.
+    bounded_texts = [bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS) for text in texts]
+    misconduct_found = learned_misconduct_batch(
+        bounded_texts,
+        [misconduct(bounded, ticked=case.is_accusation) for bounded, case in zip(bounded_texts, cases, strict=True)],
+        ticked=[case.is_accusation for case in cases],
+        model=parts.misconduct_model or load_misconduct_model(),
+    )
+    leads = likeliest_units_of(bounded_texts, unit_model) if unit_model is not None else [[] for _ in texts]
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(
@@ -145,14 +158,8 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
             budget_s=parts.budget_s,
         )
         urgency = with_handover(rules.urgency, case.handed_over_to)
-        bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
+        bounded, accusing = bounded_texts[i], misconduct_found[i]
         hits = identify(bounded, matters)
-        accusing = learned_misconduct(
-            bounded,
-            misconduct(bounded, ticked=case.is_accusation),
-            ticked=case.is_accusation,
-            model=parts.misconduct_model or load_misconduct_model(),
-        )
         classified.append(
             CaseClassified(
                 event_id=derived_event_id(case.event_id, "classified"),
@@ -179,9 +186,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
                 matters=matter_evidence(hits, model.matters, learned[i] if learned is not None and tokens[i] else None),
                 catalogue_version=parts.catalogue.version,
                 misconduct=list(accusing),
-                units=[UnitEvidence(code=c, probability=p) for c, p in likeliest_units(bounded, unit_model)]
-                if unit_model is not None
-                else [],
+                units=[UnitEvidence(code=c, probability=p) for c, p in leads[i]],
                 units_threshold=unit_model.threshold if unit_model is not None else None,
             )
         )

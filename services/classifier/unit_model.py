@@ -7,7 +7,7 @@ matter's 主办), and says, for a whole text, how likely each unit leads. "town"
 乡镇/街道 (the township is found in the text or chosen by the operator, never by the model).
 
 Trained by ``hotline train-units`` (:mod:`unit_train`), shipped as ``artifacts/unit_model.npz``: the
-n-grams as packed integer codes (see :func:`misconduct_model.tfidf_row`), their IDF, the weights per
+n-grams as packed integer codes (see :func:`misconduct_model.tfidf_rows`), their IDF, the weights per
 unit and the threshold from which the router follows the model, chosen leaving each writer out.
 Prediction needs no scikit-learn.
 """
@@ -15,7 +15,7 @@ Prediction needs no scikit-learn.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hotline.services.classifier.misconduct_model import tfidf_row
+from hotline.services.classifier.misconduct_model import tfidf_rows
 
 NPZ_NAME = "unit_model.npz"
 MODEL_PATH = Path(__file__).with_name("artifacts") / NPZ_NAME
@@ -41,21 +41,35 @@ class UnitModel:
     version: str
 
 
-def probabilities(text: str, model: UnitModel) -> npt.NDArray[np.float64]:
-    """Each unit's probability of leading ``text`` (in ``model.units`` order): TfidfVectorizer's char
-    1–3-grams with sublinear tf and l2 norm, then a softmax of the linear scores."""
-    at, values = tfidf_row(text, model.codes, model.idf)
-    scores = model.intercept + values @ model.coef[at].astype(np.float64)
-    scores -= scores.max()
+def probabilities_of(texts: Sequence[str], model: UnitModel) -> npt.NDArray[np.float64]:
+    """Each unit's probability of leading each text (rows: texts; columns: ``model.units``):
+    TfidfVectorizer's char 1–3-grams with sublinear tf and l2 norm, then a softmax of the linear
+    scores; all texts read in one pass."""
+    scores = np.asarray(tfidf_rows(texts, model.codes, model.idf) @ model.coef, dtype=np.float64)
+    scores += model.intercept
+    scores -= scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
-    return exp / exp.sum()  # type: ignore[no-any-return]
+    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def probabilities(text: str, model: UnitModel) -> npt.NDArray[np.float64]:
+    """Each unit's probability of leading ``text``, in ``model.units`` order."""
+    row: npt.NDArray[np.float64] = probabilities_of([text], model)[0]
+    return row
+
+
+def likeliest_units_of(texts: Sequence[str], model: UnitModel, top: int = TOP_UNITS) -> list[list[tuple[str, float]]]:
+    """Per text, the ``top`` likeliest leading units with their probabilities, likeliest first."""
+    if not texts:
+        return []
+    p = probabilities_of(texts, model)
+    order = np.argsort(-p, axis=1, kind="stable")[:, :top]
+    return [[(model.units[int(i)], round(float(row[i]), 4)) for i in best] for row, best in zip(p, order, strict=True)]
 
 
 def likeliest_units(text: str, model: UnitModel, top: int = TOP_UNITS) -> list[tuple[str, float]]:
     """The ``top`` likeliest leading units of ``text`` with their probabilities, likeliest first."""
-    p = probabilities(text, model)
-    order = np.argsort(-p, kind="stable")[:top]
-    return [(model.units[int(i)], round(float(p[i]), 4)) for i in order]
+    return likeliest_units_of([text], model, top)[0]
 
 
 def save_unit_model(path: Path, model: UnitModel, meta: Mapping[str, object]) -> None:

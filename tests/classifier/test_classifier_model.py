@@ -112,7 +112,8 @@ def test_bench_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "texts.jsonl"
     f.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for _, t in TRAINED_CASES), encoding="utf-8")
     assert main([str(f), "--repeat", "1"]) == 0
-    assert "ratio" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ratio" in out and "ratio with them" in out
 
 
 def test_a_rule_overrides_the_trained_class_only_when_the_learned_matter_model_backs_it(model: TopicModel) -> None:

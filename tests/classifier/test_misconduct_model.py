@@ -10,6 +10,7 @@ from hotline.services.classifier.misconduct_model import (
     decide_misconduct,
     is_learned,
     learned_misconduct,
+    learned_misconduct_batch,
     load_misconduct_model,
     parse_misconduct_model,
     probability,
@@ -106,3 +107,13 @@ def test_a_learned_finding_goes_to_the_commission_and_says_it_was_learned() -> N
     )
     assert (d.unit_code, d.topic) == ("jwjw", "纪检监察")
     assert "检举控告：模型判断为反映公职人员违纪违法（p=0.93）" in d.reason
+
+
+def test_a_batch_is_read_as_each_text_alone() -> None:
+    model = load_misconduct_model()
+    texts = ["村主任把低保给了自己亲戚", "路灯坏了", "", "所长收了老板两条烟才给办证", "干部+兜里"]
+    rules = [misconduct(t) for t in texts]
+    ticked = [False, False, False, True, False]
+    alone = [learned_misconduct(t, r, ticked=k, model=model) for t, r, k in zip(texts, rules, ticked, strict=True)]
+    assert learned_misconduct_batch(texts, rules, ticked=ticked, model=model) == alone
+    assert learned_misconduct_batch(texts, rules, ticked=ticked, model=None) == rules

@@ -10,6 +10,7 @@ import pytest
 from hotline.services.classifier.unit_model import (
     MODEL_PATH,
     likeliest_units,
+    likeliest_units_of,
     load_unit_model,
     probabilities,
     save_unit_model,
@@ -78,3 +79,10 @@ def test_the_threshold_is_where_following_the_model_gains_most() -> None:
     # A router decision for the discipline commission is never replaced.
     router["a"] = ("wrong", "jwjw")
     assert choose_threshold(cases, router, cost=2.0) == 1.0
+
+
+def test_a_batch_is_read_as_each_text_alone() -> None:
+    model = as_unit_model(*fit_sklearn(_examples()), threshold=0.5)
+    texts = ["楼下有人打牌吵闹", "", "买的奶粉过期了", "村道坑坑洼洼，" * 40]
+    assert likeliest_units_of(texts, model) == [likeliest_units(t, model) for t in texts]
+    assert likeliest_units_of([], model) == []
