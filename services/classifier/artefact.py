@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -149,3 +150,19 @@ def load(path: Path | None = None) -> LinearArtefact:
         temperature=float(params["temperature"]),
         meta=meta,
     )
+
+
+Loaded = TypeVar("Loaded")
+
+
+@lru_cache(maxsize=16)
+def _read_once(path: Path, mtime_ns: int, read: Callable[[Path], Any]) -> Any:
+    return read(path)
+
+
+def load_cached(path: Path, read: Callable[[Path], Loaded]) -> Loaded | None:
+    """The artefact at ``path`` as ``read`` parses it, read once per version of the file (its mtime:
+    a retrained artefact written in place is read anew); None when there is none."""
+    if not path.exists():
+        return None
+    return cast(Loaded, _read_once(path, path.stat().st_mtime_ns, read))

@@ -19,13 +19,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from hotline.services.classifier.artefact import load_cached
 from hotline.services.classifier.urgency_model import folded
 from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT, OFFICIALS
 
@@ -178,14 +178,10 @@ def parse_misconduct_model(data: dict[str, object]) -> MisconductModel:
     )
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: Path, mtime_ns: int) -> MisconductModel:
+def _read(path: Path) -> MisconductModel:
     return parse_misconduct_model(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_misconduct_model(path: Path | None = None) -> MisconductModel | None:
     """The shipped model (or the one at ``path``); None when there is none (the rules then read alone)."""
-    p = path or MODEL_PATH
-    if not p.exists():
-        return None
-    return _load_cached(p, p.stat().st_mtime_ns)
+    return load_cached(path or MODEL_PATH, _read)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from hotline.services.classifier.artefact import load_cached
 from hotline.services.classifier.misconduct_model import tfidf_rows
 
 NPZ_NAME = "unit_model.npz"
@@ -103,15 +103,11 @@ def parse_unit_model(arrays: dict[str, npt.NDArray[np.generic]]) -> UnitModel:
     )
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: Path, mtime_ns: int) -> UnitModel:
+def _read(path: Path) -> UnitModel:
     with np.load(path, allow_pickle=False) as data:
         return parse_unit_model({name: data[name] for name in data.files})
 
 
 def load_unit_model(path: Path | None = None) -> UnitModel | None:
     """The shipped model (or the one at ``path``); None when there is none (terms and matters decide)."""
-    p = path or MODEL_PATH
-    if not p.exists():
-        return None
-    return _load_cached(p, p.stat().st_mtime_ns)
+    return load_cached(path or MODEL_PATH, _read)

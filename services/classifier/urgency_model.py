@@ -16,8 +16,9 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+
+from hotline.services.classifier.artefact import load_cached
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "urgency_model.json"
 NGRAM_MIN, NGRAM_MAX = 1, 3
@@ -139,14 +140,10 @@ def _optional_float(value: object) -> float | None:
     return float(str(value)) if value is not None else None
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: Path, mtime_ns: int) -> UrgencyModel:
+def _read(path: Path) -> UrgencyModel:
     return parse_urgency_model(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_urgency_model(path: Path | None = None) -> UrgencyModel | None:
     """The shipped model (or the one at ``path``); None when there is none (the rules then judge alone)."""
-    p = path or MODEL_PATH
-    if not p.exists():
-        return None
-    return _load_cached(p, p.stat().st_mtime_ns)
+    return load_cached(path or MODEL_PATH, _read)
