@@ -105,21 +105,6 @@ def _tally(a: FirstAssignment) -> Tally:
 WEEKS = Span(WEEK, monday_of, lambda monday: monday + timedelta(days=7))
 
 
-def week_rows_from(start: date | None) -> date | None:
-    """The first whole week of a period starting on `start` (None: from the beginning)."""
-    if start is None or start.weekday() == 0:
-        return start
-    return monday_of(start) + timedelta(days=7)
-
-
-def week_rows_until(end: date | None) -> date | None:
-    """The first day after the whole weeks of a period ending on `end` (None: to the end)."""
-    if end is None:
-        return None
-    after = end + timedelta(days=1)
-    return after if after.weekday() == 0 else monday_of(end)
-
-
 async def rolled_up(session: AsyncSession, *, start: date | None = None, end: date | None = None) -> list[Tally]:
     """The tallies of the first routings within the period (Beijing days, both inclusive), from the
     rollups."""

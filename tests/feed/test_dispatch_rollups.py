@@ -18,8 +18,6 @@ from hotline.services.intake.dispatch_accuracy import (
     dispatch_accuracy,
     first_assignments,
     rolled_up,
-    week_rows_from,
-    week_rows_until,
 )
 from hotline.shared import rollups
 from hotline.shared.db import CaseRow, DispatchRollupRow, TaskRow, create_engine, session_factory, transaction
@@ -291,13 +289,6 @@ def test_the_first_routing_is_the_earliest_lead_task_on_its_beijing_day() -> Non
     assert tie is not None and (tie.unit_code, tie.outcome) == ("rsj", REASSIGNED)  # the smaller id
     assert first_routing([_lead(MON, "closed")]) == FirstRouting(date(2026, 11, 2), "zjj", "县住建局", KEPT)
     assert first_routing([]) is None
-
-
-def test_a_period_takes_week_rows_for_its_whole_weeks_only() -> None:
-    wednesday, sunday, monday = date(2026, 11, 4), date(2026, 11, 8), date(2026, 11, 9)
-    assert week_rows_from(None) is None and week_rows_until(None) is None
-    assert week_rows_from(monday) == monday and week_rows_from(wednesday) == monday
-    assert week_rows_until(sunday) == monday and week_rows_until(wednesday) == date(2026, 11, 2)
 
 
 def test_a_renamed_unit_is_shown_under_the_name_most_of_its_cases_went_to() -> None:

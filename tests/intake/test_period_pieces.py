@@ -5,10 +5,33 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hotline.services.intake.dispatch_accuracy import WEEKS, week_rows_from, week_rows_until
+from hotline.services.intake.dispatch_accuracy import WEEKS
 from hotline.services.intake.stats import MONTHS, STATISTICS_SPANS, YEARS, Piece, period_pieces
+from hotline.shared.dispatch_rollups import monday_of
 
 D = date
+
+
+def week_rows_from(start: date | None) -> date | None:
+    """The first whole week of a period starting on `start` (None: from the beginning): an oracle."""
+    if start is None or start.weekday() == 0:
+        return start
+    return monday_of(start) + timedelta(days=7)
+
+
+def week_rows_until(end: date | None) -> date | None:
+    """The first day after the whole weeks of a period ending on `end` (None: to the end): an oracle."""
+    if end is None:
+        return None
+    after = end + timedelta(days=1)
+    return after if after.weekday() == 0 else monday_of(end)
+
+
+def test_the_week_oracle_takes_whole_weeks_only() -> None:
+    wednesday, sunday, monday = date(2026, 11, 4), date(2026, 11, 8), date(2026, 11, 9)
+    assert week_rows_from(None) is None and week_rows_until(None) is None
+    assert week_rows_from(monday) == monday and week_rows_from(wednesday) == monday
+    assert week_rows_until(sunday) == monday and week_rows_until(wednesday) == date(2026, 11, 2)
 
 
 def _days(pieces: list[Piece], lowest: date, highest: date) -> list[date]:
