@@ -1,10 +1,12 @@
 """派单: the one decision of who handles a case, shared by the router, the desk suggestion and the CLI.
 
 Inputs are evidence, not verdicts: the topic model's class and subclass with its confidence, the
-matters identified in the text (:func:`hotline.shared.domain.matters.identify`), the township and the
-检举/控告 flag. A matter identified with confidence decides; the model's class backs a matter of the same
-class and decides alone only when no matter speaks against it; otherwise the case goes to a person
-(人工分拣) with the best candidates. Pure: the county and the catalogue are passed in.
+matters identified in the text (:func:`hotline.shared.domain.matters.identify`), officials' misconduct
+found in it, the learned reading of who leads, the township and the 检举/控告 flag. Misconduct goes to
+the discipline commission; a sure reading of who leads decides among the units of the matters named; a
+matter identified with confidence decides; the model's class backs a matter of the same class and
+decides alone only when no matter speaks against it; otherwise the case goes to a person (人工分拣) with
+the best candidates. Pure: the county and the catalogue are passed in.
 """
 
 from __future__ import annotations
