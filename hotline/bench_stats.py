@@ -14,6 +14,8 @@ overdue count is read live among the unanswered, so `unanswered` is printed with
 Then it times, `--repeat` times each, on a read-only engine as the API uses: GET /stats's
 `statistics` for all time, a year, a month, a week and a day, and the dashboard's two case lists
 (overdue cases, open 紧急诉求), and the 派单准确率 card (hotline/bench_dispatch.py); p50/p99 in ms.
+`stats_all_parts` times an all-time answer's queries one by one (rollup counts with the answered days,
+the trend's day rows, the live overdue count, the hot topics).
 `--check` also counts each period straight from the cases and tasks (`direct_statistics`,
 `first_assignments`: slow on purpose) and says whether the figures are the same.
 """
@@ -44,7 +46,7 @@ from hotline.bench_http import bench_database, load_average, machine
 from hotline.bench_seed import bulk_insert, settle
 from hotline.services.intake.auth import Principal, Role
 from hotline.services.intake.queries import CaseFilter, find_cases
-from hotline.services.intake.stats import statistics
+from hotline.services.intake.stats import hot_topics, overdue_now, received_days, rolled_counts, statistics
 from hotline.services.intake.stats_direct import direct_statistics
 from hotline.shared.clock import beijing
 from hotline.shared.db import Base, create_engine, session_factory, transaction
@@ -235,6 +237,7 @@ async def _measure(database_url: str, count: int, shape: Shape, repeat: int, che
                 direct = await direct_statistics(session, now=NOW, start=start, end=end)
             direct_ms = round((time.perf_counter() - began) * 1000, 1)
             result[f"stats_{name}"].update(same_as_direct=direct == figures, direct_ms=direct_ms)
+    result["stats_all_parts"] = await _time_parts(reads, repeat)
     result.update(await time_card(reads, periods(), repeat, check, _timed))
     overdue, urgent = CaseFilter(status="overdue", limit=200), CaseFilter(urgent=True, open_only=True, limit=100)
     result["list_overdue"] = await _timed(repeat, partial(listed, overdue))
@@ -242,6 +245,22 @@ async def _measure(database_url: str, count: int, shape: Shape, repeat: int, che
     await engine.dispose()
     await read_engine.dispose()
     return result
+
+
+async def _time_parts(reads: Any, repeat: int) -> dict[str, dict[str, float]]:
+    """An all-time answer's queries timed one by one (p50/p99 ms), to show where its time goes."""
+    parts: dict[str, Callable[[Any], Awaitable[Any]]] = {
+        "rollup_counts": lambda s: rolled_counts(s, start=None, end=None),  # answered days included
+        "trend_days": lambda s: received_days(s, start=None, end=None),
+        "overdue_now": lambda s: overdue_now(s, now=NOW, start=None, end=None),
+        "hot_topics": lambda s: hot_topics(s, now=NOW, start=None, end=None),
+    }
+
+    async def one(query: Callable[[Any], Awaitable[Any]]) -> None:
+        async with reads() as session:
+            await query(session)
+
+    return {name: await _timed(repeat, partial(one, query)) for name, query in parts.items()}
 
 
 def run_stats_bench(

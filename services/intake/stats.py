@@ -291,20 +291,33 @@ async def overdue_now(
     return counts
 
 
-async def statistics(
-    session: AsyncSession, *, now: datetime, start: date | None = None, end: date | None = None
-) -> dict[str, Any]:
+async def rolled_counts(session: AsyncSession, *, start: date | None, end: date | None) -> list[Any]:
+    """(grouping, key, the counters' sums) of the period, from the rollups (answered days included)."""
     sums = [func.sum(getattr(CaseRollupRow, name)) for name in COUNTERS]
     grouped = await session.execute(
         select(CaseRollupRow.dimension, CaseRollupRow.key, *sums)
         .where(rollups_of(start, end), CaseRollupRow.dimension.in_((ALL, ANSWERED_DAY, *DIMENSIONS)))
         .group_by(CaseRollupRow.dimension, CaseRollupRow.key)
     )
+    return list(grouped.all())
+
+
+async def received_days(session: AsyncSession, *, start: date | None, end: date | None) -> list[Any]:
+    """(day, received) for each day of the period on which cases came in (the trend's day rows)."""
+    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == ALL, CaseRollupRow.received > 0]
+    days += rollup_days(start, end)
+    return list((await session.execute(select(CaseRollupRow.day, CaseRollupRow.received).where(*days))).all())
+
+
+async def statistics(
+    session: AsyncSession, *, now: datetime, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    grouped = await rolled_counts(session, start=start, end=end)
     overdue = await overdue_now(session, now=now, start=start, end=end)
     overall: Sequence[int] = [0] * len(COUNTERS)
     groups: dict[str, dict[str, Any]] = {f"by_{name}": {} for name in DIMENSIONS}
     answered_on: dict[str, int] = {}
-    for dimension, key, *rolled in sorted(grouped.all(), key=lambda r: (r[0], r[1])):
+    for dimension, key, *rolled in sorted(grouped, key=lambda r: (r[0], r[1])):
         if dimension == ANSWERED_DAY:
             answered = int(rolled[COUNTERS.index("answered")] or 0)
             if answered:
@@ -313,10 +326,8 @@ async def statistics(
             overall = rolled
         elif rolled[COUNTERS.index("received")]:  # not a group whose cases all moved elsewhere
             groups[f"by_{dimension}"][key] = with_rates(figures(rolled, overdue.get((dimension, key), 0)))
-    days = [CaseRollupRow.span == DAY, CaseRollupRow.dimension == ALL, CaseRollupRow.received > 0]
-    days += rollup_days(start, end)
     trend: dict[str, dict[str, int]] = {}
-    for day, received in (await session.execute(select(CaseRollupRow.day, CaseRollupRow.received).where(*days))).all():
+    for day, received in await received_days(session, start=start, end=end):
         trend[day.isoformat()] = {"received": int(received), "answered": 0}
     for day_text, answered in answered_on.items():
         trend.setdefault(day_text, {"received": 0, "answered": 0})["answered"] = answered
