@@ -165,11 +165,15 @@ def router_verdicts(examples: Sequence[Example], model: UnitModel | None) -> dic
 
 
 def report(
-    examples: Sequence[Example], scored: Sequence[Scored], models: dict[str, UnitModel], threshold: float
+    examples: Sequence[Example],
+    scored: Sequence[Scored],
+    models: dict[str, UnitModel],
+    threshold: float,
+    without: dict[str, tuple[str, str]],
 ) -> tuple[str, dict[str, Any]]:
-    """Per held-out writer: the model alone, the router without it, and the router with the model
-    trained without that writer (run through the whole production path)."""
-    without = router_verdicts(examples, None)
+    """Per held-out writer: the model alone, the router without it (``without``, see
+    :func:`router_verdicts`), and the router with the model trained without that writer (run through
+    the whole production path)."""
     rows = [
         f"threshold {threshold:.2f} (chosen on the pooled out-of-writer probabilities; a wrong unit costs "
         f"{WRONG_COST:g} right ones)",
@@ -218,8 +222,9 @@ def main_eval(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     examples = gather()
     scored, models = out_of_writer(examples)
-    threshold = choose_threshold(scored, router_verdicts(examples, None))
-    text, figures = report(examples, scored, models, threshold)
+    without = router_verdicts(examples, None)
+    threshold = choose_threshold(scored, without)
+    text, figures = report(examples, scored, models, threshold, without)
     print(json.dumps({"threshold": threshold, **figures}, ensure_ascii=False) if args.json else text)
     return 0
 
@@ -232,8 +237,9 @@ def main_train(argv: list[str] | None = None) -> int:
     examples = gather()
     if args.threshold is None:
         scored, models = out_of_writer(examples)
-        threshold = choose_threshold(scored, router_verdicts(examples, None))
-        print(report(examples, scored, models, threshold)[0])
+        without = router_verdicts(examples, None)
+        threshold = choose_threshold(scored, without)
+        print(report(examples, scored, models, threshold, without)[0])
     else:
         threshold = args.threshold
     model = fit(examples, threshold=threshold)
