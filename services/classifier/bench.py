@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from hotline.services.classifier.char_grams import rows_for
 from hotline.services.classifier.dataset import read_examples
 from hotline.services.classifier.misconduct_model import learned_misconduct_batch, load_misconduct_model
 from hotline.services.classifier.model import TopicModel, bench
@@ -55,14 +56,19 @@ def time_readings(texts: list[str], model: TopicModel, *, repeat: int, batch_siz
     """Seconds (best of ``repeat``) the learned readings of misconduct and of who leads take over
     ``texts`` in batches, as classify_cases runs them (the rules' misconduct findings apart)."""
     misconduct_model, unit_model = load_misconduct_model(), model.units or load_unit_model()
+    misconduct_vocabulary = misconduct_model.table if misconduct_model is not None else None
     best = float("inf")
     for _ in range(max(1, repeat)):
         started = time.perf_counter()
         for i in range(0, len(texts), batch_size):
             batch = texts[i : i + batch_size]
-            learned_misconduct_batch(batch, [()] * len(batch), ticked=[False] * len(batch), model=misconduct_model)
+            misconduct_rows, unit_rows = rows_for(batch, misconduct_vocabulary, unit_model)
+            nothing: list[tuple[str, ...]] = [()] * len(batch)
+            learned_misconduct_batch(
+                batch, nothing, ticked=[False] * len(batch), model=misconduct_model, rows=misconduct_rows
+            )
             if unit_model is not None:
-                likeliest_units_of(batch, unit_model)
+                likeliest_units_of(batch, unit_model, rows=unit_rows)
         best = min(best, time.perf_counter() - started)
     return best
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hotline.services.classifier.char_grams import rows_for
 from hotline.services.classifier.matter_model import MIN_PROBABILITY as LEARNED_MIN_PROBABILITY
 from hotline.services.classifier.matter_model import TOP_K as LEARNED_TOP_K
 from hotline.services.classifier.matter_model import MatterModel
@@ -133,15 +134,22 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     topics = model.predict(texts, tokens, learned)
     now = clock.now()
     unit_model = (parts.unit_model or model.units or load_unit_model()) if parts.use_unit_model else None
-    # The learned readings read every text of the batch in one pass each.
     bounded_texts = [bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS) for text in texts]
+    misconduct_model = parts.misconduct_model or load_misconduct_model()
+    # The learned readings read the batch's char n-grams in one shared pass.
+    misconduct_rows, unit_rows = rows_for(
+        bounded_texts, misconduct_model.table if misconduct_model is not None else None, unit_model
+    )
     misconduct_found = learned_misconduct_batch(
         bounded_texts,
         [misconduct(bounded, ticked=case.is_accusation) for bounded, case in zip(bounded_texts, cases, strict=True)],
         ticked=[case.is_accusation for case in cases],
-        model=parts.misconduct_model or load_misconduct_model(),
+        model=misconduct_model,
+        rows=misconduct_rows,
     )
-    leads = likeliest_units_of(bounded_texts, unit_model) if unit_model is not None else [[] for _ in texts]
+    leads = (
+        likeliest_units_of(bounded_texts, unit_model, rows=unit_rows) if unit_model is not None else [[] for _ in texts]
+    )
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(

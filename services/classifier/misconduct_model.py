@@ -26,7 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotline.services.classifier.artefact import load_cached
-from hotline.services.classifier.urgency_model import folded
+from hotline.services.classifier.char_grams import pack, tfidf_rows
 from hotline.shared.domain.misconduct import LEARNED_MISCONDUCT, OFFICIALS
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "misconduct_model.json"
@@ -45,11 +45,11 @@ class MisconductModel:
         object.__setattr__(self, "table", GramTable.of(self.weights))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class GramTable:
-    """The n-grams as sorted integer codes (a gram's code points packed 21 bits each) with their IDF
-    and weight: a text's grams are then counted and looked up with numpy. Counting a long 政务留言's
-    1.2 thousand grams as Python strings cost 0.4 ms, 40 % of jieba's time on the same text."""
+    """The n-grams as sorted integer codes (see :func:`char_grams.pack`) with their IDF and weight: a
+    text's grams are then counted and looked up with numpy. Counting a long 政务留言's 1.2 thousand
+    grams as Python strings cost 0.4 ms, 40 % of jieba's time on the same text."""
 
     codes: npt.NDArray[np.uint64]
     idf: npt.NDArray[np.float64]
@@ -57,27 +57,12 @@ class GramTable:
 
     @classmethod
     def of(cls, weights: dict[str, tuple[float, float]]) -> GramTable:
-        packed = sorted((_pack(gram), idf, coef) for gram, (idf, coef) in weights.items())
+        packed = sorted((pack(gram), idf, coef) for gram, (idf, coef) in weights.items())
         return cls(
             codes=np.array([c for c, _, _ in packed], dtype=np.uint64),
             idf=np.array([i for _, i, _ in packed], dtype=np.float64),
             coef=np.array([w for _, _, w in packed], dtype=np.float64),
         )
-
-
-def _pack(gram: str) -> int:
-    code = 0
-    for ch in gram:
-        code = code << 21 | ord(ch)
-    return code
-
-
-def gram_codes(text: str) -> npt.NDArray[np.uint64]:
-    """The codes of the char 1–3-grams of ``text`` as :func:`urgency_model.char_ngrams` reads them
-    (lowercased, runs of spaces folded); a code point is under 2**21 and never 0, so the three
-    lengths never share a code."""
-    chars = np.frombuffer(folded(text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    return np.concatenate([chars, chars[:-1] << 21 | chars[1:], chars[:-2] << 42 | chars[1:-1] << 21 | chars[2:]])
 
 
 def cheap_features(text: str, *, rules_fired: bool, ticked: bool) -> dict[str, float]:
@@ -89,31 +74,17 @@ def cheap_features(text: str, *, rules_fired: bool, ticked: bool) -> dict[str, f
     }
 
 
-def tfidf_rows(texts: Sequence[str], codes: npt.NDArray[np.uint64], idf: npt.NDArray[np.float64]) -> sp.csr_matrix:
-    """``texts`` as TfidfVectorizer(analyzer="char", sublinear_tf=True) reads them against a vocabulary
-    of sorted gram ``codes``: one l2-normalised row per text, all texts counted in one numpy pass (a
-    text at a time, numpy's per-call cost was most of the time: 0.14 ms a text)."""
-    n, width = len(texts), len(codes)
-    per_text = [gram_codes(t) for t in texts]
-    grams = np.concatenate(per_text) if per_text else np.zeros(0, dtype=np.uint64)
-    doc = np.repeat(np.arange(n, dtype=np.int64), [len(g) for g in per_text])
-    at = np.searchsorted(codes, grams).clip(max=max(width - 1, 0))
-    known = codes[at] == grams if width else np.zeros(len(grams), dtype=bool)
-    pairs, counts = np.unique(doc[known] * max(width, 1) + at[known], return_counts=True)
-    rows, cols = pairs // max(width, 1), pairs % max(width, 1)
-    values = (1.0 + np.log(counts)) * idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
-    values /= np.where(norms[rows] > 0, norms[rows], 1.0)
-    # The pairs come sorted by text, then gram: the rows' bounds are their counts summed.
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
-    return sp.csr_matrix((values, cols, indptr), shape=(n, width))
-
-
-def probabilities(texts: Sequence[str], model: MisconductModel, features: Sequence[dict[str, float]]) -> list[float]:
+def probabilities(
+    texts: Sequence[str],
+    model: MisconductModel,
+    features: Sequence[dict[str, float]],
+    rows: sp.csr_matrix | None = None,
+) -> list[float]:
     """The model's probability that each text accuses officials of misconduct (``features``: each
-    text's cheap features, see :func:`cheap_features`)."""
+    text's cheap features, see :func:`cheap_features`; ``rows``: the texts' TF-IDF rows against the
+    model's vocabulary, when a shared :class:`char_grams.GramReader` read them already)."""
     table = model.table
-    scores = model.intercept + tfidf_rows(texts, table.codes, table.idf) @ table.coef
+    scores = model.intercept + (tfidf_rows(texts, table) if rows is None else rows) @ table.coef
     out = []
     for score, extra in zip(scores, features, strict=True):
         score += sum(model.features.get(name, 0.0) * value for name, value in extra.items())
@@ -147,15 +118,23 @@ def learned_misconduct(
 
 
 def learned_misconduct_batch(
-    texts: Sequence[str], rules: Sequence[tuple[str, ...]], *, ticked: Sequence[bool], model: MisconductModel | None
+    texts: Sequence[str],
+    rules: Sequence[tuple[str, ...]],
+    *,
+    ticked: Sequence[bool],
+    model: MisconductModel | None,
+    rows: sp.csr_matrix | None = None,
 ) -> list[tuple[str, ...]]:
-    """:func:`learned_misconduct` for many texts, their probabilities read in one pass."""
+    """:func:`learned_misconduct` for many texts, their probabilities read in one pass (``rows``: all
+    the texts' TF-IDF rows against the model's vocabulary, when already read)."""
     out = list(rules)
     unread = [i for i, found in enumerate(rules) if not found]  # the rules' findings stand as they are
     if model is None or not unread:
         return out
     features = [cheap_features(texts[i], rules_fired=False, ticked=ticked[i]) for i in unread]
-    for i, p in zip(unread, probabilities([texts[i] for i in unread], model, features), strict=True):
+    unread_rows = rows[unread] if rows is not None else None
+    unread_texts = [texts[i] for i in unread]
+    for i, p in zip(unread, probabilities(unread_texts, model, features, unread_rows), strict=True):
         out[i] = decide_misconduct((), p, model.threshold)
     return out
 

@@ -123,7 +123,7 @@ def _matrix(examples: Sequence[Example], vectorizer: Any, *, fit: bool) -> Any:
 
 def char_vectorizer(*, max_features: int, min_df: int = MIN_DF) -> Any:
     """The char 1–3-gram TF-IDF the learned readings use (prediction repeats it, see
-    :func:`misconduct_model.tfidf_rows`)."""
+    :func:`char_grams.tfidf_rows`)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -7,7 +7,7 @@ matter's 主办), and says, for a whole text, how likely each unit leads. "town"
 乡镇/街道 (the township is found in the text or chosen by the operator, never by the model).
 
 Trained by ``hotline train-units`` (:mod:`unit_train`), shipped as ``artifacts/unit_model.npz``: the
-n-grams as packed integer codes (see :func:`misconduct_model.tfidf_rows`), their IDF, the weights per
+n-grams as packed integer codes (see :mod:`char_grams`), their IDF, the weights per
 unit and the threshold from which the router follows the model, chosen leaving each writer out.
 Prediction needs no scikit-learn.
 """
@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from hotline.services.classifier.artefact import load_cached
-from hotline.services.classifier.misconduct_model import tfidf_rows
+from hotline.services.classifier.char_grams import tfidf_rows
 
 NPZ_NAME = "unit_model.npz"
 MODEL_PATH = Path(__file__).with_name("artifacts") / NPZ_NAME
@@ -41,11 +42,15 @@ class UnitModel:
     version: str
 
 
-def probabilities_of(texts: Sequence[str], model: UnitModel) -> npt.NDArray[np.float64]:
+def probabilities_of(
+    texts: Sequence[str], model: UnitModel, rows: sp.csr_matrix | None = None
+) -> npt.NDArray[np.float64]:
     """Each unit's probability of leading each text (rows: texts; columns: ``model.units``):
     TfidfVectorizer's char 1–3-grams with sublinear tf and l2 norm, then a softmax of the linear
-    scores; all texts read in one pass."""
-    scores = np.asarray(tfidf_rows(texts, model.codes, model.idf) @ model.coef, dtype=np.float64)
+    scores; all texts read in one pass (``rows``: their TF-IDF rows, when a shared
+    :class:`char_grams.GramReader` read them already)."""
+    tfidf = tfidf_rows(texts, model) if rows is None else rows
+    scores = np.asarray(tfidf @ model.coef, dtype=np.float64)
     scores += model.intercept
     scores -= scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
@@ -58,11 +63,13 @@ def probabilities(text: str, model: UnitModel) -> npt.NDArray[np.float64]:
     return row
 
 
-def likeliest_units_of(texts: Sequence[str], model: UnitModel, top: int = TOP_UNITS) -> list[list[tuple[str, float]]]:
+def likeliest_units_of(
+    texts: Sequence[str], model: UnitModel, top: int = TOP_UNITS, rows: sp.csr_matrix | None = None
+) -> list[list[tuple[str, float]]]:
     """Per text, the ``top`` likeliest leading units with their probabilities, likeliest first."""
     if not texts:
         return []
-    p = probabilities_of(texts, model)
+    p = probabilities_of(texts, model, rows)
     order = np.argsort(-p, axis=1, kind="stable")[:, :top]
     return [[(model.units[int(i)], round(float(row[i]), 4)) for i in best] for row, best in zip(p, order, strict=True)]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from hotline.services.classifier.misconduct_model import _pack
+from hotline.services.classifier.char_grams import pack
 from hotline.services.classifier.misconduct_train import PHRASINGS, SUITES, char_vectorizer, jsonl_rows, writer_of
 from hotline.services.classifier.unit_model import MODEL_PATH, UnitModel, probabilities, save_unit_model
 from hotline.services.classifier.urgency_model import NGRAM_MAX, NGRAM_MIN
@@ -93,7 +93,7 @@ def fit_sklearn(examples: Sequence[Example]) -> tuple[Any, Any]:
 
 def as_unit_model(vectorizer: Any, model: Any, *, threshold: float) -> UnitModel:
     """scikit-learn's vectorizer and regression as the arrays prediction reads."""
-    packed = sorted((_pack(gram), index) for gram, index in vectorizer.vocabulary_.items())
+    packed = sorted((pack(gram), index) for gram, index in vectorizer.vocabulary_.items())
     order = np.array([index for _, index in packed], dtype=np.int64)
     weights = np.asarray(model.coef_.T[order], dtype=np.float32)
     digest = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
