@@ -30,6 +30,7 @@ ROUND7_DIR = SUITE_DIR.with_name("routing-round7")
 ROUND8_DIR = SUITE_DIR.with_name("routing-round8")
 ROUND9_DIR = SUITE_DIR.with_name("routing-round9")
 ROUND10_DIR = SUITE_DIR.with_name("routing-round10")
+ROUND11_DIR = SUITE_DIR.with_name("routing-round11")
 HALVES = ("dev", "test", "heldout")  # heldout: an independent writer's suite, every case unseen
 # Every labelled suite, one writer each: what carries to a writer the router was not tuned on shows only
 # when each is reported on its own (pooling lets the writer tuned on hide the others).
@@ -57,6 +58,9 @@ WRITER_SUITES: tuple[tuple[str, Path], ...] = (
     # Round ten's sealed suite (r10a-… to r10d-…), development material since measured once.
     ("writers 17–20 dev", ROUND10_DIR / "dev.jsonl"),
     ("writers 17–20 test", ROUND10_DIR / "test.jsonl"),
+    # Round eleven's sealed suite (r11a-… to r11d-…), development material since measured once.
+    ("writers 21–24 dev", ROUND11_DIR / "dev.jsonl"),
+    ("writers 21–24 test", ROUND11_DIR / "test.jsonl"),
 )
 
 
