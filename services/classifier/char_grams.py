@@ -19,14 +19,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from hotline.services.classifier.features import KeyIndex
+from hotline.services.classifier.ngram_keys import ByIdentity, KeyIndex, columns_in, count_matrix, tfidf_of
 from hotline.services.classifier.urgency_model import folded
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _BITS = np.uint64(21)
-_CACHE_SIZE = 8
 
 
 class Vocabulary(Protocol):
@@ -89,59 +88,32 @@ class GramReader:
         self._width = int(union.size)
         self._index = KeyIndex(union)
         # Per vocabulary, the column of each union entry in it, -1 where it does not hold it.
-        self._columns: list[I64] = []
-        for v in vocabularies:
-            at = np.searchsorted(v.codes, union).clip(max=max(v.codes.size - 1, 0))
-            held = v.codes[at] == union if v.codes.size else np.zeros(union.size, dtype=bool)
-            self._columns.append(np.where(held, at, -1).astype(np.int64))
+        self._columns = [columns_in(union, v.codes) for v in vocabularies]
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """How often each gram of the union occurs in each text (texts × union)."""
         grams = BatchGrams.of(texts)
         at = self._index.lookup(grams.codes)
         hit = at >= 0
-        ones = np.ones(int(hit.sum()), dtype=np.float64)
-        matrix = sp.csr_matrix((ones, (grams.docs[hit], at[hit])), shape=(grams.n_texts, self._width))
-        matrix.sum_duplicates()
-        return matrix
+        return count_matrix(grams.docs[hit], at[hit], grams.n_texts, self._width, np.float64)
 
     def rows(self, texts: Sequence[str]) -> list[sp.csr_matrix]:
         """Each vocabulary's TF-IDF rows of ``texts`` (sublinear tf, l2-normalised), in the order the
         vocabularies were given."""
         counts = self.counts(texts)
-        text_of = np.repeat(np.arange(counts.shape[0], dtype=np.int64), np.diff(counts.indptr))
         return [
-            _tfidf(text_of, columns[counts.indices], counts.data, vocabulary.idf, counts.shape[0])
+            tfidf_of(counts, columns, vocabulary.idf)
             for vocabulary, columns in zip(self._vocabularies, self._columns, strict=True)
         ]
 
 
-def _tfidf(text_of: I64, columns: I64, counts: F64, idf: F64, n_texts: int) -> sp.csr_matrix:
-    held = columns >= 0
-    rows, cols = text_of[held], columns[held]
-    values = (1.0 + np.log(counts[held])) * idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_texts))
-    values /= np.where(norms[rows] > 0, norms[rows], 1.0)
-    # The counts come by text: the rows' bounds are their lengths summed.
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_texts))))
-    return sp.csr_matrix((values, cols, indptr), shape=(n_texts, idf.size))
-
-
-_readers: dict[tuple[int, ...], tuple[tuple[Vocabulary, ...], GramReader]] = {}
+_readers: ByIdentity[Vocabulary, GramReader] = ByIdentity()
 
 
 def reader_of(*vocabularies: Vocabulary) -> GramReader:
     """A reader for these vocabularies, built once for as long as they live (a few are kept: the
     shipped readings and a county's own)."""
-    key = tuple(id(v) for v in vocabularies)
-    found = _readers.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], vocabularies, strict=True)):
-        return found[1]
-    reader = GramReader(vocabularies)
-    if len(_readers) >= _CACHE_SIZE:
-        _readers.pop(next(iter(_readers)))
-    _readers[key] = (tuple(vocabularies), reader)
-    return reader
+    return _readers.get(vocabularies, lambda: GramReader(vocabularies))
 
 
 def tfidf_rows(texts: Sequence[str], vocabulary: Vocabulary) -> sp.csr_matrix:

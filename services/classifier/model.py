@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from hotline.services.classifier import artefact
 from hotline.services.classifier import matter_model as matter_artefact
+from hotline.services.classifier.features import TokenBatch
 from hotline.services.classifier.rules import (
     TopicRules,
     best_subtopic,
@@ -109,9 +110,11 @@ class TopicModel:
         jieba_cut()
         return model
 
-    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+    def tokenize(self, texts: Sequence[str]) -> TokenBatch:
         """Normalised tokens of raw texts (jieba, no punctuation or stop words)."""
-        return [tokens_from_raw(t, self._stopwords) for t in texts]
+        # The topic and the matter model read the same tokens: their features are read together.
+        spaces = (self._art.features,) + ((self.matters.features,) if self.matters is not None else ())
+        return TokenBatch([tokens_from_raw(t, self._stopwords) for t in texts], spaces)
 
     def scores(self, tokens: Sequence[Sequence[str]]) -> npt.NDArray[np.float32]:
         """Raw linear scores (n_texts x n_classes) for already normalised token lists."""
