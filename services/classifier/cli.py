@@ -1,8 +1,8 @@
 """`hotline classify`: JSON lines in (`{"id", "text", "channel"?, "reach"?, "reach_per_hour"?, "repeat_count"?,
 "township"?, "is_accusation"?}`), JSON lines out with the topic, subtopic, severity (and why), urgency
 (紧急诉求: why, which lines), confidence, place, and the routing decision (unit, co_units, matter, reason,
-candidates) the router would make. `--bench FILE` measures the topic model's speed instead, `--bench-rules`
-the rule passes'."""
+candidates) the router would make. `--bench FILE` measures classification speed against bare jieba
+instead, `--bench-rules` the rule passes'."""
 
 from __future__ import annotations
 

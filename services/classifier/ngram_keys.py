@@ -182,10 +182,14 @@ def tfidf_of(counts: sp.csr_matrix, columns: I64, idf: npt.NDArray[np.floating[A
     text_of = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(counts.indptr))
     mapped = columns[counts.indices]
     held = mapped >= 0
-    rows, cols = text_of[held], mapped[held]
-    values = (1.0 + np.log(counts.data[held].astype(idf.dtype))) * idf[cols]
+    if held.all():  # a vocabulary that holds the whole union (the largest one, often)
+        rows, cols, found = text_of, mapped, counts.data
+    else:
+        rows, cols, found = text_of[held], mapped[held], counts.data[held]
+    values = (1.0 + np.log(found.astype(idf.dtype))) * idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
-    values /= np.where(norms[rows] > 0, norms[rows], 1.0).astype(idf.dtype)
+    scale = np.divide(1.0, norms, out=np.ones_like(norms), where=norms > 0).astype(idf.dtype)
+    values *= scale[rows]
     indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
     return sp.csr_matrix((values, cols, indptr), shape=(n_rows, idf.size))
 
