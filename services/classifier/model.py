@@ -20,11 +20,13 @@ from hotline.services.classifier import artefact
 from hotline.services.classifier import matter_model as matter_artefact
 from hotline.services.classifier.features import TokenBatch
 from hotline.services.classifier.rules import (
+    UNTRAINED,
     TopicRules,
     best_subtopic,
     best_untrained,
     load_topic_rules,
     should_override,
+    term_starts,
 )
 from hotline.services.classifier.text import jieba_cut, load_stopwords, tokens_from_raw
 from hotline.services.classifier.unit_model import NPZ_NAME as UNIT_NPZ_NAME
@@ -146,10 +148,15 @@ class TopicModel:
             learned = self.matters.probabilities(tokens)
         probs = self.probabilities(tokens)
         best = probs.argmax(axis=1)
+        trained = [self.classes[int(bi)] for bi in best]
+        # Where the rules' terms can begin, found for the whole batch at once (see rule_starts).
+        untrained_starts = term_starts(texts, self.rules, [UNTRAINED] * len(texts))
+        subtopic_starts = term_starts(texts, self.rules, trained)
         out: list[TopicPrediction] = []
         for i, (text, toks, row, bi) in enumerate(zip(texts, tokens, probs, best, strict=True)):
             matters = learned[i] if learned is not None and toks else None
-            out.append(self._decide(text, bool(toks), self.classes[int(bi)], float(row[bi]), matters))
+            starts = (untrained_starts[i], subtopic_starts[i])
+            out.append(self._decide(text, bool(toks), trained[i], float(row[bi]), matters, starts))
         return out
 
     def _backed(self, rule_class: str, trained_class: str, matters: npt.NDArray[np.float32] | None) -> bool:
@@ -162,9 +169,15 @@ class TopicModel:
         return rule is None or trained is None or rule >= trained
 
     def _decide(
-        self, text: str, has_tokens: bool, topic: str, conf: float, matters: npt.NDArray[np.float32] | None = None
+        self,
+        text: str,
+        has_tokens: bool,
+        topic: str,
+        conf: float,
+        matters: npt.NDArray[np.float32] | None = None,
+        starts: tuple[list[int] | None, list[int] | None] = (None, None),
     ) -> TopicPrediction:
-        hit = best_untrained(text, self.rules)
+        hit = best_untrained(text, self.rules, starts[0])
         if (
             hit is not None
             and (not has_tokens or should_override(hit, conf, self.rules))
@@ -175,5 +188,5 @@ class TopicModel:
             return TopicPrediction(hit.topic, hit.subtopic, round(rconf, 4), rconf < self.threshold)
         if not has_tokens:
             return TopicPrediction(MANUAL, None, 0.0, True)
-        sub = best_subtopic(text, topic, self.rules)
+        sub = best_subtopic(text, topic, self.rules, starts[1])
         return TopicPrediction(topic, sub, round(conf, 4), conf < self.threshold)

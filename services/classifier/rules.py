@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hotline.services.classifier.rule_starts import TermStarts, matches_at, starts_in
 
 RULES_PATH = Path(__file__).with_name("topic_rules.toml")
 _INT_SETTINGS = ("title_chars", "max_count")
@@ -62,6 +64,7 @@ class RuleSettings:
 class _Matcher:
     pattern: re.Pattern[str]
     index: Mapping[str, tuple[tuple[int, float], ...]]  # term -> ((rule index, weight), ...)
+    starts: TermStarts  # where its terms can begin (see :mod:`rule_starts`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,7 @@ def _matcher(rules: tuple[TopicRule, ...], keep: Iterable[int], strong_weight: f
             index.setdefault(t, []).append((i, strong_weight))
     if not index:
         return None
-    return _Matcher(re.compile(trie_regex(index)), {k: tuple(v) for k, v in index.items()})
+    return _Matcher(re.compile(trie_regex(index)), {k: tuple(v) for k, v in index.items()}, TermStarts.of(index))
 
 
 def compile_rules(rules: tuple[TopicRule, ...], untrained: frozenset[str], settings: RuleSettings) -> TopicRules:
@@ -179,12 +182,15 @@ def load_topic_rules(path: Path | None = None) -> TopicRules:
         return parse_topic_rules(tomllib.load(fh))
 
 
-def score_rules(text: str, rules: TopicRules, group: str | None = None) -> list[RuleHit]:
+def score_rules(
+    text: str, rules: TopicRules, group: str | None = None, starts: Sequence[int] | None = None
+) -> list[RuleHit]:
     """Score rules on ``text``, best first.
 
     ``group`` selects the rules: ``UNTRAINED`` (all untrained classes), a topic name, or None for
     all. Matches in the first ``title_chars`` characters count ``title_weight`` times; a term
-    counts at most ``max_count`` times.
+    counts at most ``max_count`` times. ``starts``: where the group's terms can begin in ``text``
+    (:func:`term_starts`), when a batch found them already.
     """
     keys = list(rules.matchers) if group is None else [group]
     st = rules.settings
@@ -195,7 +201,8 @@ def score_rules(text: str, rules: TopicRules, group: str | None = None) -> list[
         if matcher is None:
             continue
         counts: dict[str, float] = {}
-        for m in matcher.pattern.finditer(text):
+        matches = matcher.pattern.finditer(text) if starts is None else matches_at(matcher.pattern, text, starts)
+        for m in matches:
             w = st.title_weight if m.start() < st.title_chars else 1.0
             counts[m.group()] = counts.get(m.group(), 0.0) + w
         for term, c in counts.items():
@@ -210,9 +217,9 @@ def score_rules(text: str, rules: TopicRules, group: str | None = None) -> list[
     return hits
 
 
-def best_untrained(text: str, rules: TopicRules) -> RuleHit | None:
+def best_untrained(text: str, rules: TopicRules, starts: Sequence[int] | None = None) -> RuleHit | None:
     """The best hit for an untrained first-level class, if it reaches ``min_score``."""
-    hits = score_rules(text, rules, UNTRAINED)
+    hits = score_rules(text, rules, UNTRAINED, starts)
     if hits and hits[0].score >= rules.settings.min_score:
         return hits[0]
     return None
@@ -224,9 +231,25 @@ def should_override(hit: RuleHit, model_confidence: float, rules: TopicRules) ->
     return hit.score >= limit or model_confidence < rules.settings.max_model_confidence
 
 
-def best_subtopic(text: str, topic: str, rules: TopicRules) -> str | None:
+def best_subtopic(text: str, topic: str, rules: TopicRules, starts: Sequence[int] | None = None) -> str | None:
     """The best-scoring subtopic of ``topic`` named in ``text`` (None when no term matches)."""
-    for h in score_rules(text, rules, topic):
+    for h in score_rules(text, rules, topic, starts):
         if h.subtopic:
             return h.subtopic
     return None
+
+
+def term_starts(texts: Sequence[str], rules: TopicRules, groups: Sequence[str]) -> list[list[int] | None]:
+    """Per text, where the terms of its group (``groups[i]``: ``UNTRAINED`` or a topic) can begin; None
+    where the group has no rules. One numpy pass per group over its texts."""
+    out: list[list[int] | None] = [None] * len(texts)
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    for group, indices in members.items():
+        matcher = rules.matchers.get(group)
+        if matcher is None:
+            continue
+        for i, found in zip(indices, starts_in([texts[i] for i in indices], matcher.starts), strict=True):
+            out[i] = found
+    return out
