@@ -11,6 +11,7 @@ binary search of every gram, cost a quarter of jieba's time on the same texts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,7 +21,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotline.services.classifier.ngram_keys import ByIdentity, KeyIndex, columns_in, count_matrix, tfidf_of
-from hotline.services.classifier.urgency_model import folded
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -38,12 +38,40 @@ class Vocabulary(Protocol):
     def idf(self) -> F64: ...
 
 
+_WHITE = re.compile(r"\s\s+")  # what TfidfVectorizer's char analyzer folds into one space
+
+
+def folded(text: str) -> str:
+    """``text`` as the char vectorizer reads it: lowercased, runs of spaces folded into one."""
+    return _WHITE.sub(" ", text.lower())
+
+
 def pack(gram: str) -> int:
     """The code of one gram: its code points, 21 bits each, the first highest."""
     code = 0
     for ch in gram:
         code = code << 21 | ord(ch)
     return code
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GramTable:
+    """The n-grams as sorted integer codes (see :func:`char_grams.pack`) with their IDF and weight: a
+    text's grams are then counted and looked up with numpy. Counting a long 政务留言's 1.2 thousand
+    grams as Python strings cost 0.4 ms, 40 % of jieba's time on the same text."""
+
+    codes: npt.NDArray[np.uint64]
+    idf: npt.NDArray[np.float64]
+    coef: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, weights: dict[str, tuple[float, float]]) -> GramTable:
+        packed = sorted((pack(gram), idf, coef) for gram, (idf, coef) in weights.items())
+        return cls(
+            codes=np.array([c for c, _, _ in packed], dtype=np.uint64),
+            idf=np.array([i for _, i, _ in packed], dtype=np.float64),
+            coef=np.array([w for _, _, w in packed], dtype=np.float64),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,9 @@ from hotline.services.classifier.misconduct_model import (
 from hotline.services.classifier.model import TopicModel
 from hotline.services.classifier.severity import SeverityAssessment, SeverityRules, assess_severity
 from hotline.services.classifier.unit_model import UnitModel, likeliest_units_of, load_unit_model
-from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text
+from hotline.services.classifier.urgency import Urgency, UrgencyRules, bounded_text, load_urgency_rules, masked
 from hotline.services.classifier.urgency_judge import judge_urgency, with_handover
-from hotline.services.classifier.urgency_model import UrgencyModel, load_urgency_model
+from hotline.services.classifier.urgency_model import UrgencyModel, gram_scores, load_urgency_model
 from hotline.shared.catalogue import Catalogue
 from hotline.shared.clock import Clock
 from hotline.shared.dispatching import dispatch_classified
@@ -83,12 +83,14 @@ def assess_rules(
     repeat_count: int = 0,
     timer: Timer = time.thread_time,
     budget_s: float = RULE_BUDGET_S,
+    urgency_grams: float | None = None,
 ) -> RuleResult:
     """Urgency, severity (which an urgent case raises) and place of one text, on its bounded part.
-    Urgency by the rules and the learned model (the shipped one unless ``urgency_model`` is given)."""
+    Urgency by the rules and the learned model (the shipped one unless ``urgency_model`` is given;
+    ``urgency_grams``: its n-gram score of the text, when the batch read it already)."""
     started = timer()
     bounded = bounded_text(text, RULE_HEAD_CHARS, RULE_TAIL_CHARS)
-    urgency = judge_urgency(bounded, urgency_rules, urgency_model or load_urgency_model())
+    urgency = judge_urgency(bounded, urgency_rules, urgency_model or load_urgency_model(), urgency_grams)
     severity = assess_severity(
         bounded,
         channel=channel,
@@ -126,6 +128,16 @@ class ClassifierParts:
     budget_s: float = RULE_BUDGET_S
 
 
+def urgency_scores(bounded_texts: Sequence[str], parts: ClassifierParts) -> Sequence[float | None]:
+    """The learned urgency model's n-gram scores of the batch's texts as it reads them (masked), in one
+    pass; judge_urgency uses one where the rules do not decide alone."""
+    model = parts.urgency_model or load_urgency_model()
+    if model is None:
+        return [None] * len(bounded_texts)
+    rules = parts.urgency_rules or load_urgency_rules()
+    return gram_scores([masked(text, rules) for text in bounded_texts], model)
+
+
 def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clock: Clock) -> list[CaseClassified]:
     model, county, matters = parts.model, parts.catalogue.county, parts.catalogue.matters
     texts = [f"{case.title}\n{case.content}" if case.title else case.content for case in cases]
@@ -150,6 +162,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
     leads = (
         likeliest_units_of(bounded_texts, unit_model, rows=unit_rows) if unit_model is not None else [[] for _ in texts]
     )
+    urgency_grams = urgency_scores(bounded_texts, parts)
     classified = []
     for i, (case, text, topic) in enumerate(zip(cases, texts, topics, strict=True)):
         rules = assess_rules(
@@ -164,6 +177,7 @@ def classify_cases(cases: Sequence[CaseReceived], parts: ClassifierParts, *, clo
             repeat_count=case.repeat_count,
             timer=parts.timer,
             budget_s=parts.budget_s,
+            urgency_grams=urgency_grams[i],
         )
         urgency = with_handover(rules.urgency, case.handed_over_to)
         bounded, accusing = bounded_texts[i], misconduct_found[i]

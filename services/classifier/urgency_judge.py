@@ -109,9 +109,12 @@ def arbiter_signals(
     return signals
 
 
-def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyModel | None = None) -> Urgency:
+def judge_urgency(
+    text: str, rules: UrgencyRules | None = None, model: UrgencyModel | None = None, grams: float | None = None
+) -> Urgency:
     """The guards first; the arbiter decides the rest, at a lower bar where the rules found an
-    emergency and a higher one where the danger is told as not now (see the module docstring)."""
+    emergency and a higher one where the danger is told as not now (see the module docstring).
+    ``grams``: the model's :func:`gram_scores` of ``masked(text)``, when a batch read them already."""
     r = rules or load_urgency_rules()
     verdict = assess_urgency(text, r)
     if model is None or not text.strip() or is_guarded(verdict, r):
@@ -119,7 +122,7 @@ def judge_urgency(text: str, rules: UrgencyRules | None = None, model: UrgencyMo
     seen = masked(text, r)  # the arbiter reads what the rules read: figurative phrases blotted out
     as_features = any(name.startswith(FRAME_PREFIX) for name in model.signals)
     reading = read_frames(text, r) if as_features else NOT_FRAMED
-    p = urgent_probability(seen, model, arbiter_signals(text, r, verdict, reading, model))
+    p = urgent_probability(seen, model, arbiter_signals(text, r, verdict, reading, model), grams)
     thresholds = (model.threshold, model.rules_threshold, model.framed_threshold)
     lowest = min(arbiter_bar(*thresholds, rule_hit=verdict.urgent, framed=f) for f in (False, True))
     if p < lowest:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.services.classifier.artefact import load_cached
+from hotline.services.classifier.char_grams import GramTable, folded, reader_of
+from hotline.services.classifier.ngram_keys import ByIdentity
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "urgency_model.json"
 NGRAM_MIN, NGRAM_MAX = 1, 3
-_WHITE = re.compile(r"\s\s+")  # what TfidfVectorizer's char analyzer folds into one space
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +50,6 @@ class UrgencyModel:
     framed_threshold: float | None = None
 
 
-def folded(text: str) -> str:
-    """``text`` as the char vectorizer reads it: lowercased, runs of spaces folded into one."""
-    return _WHITE.sub(" ", text.lower())
-
-
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
     """The char n-grams of ``text`` as the vectorizer counts them (lowercased, runs of spaces folded)."""
     t = folded(text)
@@ -80,9 +75,29 @@ def _contributions(
     return model.intercept + from_signals + sum(shares.values()), shares
 
 
-def urgent_probability(text: str, model: UrgencyModel | LineModel, signals: Mapping[str, float] | None = None) -> float:
-    """The model's probability that ``text`` (with the rules' ``signals``, for the arbiter) is urgent."""
-    score, _ = _contributions(text, model, signals)
+_tables: ByIdentity[UrgencyModel | LineModel, GramTable] = ByIdentity()
+
+
+def gram_scores(texts: Sequence[str], model: UrgencyModel | LineModel) -> list[float]:
+    """The n-grams' part of each text's decision value, the texts read together in numpy
+    (:mod:`char_grams`): counting them as Python strings, a text at a time, cost a seventh of jieba's
+    time on every text the rules do not decide alone."""
+    if not texts:
+        return []
+    table = _tables.get((model,), lambda: GramTable.of(model.weights))
+    scores: list[float] = (reader_of(table).rows(texts)[0] @ table.coef).tolist()
+    return scores
+
+
+def urgent_probability(
+    text: str, model: UrgencyModel | LineModel, signals: Mapping[str, float] | None = None, grams: float | None = None
+) -> float:
+    """The model's probability that ``text`` (with the rules' ``signals``, for the arbiter) is urgent
+    (``grams``: the text's :func:`gram_scores`, when a batch read them already)."""
+    from_grams = gram_scores([text], model)[0] if grams is None else grams
+    weights = model.signals if isinstance(model, UrgencyModel) else {}
+    from_signals = sum(weights.get(name, 0.0) * value for name, value in (signals or {}).items())
+    score = model.intercept + from_signals + from_grams
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
 

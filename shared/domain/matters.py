@@ -305,7 +305,9 @@ def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[M
     hits = []
     for m, term_ids in matched.items():
         matter = catalogue.matters[m]
-        terms = sorted(_distinct(matter.terms[t] for t in term_ids), key=lambda term: -term.weight)
+        # In catalogue order before the stable sorts: a set's order would change the reason from one
+        # process to the next (string hashing is salted per process).
+        terms = sorted(_distinct(matter.terms[t] for t in sorted(term_ids)), key=lambda term: -term.weight)
         score = sum(term.weight * _DECAY**k for k, term in enumerate(terms))
         hits.append((matter, MatterHit(matter.code, round(score, 3), tuple(term.text for term in terms))))
     hits.sort(key=lambda pair: (-pair[1].score, -pair[0].priority, pair[0].code))

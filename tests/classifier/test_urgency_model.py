@@ -14,7 +14,9 @@ from hotline.services.classifier.urgency_model import (
     MODEL_PATH,
     LineModel,
     UrgencyModel,
+    _contributions,
     char_ngrams,
+    gram_scores,
     load_urgency_model,
     parse_urgency_model,
     predicted_lines,
@@ -65,6 +67,15 @@ def test_prediction_equals_scikit_learn(with_signals: bool) -> None:
 
 def assess(text: str) -> Urgency:
     return assess_urgency(text, load_urgency_rules())
+
+
+def test_a_batch_scores_each_text_as_its_ngrams_add_up_alone() -> None:
+    model = load_urgency_model()
+    assert model is not None
+    texts = ["楼上有人要跳楼了，快来人", "", "路灯坏了  好几天", "煤气味很重，我家老人晕倒了", "A" * 40]
+    alone = [_contributions(text, model)[0] - model.intercept for text in texts]
+    assert gram_scores(texts, model) == pytest.approx(alone, abs=1e-9)
+    assert gram_scores([], model) == []
 
 
 def test_the_shipped_artefact_is_small_and_loads() -> None:
