@@ -1,9 +1,10 @@
 """Throughput benchmark: ``python -m hotline.services.classifier.bench FILE``.
 
 FILE is CSV or JSON lines with a ``text`` column (or ``subject`` + ``body``). Times, on the same
-texts, bare ``jieba.lcut`` against the topic path (tokens, topic and matter models) and against the
-whole of what classification reads (the topic path and the learned readings of misconduct and of who
-leads), and prints their ratios.
+texts, bare ``jieba.lcut`` against the topic path (tokens, topic and matter models), against the
+models classification reads (the topic path and the learned readings of misconduct and of who
+leads), and against the whole of ``classify_and_dispatch`` (the rule passes for urgency, severity,
+place and misconduct, the catalogue and the router besides), and prints their ratios.
 
 A shared machine's speed drifts by tens of percent from one minute to the next. So the three are
 timed batch by batch in turn (jieba on a batch, then the classifier on the same batch), each repeat's
@@ -22,11 +23,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hotline.services.classifier.char_grams import rows_for
+from hotline.services.classifier.classify import ClassifierParts, Request, classify_and_dispatch
 from hotline.services.classifier.dataset import read_examples
 from hotline.services.classifier.misconduct_model import learned_misconduct_batch, load_misconduct_model
 from hotline.services.classifier.model import TopicModel
+from hotline.services.classifier.severity import load_severity_rules
 from hotline.services.classifier.text import jieba_cut
 from hotline.services.classifier.unit_model import likeliest_units_of, load_unit_model
+from hotline.shared.catalogue import packaged
+from hotline.shared.clock import ScaledClock
 
 Step = Callable[[list[str]], object]
 
@@ -52,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio                  {result.ratio:>10.3f}  (median; repeats {result.ratio_range})")
     print(f"learned readings       {result.readings_chars_per_s:>10,} chars/s  (misconduct, who leads)")
     print(f"ratio with them        {result.all_ratio:>10.3f}  (median; repeats {result.all_ratio_range})")
+    print(
+        f"whole classification   {result.whole_ratio:>10.3f}  (median; repeats {result.whole_ratio_range}; "
+        "with the urgency, severity, place and misconduct rules, the catalogue and the router)"
+    )
     return 0
 
 
@@ -66,6 +75,8 @@ class BenchResult:
     ratio_range: str
     all_ratio: float  # with the learned readings, median of the repeats
     all_ratio_range: str
+    whole_ratio: float  # all of classify_and_dispatch (the rule passes, the catalogue, the router), median
+    whole_ratio_range: str
 
 
 def bench(texts: Sequence[str], model: TopicModel, *, repeat: int = 5, batch_size: int = 1000) -> BenchResult:
@@ -73,14 +84,18 @@ def bench(texts: Sequence[str], model: TopicModel, *, repeat: int = 5, batch_siz
     ratios of the classifier's speed to jieba's (the issue asks >= 0.7)."""
     cut = jieba_cut()
     model.predict(list(texts[:10]))  # warm-up
+    parts = ClassifierParts(model, load_severity_rules(), packaged())
+    clock = ScaledClock()
     steps: dict[str, Step] = {
         "jieba": lambda batch: [cut(t) for t in batch],
         "topic": lambda batch: topic_path(batch, model),
         "readings": readings_step(model),
+        "whole": lambda batch: classify_and_dispatch([Request(t) for t in batch], parts, clock=clock),
     }
     seconds = interleaved(texts, steps, repeat=repeat, batch_size=batch_size)
     ratios = [j / t for j, t in zip(seconds["jieba"], seconds["topic"], strict=True)]
     all_ratios = [j / (t + r) for j, t, r in zip(seconds["jieba"], seconds["topic"], seconds["readings"], strict=True)]
+    whole_ratios = [j / w for j, w in zip(seconds["jieba"], seconds["whole"], strict=True)]
     chars = sum(len(t) for t in texts)
     return BenchResult(
         texts=len(texts),
@@ -92,6 +107,8 @@ def bench(texts: Sequence[str], model: TopicModel, *, repeat: int = 5, batch_siz
         ratio_range=f"{min(ratios):.3f}–{max(ratios):.3f}",
         all_ratio=round(statistics.median(all_ratios), 3),
         all_ratio_range=f"{min(all_ratios):.3f}–{max(all_ratios):.3f}",
+        whole_ratio=round(statistics.median(whole_ratios), 3),
+        whole_ratio_range=f"{min(whole_ratios):.3f}–{max(whole_ratios):.3f}",
     )
 
 

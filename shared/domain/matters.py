@@ -94,6 +94,9 @@ class _Index:
     words: frozenset[str]  # every word of every term and exclusion
     lengths: tuple[int, ...]  # the lengths those words come in
     word_terms: Mapping[str, tuple[tuple[int, int], ...]]  # word -> (matter index, term index)
+    # First character -> the lengths of the words that begin with it, so that a sentence's position is
+    # tried only with the lengths that can match there.
+    lengths_from: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +257,14 @@ def build_catalogue(matters: Sequence[Matter]) -> MatterCatalogue:
             for word in term.words:
                 everything.add(word)
                 word_terms.setdefault(word, []).append((m, t))
+    lengths_from: dict[str, set[int]] = {}
+    for word in everything:
+        lengths_from.setdefault(word[0], set()).add(len(word))
     index = _Index(
         frozenset(everything),
         tuple(sorted({len(w) for w in everything})),
         MappingProxyType({w: tuple(dict.fromkeys(v)) for w, v in word_terms.items()}),
+        MappingProxyType({ch: tuple(sorted(ns)) for ch, ns in lengths_from.items()}),
     )
     return MatterCatalogue(tuple(weighed), MappingProxyType({m.code: m for m in weighed}), index)
 
@@ -280,9 +287,15 @@ def sentences(text: str) -> list[str]:
 
 
 def _words_in(sentence: str, index: _Index) -> set[str]:
-    # One set lookup per position and word length in use: no per-word loop, whatever the catalogue size.
-    words, lengths = index.words, index.lengths
-    return {piece for i in range(len(sentence)) for n in lengths if (piece := sentence[i : i + n]) in words}
+    # One set lookup per position and length a word beginning there comes in: no per-word loop,
+    # whatever the catalogue size.
+    words, lengths_from = index.words, index.lengths_from
+    return {
+        piece
+        for i, ch in enumerate(sentence)
+        for n in lengths_from.get(ch, ())
+        if (piece := sentence[i : i + n]) in words
+    }
 
 
 def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[MatterHit]:

@@ -334,8 +334,26 @@ def salutation(text: str) -> str:
     return first[:at] if 0 < at <= SALUTATION else ""
 
 
-def _act_in(sentence: str, act: str) -> bool:
-    return all(part in sentence for part in act.split("+"))
+class _Words:
+    """A fixed list of words, indexed by their first character: the words a sentence holds are found
+    by checking only those that begin with one of its characters (checking all 534 acts' parts in every
+    sentence that names an official cost a fifth of jieba's time on the same texts)."""
+
+    __slots__ = ("_by_first",)
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self._by_first: dict[str, list[str]] = {}
+        for word in dict.fromkeys(words):
+            self._by_first.setdefault(word[0], []).append(word)
+
+    def present(self, sentence: str) -> set[str]:
+        return {w for ch in set(sentence) for w in self._by_first.get(ch, ()) if w in sentence}
+
+
+_ACT_PARTS = tuple((act, tuple(act.split("+"))) for act in ACTS)
+_PARTS = _Words(tuple(part for _, parts in _ACT_PARTS for part in parts))
+_OFFICIAL_WORDS = _Words(OFFICIALS)
+_STRONG_WORDS = _Words(STRONG_ACTS)
 
 
 def _aimed_at(sentence: str, verb: str) -> tuple[str, ...]:
@@ -356,10 +374,13 @@ def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
     """
     found: list[str] = [f"致{who}" for who in ADDRESSEES if who in salutation(text)][:1]
     for sentence in sentences(text):
-        found += [act for act in STRONG_ACTS if act in sentence]
-        official = next((who for who in OFFICIALS if who in sentence), None)
+        strong = _STRONG_WORDS.present(sentence)
+        found += [act for act in STRONG_ACTS if act in strong]
+        named = _OFFICIAL_WORDS.present(sentence)
+        official = next((who for who in OFFICIALS if who in named), None)
         if official is not None:
-            found += [f"{official}+{act}" for act in ACTS if _act_in(sentence, act)]
+            parts = _PARTS.present(sentence)
+            found += [f"{official}+{act}" for act, needed in _ACT_PARTS if all(p in parts for p in needed)]
             found += [f"{verb}+{who}" for verb in AIMED for who in _aimed_at(sentence, verb)]
     if ticked and not found:
         body = text.lstrip()[len(salutation(text)) :].lstrip("：: \n")
