@@ -1,5 +1,6 @@
 """Char 1–3-grams of raw texts as TfidfVectorizer(analyzer="char", ngram_range=(1, 3),
-sublinear_tf=True) reads them, in numpy, for the learned readings of misconduct and of who leads.
+sublinear_tf=True) reads them, in numpy, for the learned readings of misconduct, of who leads and of
+urgency.
 
 A gram is one integer: its code points packed 21 bits each, the first highest (a code point is under
 2**21 and never 0, so grams of different lengths never share a code). Each reading keeps its

@@ -7,6 +7,7 @@ through an open-addressing hash table (:class:`KeyIndex`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -88,12 +89,14 @@ def head_length(doc: Sequence[str], tokens: int) -> int:
 
 class ByIdentity(Generic[K, V]):
     """A few values kept per tuple of objects, by the objects' identity (models hold numpy arrays and are
-    not hashable by value); the objects are kept alive with their value, so an id is never reused."""
+    not hashable by value); the objects are kept alive with their value, so an id is never reused.
+    Thread-safe: the classifier may read batches from several threads."""
 
-    __slots__ = ("_entries", "_size")
+    __slots__ = ("_entries", "_lock", "_size")
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 6) -> None:
         self._entries: dict[tuple[int, ...], tuple[tuple[K, ...], V]] = {}
+        self._lock = threading.Lock()
         self._size = size
 
     def get(self, keys: Sequence[K], make: Callable[[], V]) -> V:
@@ -102,9 +105,10 @@ class ByIdentity(Generic[K, V]):
         if found is not None:
             return found[1]
         value = make()
-        if len(self._entries) >= self._size:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[ident] = (tuple(keys), value)
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[ident] = (tuple(keys), value)
         return value
 
 
