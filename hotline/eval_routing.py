@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,8 +98,20 @@ class Tally:
     def n(self) -> int:
         return self.right + self.wrong + self.person
 
+    @classmethod
+    def of(cls, verdicts: Iterable[str]) -> Tally:
+        """The tally of verdicts ("right", "wrong", "person", see :func:`verdict`)."""
+        tally = cls()
+        for kind in verdicts:
+            setattr(tally, kind, getattr(tally, kind) + 1)
+        return tally
+
     def share(self, count: int) -> float:
         return round(count / self.n, 4) if self.n else 0.0
+
+    def text(self) -> str:
+        """ "right / wrong / person" as percentages."""
+        return " / ".join(f"{self.share(count):.1%}" for count in (self.right, self.wrong, self.person))
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -174,6 +174,8 @@ def report(
     """Per held-out writer: the model alone, the router without it (``without``, see
     :func:`router_verdicts`), and the router with the model trained without that writer (run through
     the whole production path)."""
+    from hotline.eval_routing import Tally
+
     rows = [
         f"threshold {threshold:.2f} (chosen on the pooled out-of-writer probabilities; a wrong unit costs "
         f"{WRONG_COST:g} right ones)",
@@ -193,26 +195,22 @@ def report(
         pooled_with.update(after)
         alone = [s for s in scored if s.example.writer == writer]
         right_alone = sum(1 for s in alone if s.unit in s.example.accept) / len(alone)
-        figures[writer] = {"model_alone": round(right_alone, 4), "without": _shares(before), "with": _shares(after)}
-        rows.append(f"| {writer} | {len(own)} | {right_alone:.1%} | {_text(before)} | {_text(after)} |")
+        without_it, with_it = Tally.of(before.values()), Tally.of(after.values())
+        figures[writer] = {
+            "model_alone": round(right_alone, 4),
+            "without": without_it.as_dict(),
+            "with": with_it.as_dict(),
+        }
+        rows.append(f"| {writer} | {len(own)} | {right_alone:.1%} | {without_it.text()} | {with_it.text()} |")
     right_alone = sum(1 for s in scored if s.unit in s.example.accept) / len(scored)
-    rows.append(f"| pooled | {len(scored)} | {right_alone:.1%} | {_text(pooled_without)} | {_text(pooled_with)} |")
+    pooled = Tally.of(pooled_without.values()), Tally.of(pooled_with.values())
+    rows.append(f"| pooled | {len(scored)} | {right_alone:.1%} | {pooled[0].text()} | {pooled[1].text()} |")
     figures["pooled"] = {
         "model_alone": round(right_alone, 4),
-        "without": _shares(pooled_without),
-        "with": _shares(pooled_with),
+        "without": pooled[0].as_dict(),
+        "with": pooled[1].as_dict(),
     }
     return "\n".join(rows), figures
-
-
-def _shares(verdicts: dict[str, str]) -> dict[str, float]:
-    n = len(verdicts) or 1
-    return {k: round(sum(1 for v in verdicts.values() if v == k) / n, 4) for k in ("right", "wrong", "person")}
-
-
-def _text(verdicts: dict[str, str]) -> str:
-    shares = _shares(verdicts)
-    return " / ".join(f"{shares[k]:.1%}" for k in ("right", "wrong", "person"))
 
 
 def main_eval(argv: list[str] | None = None) -> int:

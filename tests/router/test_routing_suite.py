@@ -19,6 +19,7 @@ from hotline.eval_routing import (
     LabelledCase,
     Outcome,
     RoutingReport,
+    Tally,
     format_writers,
     load_suite,
     route_suite,
@@ -116,3 +117,11 @@ def test_topic_macro_f1_holds() -> None:
     # The classified topic is the model + taxonomy rules, a rule's class only where the learned matter
     # model finds it at least as likely as the trained class (0.9208; 0.9184 with the rules unchecked).
     assert figures["classified_macro_f1"] >= 0.915, figures
+
+
+def test_a_tally_of_verdicts_gives_shares_and_their_text() -> None:
+    tally = Tally.of(["right", "right", "wrong", "person"])
+    assert (tally.right, tally.wrong, tally.person, tally.n) == (2, 1, 1, 4)
+    assert tally.as_dict() == {"n": 4, "right": 0.5, "wrong": 0.25, "person": 0.25}
+    assert tally.text() == "50.0% / 25.0% / 25.0%"
+    assert Tally.of([]).text() == "0.0% / 0.0% / 0.0%"
