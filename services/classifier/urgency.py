@@ -83,14 +83,13 @@ class Category:
     # The ``unless`` words as one trie regex: searching each word apart cost more than jieba on
     # long texts (every category, every sentence).
     unless_pattern: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
+    # Its patterns, then its word lists (read for every sentence: built once).
+    matchers: tuple[re.Pattern[str], ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.unless:
             object.__setattr__(self, "unless_pattern", re.compile(trie_regex(self.unless)))
-
-    @property
-    def matchers(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(p for p in (self.pattern, self.lexicon) if p is not None)
+        object.__setattr__(self, "matchers", tuple(p for p in (self.pattern, self.lexicon) if p is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,7 +464,14 @@ def sentences(text: str) -> list[tuple[int, str]]:
 def masked(text: str, rules: UrgencyRules) -> str:
     """``text`` with its figurative and unrelated set phrases blotted out (same length): what the
     rules read, and what the learned model reads too."""
-    return rules.mask.sub(lambda m: _MASK_CHAR * len(m.group()), text) if rules.mask is not None else text
+    return _masked(rules.mask, text) if rules.mask is not None else text
+
+
+@lru_cache(maxsize=2048)  # a batch's texts, read by three passes in turn
+def _masked(mask: re.Pattern[str], text: str) -> str:
+    # The rules, the arbiter and the batch's n-gram pass all read the same masked text: masking it
+    # once instead of three times saves a third of jieba's time per text.
+    return mask.sub(lambda m: _MASK_CHAR * len(m.group()), text)
 
 
 def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:

@@ -352,6 +352,26 @@ class _Words:
 
 _ACT_PARTS = tuple((act, tuple(act.split("+"))) for act in ACTS)
 _PARTS = _Words(tuple(part for _, parts in _ACT_PARTS for part in parts))
+
+
+def _by_first_part() -> dict[str, list[int]]:
+    """The acts' indices by their first part: a sentence is checked only for the acts whose first part
+    it holds."""
+    by_first: dict[str, list[int]] = {}
+    for i, (_, parts) in enumerate(_ACT_PARTS):
+        by_first.setdefault(parts[0], []).append(i)
+    return by_first
+
+
+_ACTS_FROM = _by_first_part()
+
+
+def _acts_in(parts: set[str]) -> list[str]:
+    """The acts all of whose parts are among ``parts``, in the order of ACTS."""
+    candidates = sorted(i for part in parts for i in _ACTS_FROM.get(part, ()))
+    return [_ACT_PARTS[i][0] for i in candidates if all(p in parts for p in _ACT_PARTS[i][1])]
+
+
 _OFFICIAL_WORDS = _Words(OFFICIALS)
 _STRONG_WORDS = _Words(STRONG_ACTS)
 
@@ -380,7 +400,7 @@ def misconduct(text: str, *, ticked: bool = False) -> tuple[str, ...]:
         official = next((who for who in OFFICIALS if who in named), None)
         if official is not None:
             parts = _PARTS.present(sentence)
-            found += [f"{official}+{act}" for act, needed in _ACT_PARTS if all(p in parts for p in needed)]
+            found += [f"{official}+{act}" for act in _acts_in(parts)]
             found += [f"{verb}+{who}" for verb in AIMED for who in _aimed_at(sentence, verb)]
     if ticked and not found:
         body = text.lstrip()[len(salutation(text)) :].lstrip("：: \n")
