@@ -19,7 +19,6 @@ from pathlib import Path
 
 from hotline.services.classifier.artefact import load_cached
 from hotline.services.classifier.char_grams import GramTable, folded, reader_of
-from hotline.services.classifier.ngram_keys import ByIdentity
 
 MODEL_PATH = Path(__file__).with_name("artifacts") / "urgency_model.json"
 NGRAM_MIN, NGRAM_MAX = 1, 3
@@ -31,6 +30,10 @@ class LineModel:
 
     weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
     intercept: float
+    table: GramTable = field(init=False, repr=False, compare=False)  # the weights as numpy reads them
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", GramTable.of(self.weights))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,10 @@ class UrgencyModel:
     # The higher bar for a text that tells its danger only as not now (past, over, drill, fiction,
     # rumour...: :mod:`urgency_frames`; ≥ threshold, chosen leaving writers out). None: the same bar.
     framed_threshold: float | None = None
+    table: GramTable = field(init=False, repr=False, compare=False)  # the weights as numpy reads them
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", GramTable.of(self.weights))
 
 
 def char_ngrams(text: str, low: int = NGRAM_MIN, high: int = NGRAM_MAX) -> Counter[str]:
@@ -75,16 +82,13 @@ def _contributions(
     return model.intercept + from_signals + sum(shares.values()), shares
 
 
-_tables: ByIdentity[UrgencyModel | LineModel, GramTable] = ByIdentity()
-
-
 def gram_scores(texts: Sequence[str], model: UrgencyModel | LineModel) -> list[float]:
     """The n-grams' part of each text's decision value, the texts read together in numpy
     (:mod:`char_grams`): counting them as Python strings, a text at a time, cost a seventh of jieba's
     time on every text the rules do not decide alone."""
     if not texts:
         return []
-    table = _tables.get((model,), lambda: GramTable.of(model.weights))
+    table = model.table
     scores: list[float] = (reader_of(table).rows(texts)[0] @ table.coef).tolist()
     return scores
 
