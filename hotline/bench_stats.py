@@ -145,6 +145,7 @@ def _case(chooser: random.Random, index: int, shape: Shape) -> tuple[dict[str, A
         "provisional": False,
         "extensions": 0,
     }
+    case["answer_due_at"] = clock["due_at"]  # as the escalation service keeps it (shared/answer_due.py)
     return case, clock
 
 

@@ -113,6 +113,9 @@ class CaseRow(Base):
     urgent_reasons: Mapped[list[Any]] = mapped_column(default=list)
     urgent_lines: Mapped[list[Any]] = mapped_column(default=list)
     handovers: Mapped[list[Any]] = mapped_column(default=list)
+    # When the case is due to be answered: its clocks' (shared/answer_due.py), copied by the escalation
+    # service with every change to them, so the statistics count 超期 from the index below alone.
+    answer_due_at: Mapped[datetime | None]
 
     # Intake's repeat search on every call: the same phone, or the same township, newest first.
     __table_args__ = (
@@ -130,6 +133,7 @@ class CaseRow(Base):
             "topic",
             "township",
             "answered_at",  # always NULL here, but SQLite reads it from the table unless the index has it
+            "answer_due_at",
             sqlite_where=text("answered_at IS NULL"),
             postgresql_where=text("answered_at IS NULL"),
         ),

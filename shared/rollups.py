@@ -11,8 +11,8 @@ twice, or late, or out of order, changes nothing the second time, and `rebuild` 
 table, itself the projection of the event log) gives the same rows as the incremental path.
 
 Two figures depend on the moment they are asked and are not rolled up: whether an unanswered case's
-clock has run out by now (逾期, hence 应答复), counted live among the unanswered cases only; and the
-hot topics of the last seven days.
+clock has run out by now (逾期, hence 应答复), counted live among the unanswered cases only, from the
+due moment on their rows (shared/answer_due.py); and the hot topics of the last seven days.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.shared import answer_due
 from hotline.shared import rollup_sums as sums
+from hotline.shared.answer_due import DUE_CLOCKS
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow, RollupMemberRow
 
@@ -50,8 +52,6 @@ ALL = "all"
 ANSWERED_DAY = "answered_day"
 HOT = "hot"
 DAY, MONTH, YEAR = "day", "month", "year"
-# The clock a case is due by: its response clock, else (信访) its finishing clock.
-DUE_CLOCKS = ("respond", "finish")
 
 Key = tuple[str, date, str, str]  # span, its first day, dimension, key
 
@@ -206,7 +206,10 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
 
 
 async def rebuild(session: AsyncSession) -> int:
-    """Recounts the rollups from the cases table (in the caller's transaction); returns the cases counted."""
+    """Recounts the rollups from the cases table, and copies the unanswered cases' due moments from
+    their clocks (the live overdue count reads them), in the caller's transaction; returns the cases
+    counted."""
+    await answer_due.refresh_unanswered(session)
     return await sums.rebuild(session, (CaseRollupRow, RollupMemberRow), refresh)
 
 

@@ -22,7 +22,7 @@ from hotline.services.escalation.rules import (
     review_step,
     steps_due,
 )
-from hotline.shared import subjects
+from hotline.shared import answer_due, subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
@@ -51,6 +51,8 @@ from hotline.shared.events import (
 from hotline.shared.outbox import enqueue
 
 OUTBOX_SOURCE = "escalation"
+# People's steps that move a due moment: 恢复办理 (by the pause), an approved extension, 不满意 at 回访.
+MOVES_DUE = frozenset({"resumed", "extension_decided", "visited"})
 _STEP_NAMESPACE = uuid.UUID("0b8f5a52-2f5e-4c1d-8d0e-5d3e3c6a9b21")
 log = logging.getLogger(__name__)
 
@@ -316,6 +318,7 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
         await session.execute(insert_ignoring_duplicates(session, DeadlineRow), rows)
     if first_routings:
         await session.execute(insert_ignoring_duplicates(session, CaseTroubleRow), first_routings)
+    await answer_due.refresh(session, (case.case_id for case in cases))
     await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
 
 
@@ -410,6 +413,7 @@ async def apply_workflow(
             await _review_clocks(session, event, rules)
             if event.kind in ("returned", "visited"):
                 escalations.extend(await count_trouble(session, event, clock=clock))
+    await answer_due.refresh(session, (e.case_id for e in events if isinstance(e, CaseActed) and e.kind in MOVES_DUE))
     await enqueue(session, source=OUTBOX_SOURCE, events=escalations, clock=clock)
 
 
@@ -550,7 +554,7 @@ def recomputed_due(row: DeadlineRow, policy: ClockPolicy, calendar: WorkCalendar
 async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int:
     """Count provisional deadlines again once their year is known (an administrator entered the
     year's arrangement, or the calendar package learned it); returns how many became firm."""
-    firmed = 0
+    firmed, firmed_cases = 0, set[uuid.UUID]()
     for row in (
         await session.execute(
             select(DeadlineRow).where(DeadlineRow.provisional.is_(True), DeadlineRow.state.in_(("open", "overdue")))
@@ -565,5 +569,7 @@ async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int
             continue
         row.due_at, row.provisional = due, False
         row.next_step_at = next_step_at(row.starts_at, row.due_at, row.step)
+        firmed_cases.add(row.case_id)
         firmed += 1
+    await answer_due.refresh(session, firmed_cases)
     return firmed

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.clock import SHANGHAI, beijing
-from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow
+from hotline.shared.db import CaseRollupRow, CaseRow
 from hotline.shared.rollups import ALL, ANSWERED_DAY, COUNTERS, DAY, DIMENSIONS, HOT, MONTH, YEAR, hot_topic
 
 COUNTS = (
@@ -253,11 +253,12 @@ async def overdue_now(
     session: AsyncSession, *, now: datetime, start: date | None, end: date | None
 ) -> dict[tuple[str, str], int]:
     """Unanswered cases of the period whose clock has run out by `now`, per (grouping, key) and
-    ("all", ""). Read among the unanswered cases only (a partial index holds them): all of them are
-    set apart first (MATERIALIZED) and the period applied after, or SQLite's planner, without
-    statistics, would rather scan every case of the period, or in the order of a grouping's index."""
+    ("all", ""). Read from the unanswered cases' covering index alone (each case's due moment is on
+    its row, shared/answer_due.py): all of them are set apart first (MATERIALIZED) and the period
+    applied after, or SQLite's planner, without statistics, would rather scan every case of the
+    period, or in the order of a grouping's index."""
     unanswered = (
-        select(CaseRow.id, CaseRow.received_at, *(column.label(name) for name, column in GROUPS.items()))
+        select(CaseRow.received_at, CaseRow.answer_due_at, *(column.label(name) for name, column in GROUPS.items()))
         .where(CaseRow.answered_at.is_(None))
         .cte("unanswered")
         .prefix_with("MATERIALIZED")
@@ -267,28 +268,22 @@ async def overdue_now(
     if upper is not None:
         in_period.append(unanswered.c.received_at < upper)
 
-    def due_by(clock: str) -> Any:
-        # One lookup by primary key per unanswered case: a join let PostgreSQL hash every clock on file.
-        return (
-            select(DeadlineRow.due_at)
-            .where(DeadlineRow.case_id == unanswered.c.id, DeadlineRow.name == clock)
-            .scalar_subquery()
-        )
-
-    columns = [unanswered.c[name] for name in GROUPS]
-    rows = await session.execute(
-        select(*columns, func.count().label("n"))
+    ran_out = [unanswered.c.answer_due_at <= now, *in_period]
+    # One small count per grouping (and one of all), not one row per combination of the four
+    # (thousands of rows to send and add up at a million cases).
+    per_grouping = [
+        select(literal(ALL).label("dimension"), literal("").label("key"), func.count().label("n"))
         .select_from(unanswered)
-        .where(func.coalesce(due_by("respond"), due_by("finish")) <= now, *in_period)
-        .group_by(*columns)
-    )
-    counts: dict[tuple[str, str], int] = {}
-    for row in rows.all():
-        for name in (ALL, *DIMENSIONS):
-            key = "" if name == ALL else getattr(row, name)
-            if key is not None:
-                counts[(name, key)] = counts.get((name, key), 0) + row.n
-    return counts
+        .where(*ran_out),
+        *(
+            select(literal(name).label("dimension"), unanswered.c[name], func.count())
+            .where(*ran_out)
+            .group_by(unanswered.c[name])
+            for name in GROUPS
+        ),
+    ]
+    rows = await session.execute(union_all(*per_grouping))
+    return {(dimension, key): n for dimension, key, n in rows.all() if key is not None and n}
 
 
 async def rolled_counts(session: AsyncSession, *, start: date | None, end: date | None) -> list[Any]:

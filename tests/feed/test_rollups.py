@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select
 from hotline.services.feed.projection import project
 from hotline.services.intake.stats import statistics
 from hotline.services.intake.stats_direct import direct_statistics
+from hotline.shared import answer_due
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow, transaction
 from hotline.shared.events import (
     CaseActed,
@@ -99,6 +100,7 @@ async def _store(sessions: Any, cases: list[dict[str, Any]], clocks: list[dict[s
         await session.execute(insert(CaseRow), cases)
         if clocks:
             await session.execute(insert(DeadlineRow), clocks)
+        await answer_due.refresh(session, [case["id"] for case in cases])  # as escalation does with its clocks
 
 
 PERIODS: list[dict[str, date]] = [
