@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.chaos_nats import Forged, case_id_in
 from hotline.services.intake.reconcile import TRACKED_STATUSES
+from hotline.shared.answer_due import due_by_clocks
 from hotline.shared.db import (
     CaseEventRow,
     CaseRow,
@@ -106,10 +107,12 @@ def table(results: list[ChaosResult]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def missing_step(status: str, topic: str | None, unit_code: str | None, lead_tasks: int, clocked: bool) -> str:
+def missing_step(
+    status: str, topic: str | None, unit_code: str | None, lead_tasks: int, clocked: bool, due_copied: bool = True
+) -> str:
     """The first thing a case lacks to be fully processed (tracked with a topic, a unit, one 主办 task in
-    force and its clocks); "" when it lacks nothing. A case whose clock ran out (`overdue`: an urgent
-    case's minute clocks run out within a soak) is tracked all the same."""
+    force, its clocks and their due moment on its row); "" when it lacks nothing. A case whose clock ran
+    out (`overdue`: an urgent case's minute clocks run out within a soak) is tracked all the same."""
     if status not in TRACKED_STATUSES:
         return f"status {status}"
     if not topic:
@@ -118,7 +121,9 @@ def missing_step(status: str, topic: str | None, unit_code: str | None, lead_tas
         return "no unit"
     if lead_tasks != 1:
         return f"{lead_tasks} lead tasks"
-    return "" if clocked else "no clocks"
+    if not clocked:
+        return "no clocks"
+    return "" if due_copied else "due moment not on the case row"
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,9 @@ async def _census(
             lead = select(TaskRow.case_id, func.count()).where(TaskRow.role == "lead", TaskRow.state != "reassigned")
             tasks = dict((await session.execute(lead.group_by(TaskRow.case_id))).all())
             clocks = set((await session.scalars(select(DeadlineRow.case_id).distinct())).all())
+            stale_due = set(
+                await session.scalars(select(CaseRow.id).where(CaseRow.answer_due_at.is_distinct_from(due_by_clocks())))
+            )
             repeated = (
                 await session.execute(
                     select(CaseEventRow.case_id)
@@ -169,7 +177,10 @@ async def _census(
                     forged_rows += await session.scalar(select(func.count()).where(key.in_(forged.case_ids))) or 0
     finally:
         await engine.dispose()
-    steps = {c.id: missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks) for c in cases}
+    steps = {
+        c.id: missing_step(c.status, c.topic, c.unit_code, tasks.get(c.id, 0), c.id in clocks, c.id not in stale_due)
+        for c in cases
+    }
     full = {case_id for case_id, step in steps.items() if not step}
     missing = Counter(step for case_id, step in steps.items() if step and case_id in sent)
     if lost := len(sent - {c.id for c in cases}):

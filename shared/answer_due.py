@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Update, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.db import CaseRow, DeadlineRow
@@ -28,8 +28,13 @@ def _due_of(clock: str) -> ScalarSelect[Any]:
     )
 
 
+def due_by_clocks() -> ColumnElement[Any]:
+    """A case's due moment as its clocks give it (in a statement over `cases`)."""
+    return func.coalesce(*(_due_of(clock) for clock in DUE_CLOCKS))
+
+
 def _copy_due() -> Update:
-    return update(CaseRow).values(answer_due_at=func.coalesce(*(_due_of(clock) for clock in DUE_CLOCKS)))
+    return update(CaseRow).values(answer_due_at=due_by_clocks())
 
 
 async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> None:

@@ -82,3 +82,4 @@ def test_a_case_lacks_the_first_step_of_the_pipeline_it_has_not_reached() -> Non
     assert missing_step("tracked", "城乡建设", None, 0, True) == "no unit"
     assert missing_step("tracked", "城乡建设", "zjj", 2, True) == "2 lead tasks"
     assert missing_step("tracked", "城乡建设", "zjj", 1, False) == "no clocks"
+    assert missing_step("tracked", "城乡建设", "zjj", 1, True, due_copied=False) == "due moment not on the case row"
