@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.intake.stats import Span, period_bounds, period_pieces, pieces_where
-from hotline.shared.clock import beijing
+from hotline.shared.clock import SHANGHAI, beijing
 from hotline.shared.db import DispatchRollupRow, TaskRow
 from hotline.shared.dispatch_rollups import REASSIGNED, RETURNED, WEEK, monday_of, outcome_of
 
@@ -123,6 +123,68 @@ async def rolled_up(session: AsyncSession, *, start: date | None = None, end: da
         Tally(code, name, monday_of(day), routed, returned, reassigned)
         for day, code, name, routed, returned, reassigned in rows.all()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """The last row of a page: its week (Monday) and unit."""
+
+    week: date
+    unit_code: str
+
+
+async def _weeks_newest_first(session: AsyncSession, start: date | None, end: date | None) -> list[tuple[date, int]]:
+    """The Mondays of the weeks with first routings that the period touches, newest first, with their
+    week rows (about one per unit): how far back a page must read."""
+    bounds = [DispatchRollupRow.span == WEEK]
+    if start is not None:
+        bounds.append(DispatchRollupRow.day >= monday_of(start))
+    if end is not None:
+        bounds.append(DispatchRollupRow.day <= end)
+    rows = await session.execute(
+        select(DispatchRollupRow.day, func.count())
+        .where(*bounds)
+        .group_by(DispatchRollupRow.day)
+        .order_by(DispatchRollupRow.day.desc())
+    )
+    return [(monday, int(count)) for monday, count in rows.all()]
+
+
+def week_position(row: dict[str, Any]) -> tuple[datetime, str]:
+    """A card row's place in the card's order, for its keyset cursor: the week's first moment and the unit."""
+    return datetime.combine(date.fromisoformat(row["week"]), time(), tzinfo=SHANGHAI), row["unit_code"]
+
+
+def _comes_after(row: dict[str, Any], after: After) -> bool:
+    week = date.fromisoformat(row["week"])
+    return week < after.week or (week == after.week and row["unit_code"] > after.unit_code)
+
+
+async def accuracy_page(
+    session: AsyncSession, *, start: date | None = None, end: date | None = None, after: After | None, limit: int
+) -> list[dict[str, Any]]:
+    """The card's rows in its order (newest week first, units in code order) from just after `after`:
+    `limit` of them and one more when another page follows. Only as many of the newest weeks are read
+    as the page needs, so an all-time page after years of cases costs what a month's does."""
+    if after is not None:
+        cursor_week_end = after.week + timedelta(days=6)
+        end = cursor_week_end if end is None else min(end, cursor_week_end)
+    if start is not None and end is not None and end < start:
+        return []
+    weeks = await _weeks_newest_first(session, start, end)
+    rows: list[dict[str, Any]] = []
+    taken = 0  # weeks read so far, newest first
+    while taken < len(weeks) and len(rows) <= limit:
+        window_end = end if taken == 0 else weeks[taken - 1][0] - timedelta(days=1)
+        expected = 0
+        while taken < len(weeks) and expected <= limit - len(rows):
+            expected += weeks[taken][1]
+            taken += 1
+        oldest = weeks[taken - 1][0]
+        window_start = oldest if start is None else max(start, oldest)
+        read = accuracy_rows(await rolled_up(session, start=window_start, end=window_end))
+        rows.extend(row for row in read if after is None or _comes_after(row, after))
+    return rows[: limit + 1]
 
 
 async def first_assignments(

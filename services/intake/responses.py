@@ -271,6 +271,8 @@ class UnitWeekAccuracy(Out):
 class DispatchAccuracy(Out):
     period: dict[str, str | None] = Field(description="统计期间 from/to（含），按首次派单时间")
     items: list[UnitWeekAccuracy]
+    limit: int
+    next_cursor: str | None = Field(description="下一页的游标（cursor=）；为空表示已是最后一页")
 
 
 class Health(Out):

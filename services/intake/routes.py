@@ -20,7 +20,7 @@ from hotline.services.intake.cases import (
     case_from_petition,
     store_or_link,
 )
-from hotline.services.intake.dispatch_accuracy import accuracy_rows, rolled_up
+from hotline.services.intake.dispatch_accuracy import After, accuracy_page, week_position
 from hotline.services.intake.health import health_report
 from hotline.services.intake.keyset import Position, cursor_param, page
 from hotline.services.intake.limits import MAX_ID, MAX_OFFSET, Period, period
@@ -52,7 +52,9 @@ from hotline.services.intake.runtime import Runtime
 from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.stats import period_label, statistics
 from hotline.shared import subjects
+from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRow, transaction
+from hotline.shared.dispatch_rollups import monday_of
 from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
 
@@ -213,11 +215,19 @@ async def get_stats(request: Request, _: Overview, days: Days) -> dict[str, Any]
 
 
 @router.get("/stats/dispatch-accuracy", response_model=DispatchAccuracy, summary="各单位派单准确率（按周）")
-async def get_dispatch_accuracy(request: Request, _: Overview, days: Days) -> dict[str, Any]:
+async def get_dispatch_accuracy(
+    request: Request,
+    _: Overview,
+    days: Days,
+    limit: Annotated[int, Query(ge=1, le=2000, description="每页行数（每单位每周一行，最新的周在前）")] = 500,
+    after: Annotated[Position | None, Depends(cursor_param)] = None,
+) -> dict[str, Any]:
     start, end = days
+    last = None if after is None else After(monday_of(beijing(after.at).date()), after.id)
     async with _runtime(request).read_sessions() as session:
-        items = accuracy_rows(await rolled_up(session, start=start, end=end))
-    return {"period": period_label(start, end), "items": items}
+        read = await accuracy_page(session, start=start, end=end, after=last, limit=limit)
+    items, next_cursor = page(read, limit, week_position)
+    return {"period": period_label(start, end), "items": items, "limit": limit, "next_cursor": next_cursor}
 
 
 @router.get("/feed", summary="实时事件流（Server-Sent Events）")

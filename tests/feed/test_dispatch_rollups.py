@@ -13,7 +13,9 @@ from sqlalchemy import insert, select, update
 
 from hotline.services.feed.projection import project
 from hotline.services.intake.dispatch_accuracy import (
+    After,
     Tally,
+    accuracy_page,
     accuracy_rows,
     dispatch_accuracy,
     first_assignments,
@@ -159,6 +161,32 @@ async def test_the_card_from_the_rollups_equals_the_card_counted_from_every_firs
     assert names == {*UNITS.values(), RENAMED[1]}
     assert all([(await _both(sessions, period))[0] for period in PERIODS[:-1]])
     assert (await _both(sessions, PERIODS[-1]))[0] == []
+
+
+async def test_the_card_read_page_by_page_is_the_whole_card(sessions: Any) -> None:
+    await _store(sessions, 300, seed=21)
+    async with transaction(sessions) as session:
+        await rebuild(session)
+    for period in PERIODS:
+        async with sessions() as session:
+            whole = accuracy_rows(await rolled_up(session, **period))
+            for limit in (1, 3, 4, 5, 9, 1000):
+                pages: list[list[dict[str, Any]]] = []
+                after = None
+                while True:
+                    read = await accuracy_page(session, **period, after=after, limit=limit)
+                    pages.append(read[:limit])
+                    if len(read) <= limit:
+                        break
+                    after = After(date.fromisoformat(read[limit - 1]["week"]), read[limit - 1]["unit_code"])
+                assert [row for page in pages for row in page] == whole, (period, limit)
+                assert all(len(page) == limit for page in pages[:-1]), (period, limit)  # none short but the last
+    assert whole == [] and len(accuracy_rows(await _rolled(sessions))) > 30  # the last period: nothing routed
+
+
+async def _rolled(sessions: Any) -> list[Tally]:
+    async with sessions() as session:
+        return await rolled_up(session)
 
 
 async def test_a_start_recounts_only_the_rollups_that_have_data_and_no_counts(database_url: str) -> None:

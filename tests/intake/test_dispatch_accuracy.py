@@ -94,7 +94,11 @@ async def test_the_first_lead_task_of_each_case_is_read_from_the_database(sessio
 def test_the_dashboard_endpoint_answers_leadership_roles(client: TestClient) -> None:  # noqa: F811
     answer = client.get("/api/v1/stats/dispatch-accuracy", params={"from": "2026-11-01", "to": "2026-11-30"})
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"period": {"from": "2026-11-01", "to": "2026-11-30"}, "items": []}
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    assert answer.json() == {"period": period, "items": [], "limit": 500, "next_cursor": None}
+    for wrong in ({"cursor": "not-a-cursor"}, {"limit": 0}, {"limit": 2001}):
+        refused = client.get("/api/v1/stats/dispatch-accuracy", params=wrong)
+        assert refused.status_code == 422 and next(iter(wrong)) in refused.text, wrong
     bad = client.get("/api/v1/stats/dispatch-accuracy", params={"from": "2026-12-01", "to": "2026-11-01"})
     assert bad.status_code == 422 and "from" in bad.text
     operator = {"username": "op-acc", "password": "accuracy-pass-1", "role": "operator", "unit": None}

@@ -9,12 +9,16 @@ import { pagedTable } from "./table.js";
 
 const REFRESH_DELAY_MS = 250; // events arriving together cause one re-fetch
 const HOT_EVERY_MS = 15000; // the week's hot topics change slowly
+const ACCURACY_PAGE = 500; // GET /stats/dispatch-accuracy: rows a page by default, and at most
+const ACCURACY_MAX = 2000;
 
 const period = { from: "", to: "" };
 let groups;
 let overdue;
 let urgent;
 let accuracy;
+// The card's rows read so far (newest week first) and the cursor of the next page (null: all read).
+const accuracyRead = { rows: [], next: null };
 let refreshTimer = null;
 let inFlight = false;
 let dirty = false;
@@ -70,9 +74,9 @@ async function refresh() {
       api("/cases?status=overdue&limit=200").catch(() => ({ items: [] })),
       // Open 紧急诉求 stay on top whatever the period, until 办结.
       api("/cases?urgent=true&open=true&limit=100").catch(() => ({ items: [] })),
-      api(statsQuery(period.from, period.to, "/stats/dispatch-accuracy")).catch(() => ({ items: [] })),
+      api(accuracyQuery()).catch(() => ({ items: [] })),
     ]);
-    accuracy.update(kept.items || []);
+    showAccuracy(kept.items || [], kept.next_cursor || null, false);
     const urgentItems = pressing.items || [];
     $("#urgent-card").hidden = !urgentItems.length;
     urgent.update(urgentItems);
@@ -96,6 +100,38 @@ async function refresh() {
   }
 }
 
+// A re-fetch keeps as many of the card's rows as were read ("加载更早的周"), up to the API's page limit.
+function accuracyQuery(cursor = null) {
+  const base = statsQuery(period.from, period.to, "/stats/dispatch-accuracy");
+  const query = new URLSearchParams();
+  if (cursor) query.set("cursor", cursor);
+  else if (accuracyRead.rows.length > ACCURACY_PAGE) query.set("limit", String(Math.min(ACCURACY_MAX, accuracyRead.rows.length)));
+  if (!query.toString()) return base;
+  return `${base}${base.includes("?") ? "&" : "?"}${query}`;
+}
+
+function showAccuracy(items, next, more) {
+  accuracyRead.rows = more ? accuracyRead.rows.concat(items) : items;
+  accuracyRead.next = next;
+  accuracy.update(accuracyRead.rows);
+  $("#accuracy-more-row").hidden = !next;
+  $("#accuracy-shown").textContent = next ? `已显示最近 ${accuracyRead.rows.length} 行（每单位每周一行）` : "";
+}
+
+async function moreAccuracy() {
+  if (!accuracyRead.next) return;
+  const button = $("#accuracy-more");
+  button.disabled = true;
+  try {
+    const page = await api(accuracyQuery(accuracyRead.next));
+    showAccuracy(page.items || [], page.next_cursor || null, true);
+  } catch (err) {
+    notice($("#accuracy-shown"), err.message, "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function scheduleRefresh() {
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, REFRESH_DELAY_MS);
@@ -104,6 +140,8 @@ function scheduleRefresh() {
 function setPeriod(from, to) {
   period.from = from;
   period.to = to;
+  accuracyRead.rows = []; // another period: its newest page again
+  accuracyRead.next = null;
   const form = $("#period-form");
   form.from.value = from;
   form.to.value = to;
@@ -144,6 +182,7 @@ export async function init() {
     { label: "改派", value: (r) => String(r.reassigned) },
     { label: "准确率", value: (r) => (r.kept_rate === null ? "–" : `${r.kept_rate}%`) },
   ], { pageSize: 20, empty: "本期间暂无派单" });
+  $("#accuracy-more").addEventListener("click", moreAccuracy);
   overdue = pagedTable($("#overdue-table"), [
     { label: "查询码", value: (c) => h("span", { class: "code" }, c.query_code) },
     { label: "渠道", value: (c) => CHANNELS[c.channel] || c.channel },
