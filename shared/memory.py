@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import logging
 from collections.abc import Callable
 
@@ -47,3 +48,12 @@ async def trim_heap_periodically(interval_s: float = TRIM_INTERVAL_S) -> None:
     while True:
         await asyncio.sleep(interval_s)
         trim_heap()
+
+
+def settle_heap() -> None:
+    """Move what start-up built (jieba's dictionary, the models, the app) out of the cyclic
+    collector's sight. Those objects live as long as the process; left in the oldest generation,
+    every full collection walks them again: 54 ms for the classifier's heap, paid by whichever case
+    or call is in flight when it comes (refcounting still frees them when they are dropped)."""
+    gc.collect()
+    gc.freeze()

@@ -17,7 +17,7 @@ from nats.aio.client import Client as NatsClient
 from hotline.shared import eventloop
 from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.logs import configure_logging
-from hotline.shared.memory import trim_heap_periodically
+from hotline.shared.memory import settle_heap, trim_heap_periodically
 from hotline.shared.messaging import declare_streams, patiently
 from hotline.shared.metrics import Sample, Sampler, consumer_lag
 from hotline.shared.ops_http import OpsServer
@@ -47,6 +47,7 @@ def add_health_responder(broker: NatsBroker, service: str, details: Callable[[],
 def run(app: FastStream, service: str) -> None:
     """Run a service until SIGINT/SIGTERM (FastStream handles both and drains subscribers)."""
     configure_logging(service)  # reads its settings: instance and log directory
+    app.after_startup(settle_heap)  # after the service's own start-up hooks (models loaded, warmed up)
     eventloop.run(_run_trimmed(app))
 
 

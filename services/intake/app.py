@@ -43,7 +43,7 @@ from hotline.services.intake.similar import subject_words
 from hotline.shared import asyncapi, metrics, subjects
 from hotline.shared.clock import Clock, ScaledClock
 from hotline.shared.db import create_engine, session_factory
-from hotline.shared.memory import trim_heap_periodically
+from hotline.shared.memory import settle_heap, trim_heap_periodically
 from hotline.shared.messaging import declare_streams
 from hotline.shared.outbox import OutboxRelay, jetstream_publish
 from hotline.shared.settings import Settings
@@ -99,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather
         # than in the first repeat check of a caller who is on the line.
         warm_up = asyncio.get_running_loop().run_in_executor(None, subject_words, "路灯坏了请维修")
+        warm_up.add_done_callback(lambda _: settle_heap())  # jieba's dictionary is in: out of the collector's way
         runtime.relay.start()
         runtime.reconciler.start()
         await runtime.feed.start()

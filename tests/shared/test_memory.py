@@ -1,14 +1,16 @@
-"""Heap trimming: on glibc a burst's freed memory goes back to the operating system."""
+"""Heap trimming: on glibc a burst's freed memory goes back to the operating system; what start-up
+built is kept out of the cyclic collector's full passes."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import platform
 from pathlib import Path
 
 import pytest
 
-from hotline.shared.memory import trim_heap, trim_heap_periodically
+from hotline.shared.memory import settle_heap, trim_heap, trim_heap_periodically
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 
@@ -42,3 +44,12 @@ async def test_periodic_trim_runs_until_cancelled() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_a_settled_heap_is_not_walked_again_by_a_full_collection() -> None:
+    start_up = [{"word": str(n), "next": [n]} for n in range(200_000)]  # like a loaded dictionary
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() >= 2 * len(start_up)  # each dict and its list, frozen
+    finally:
+        gc.unfreeze()
