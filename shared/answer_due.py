@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.shared.db import CaseRow, DeadlineRow
+from hotline.shared.db import CaseRow, DeadlineRow, lock_case_rows
 
 # The clock a case is due by: its response clock, else (信访) its finishing clock.
 DUE_CLOCKS = ("respond", "finish")
@@ -41,13 +41,9 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> None:
     """Copies these cases' due moment from their clocks (in the caller's transaction)."""
     wanted = sorted(set(case_ids))
     await session.flush()  # clocks changed on loaded rows are read by the statement below
-    locking = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(wanted), _BATCH):
         chunk = wanted[start : start + _BATCH]
-        if locking:
-            # In key order, as the feed locks the case rows it refreshes: the two never wait on each other in a cycle.
-            in_order = select(CaseRow.id).where(CaseRow.id.in_(chunk)).order_by(CaseRow.id)
-            await session.execute(in_order.with_for_update())
+        await lock_case_rows(session, chunk)  # in key order, as the feed does: see lock_case_rows
         await session.execute(_copy_due().where(CaseRow.id.in_(chunk)).execution_options(synchronize_session=False))
 
 

@@ -14,7 +14,7 @@ Consumers stay idempotent through unique keys on event ids, in the same transact
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Uuid,
     event,
     false,
+    select,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -480,3 +481,15 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing()
+
+
+async def lock_case_rows(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> None:
+    """On PostgreSQL, lock these cases' rows in key order for the rest of the transaction. Every
+    transaction that writes several case rows (the feed's batches, the escalation service's copies
+    of due moments) takes them this way first, so two of them wait for each other instead of each
+    holding a row the other wants (a deadlock, which PostgreSQL breaks by failing one). SQLite
+    writes one transaction at a time: nothing to do."""
+    wanted = sorted(set(case_ids))
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(select(CaseRow.id).where(CaseRow.id.in_(wanted)).order_by(CaseRow.id).with_for_update())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from hotline.services.feed import case_updates
 from hotline.services.feed.case_updates import CaseUpdate
 from hotline.shared.catalogue import current
-from hotline.shared.db import CaseEventRow, TaskRow, insert_ignoring_duplicates
+from hotline.shared.db import CaseEventRow, TaskRow, insert_ignoring_duplicates, lock_case_rows
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.dispatch_rollups import moves_first_routing
 from hotline.shared.dispatch_rollups import refresh as refresh_dispatch_rollups
@@ -179,6 +179,9 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
         for event in events
     ]
     await session.execute(insert_ignoring_duplicates(session, CaseEventRow), rows)
+    # Before any case row is written: the escalation service (and another feed replica) lock the same
+    # rows in the same order.
+    await lock_case_rows(session, (event.case_id for event in events))
     routings = [event for event in events if isinstance(event, CaseRouted)]
     ignored: set[Any] = set()
     if routings:
