@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 import chinese_calendar
@@ -117,6 +117,17 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI).astimezone(UTC)
 
 
+@lru_cache(maxsize=8192)
+def _package_says(day: date) -> bool | None:
+    """chinese_calendar's answer for a day; None for a year outside its data. Remembered: the package
+    looks for the first and last year of its whole table on every question (a tenth of the escalation
+    service's CPU, about twenty questions per case), and its data changes only with an upgrade."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Working days of mainland China.
@@ -154,11 +165,9 @@ class WorkCalendar:
         override = self.overrides.get(day)
         if override is not None:
             return override
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            # chinese_calendar raises NotImplementedError for a year outside its data.
-            pass
+        known = _package_says(day)
+        if known is not None:
+            return known
         if day.year in self.covered_years:
             return day.weekday() < 5
         if self.provisional:
