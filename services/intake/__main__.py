@@ -11,7 +11,7 @@ if __name__ == "__main__":
     configure_logging("intake")
     # loop and http stay "auto": uvloop and httptools when installed (see shared/eventloop.py).
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, settle_heap_when_warm=True),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

@@ -59,7 +59,9 @@ PIPELINE_DURABLES = (
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None, settle_heap_when_warm: bool = False) -> FastAPI:
+    """The intake API. `settle_heap_when_warm`: the intake process (not a test client sharing an
+    interpreter with others) freezes its heap once jieba is loaded (shared/memory.py)."""
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
 
     @asynccontextmanager
@@ -99,7 +101,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather
         # than in the first repeat check of a caller who is on the line.
         warm_up = asyncio.get_running_loop().run_in_executor(None, subject_words, "路灯坏了请维修")
-        warm_up.add_done_callback(lambda _: settle_heap())  # jieba's dictionary is in: out of the collector's way
+        if settle_heap_when_warm:
+            warm_up.add_done_callback(lambda _: settle_heap())  # jieba's dictionary is in
         runtime.relay.start()
         runtime.reconciler.start()
         await runtime.feed.start()
