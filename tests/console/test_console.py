@@ -4,7 +4,9 @@ Screenshots of the three views: see SCREENSHOTS in browser.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -12,7 +14,9 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
+from sqlalchemy import insert
 
+from hotline.shared.db import DispatchRollupRow, create_engine, session_factory, transaction
 from hotline.supervisor import Supervisor
 from tests.console.browser import Browser, cjk_fonts, missing_tools
 from tests.e2e.conftest import SystemFactory, client_for, wait_until
@@ -179,6 +183,52 @@ def test_the_leadership_dashboard_moves_live_with_the_feed(start_system: SystemF
     assert has_chart or "暂不可用" in trend, trend
     browser.driver.set_window_size(1440, 1900)  # the whole dashboard, feed included
     browser.screenshot("leader")
+    assert not [e for e in browser.js_errors() if "favicon" not in e], browser.js_errors()
+
+
+async def _store_card_weeks(database_url: str, *, units: int, weeks: int) -> None:
+    """派单准确率 week rows as the feed keeps them: `units` units first routed cases in each of `weeks` weeks."""
+    engine = create_engine(database_url)
+    first_monday = date(2026, 11, 23) - timedelta(weeks=weeks - 1)
+    rows = [
+        {
+            "span": "week",
+            "day": first_monday + timedelta(weeks=week),
+            "unit_code": f"unit{unit:02d}",
+            "unit_name": f"县直单位{unit:02d}",
+            "routed": 10,
+            "returned": 1,
+            "reassigned": 1,
+        }
+        for week in range(weeks)
+        for unit in range(units)
+    ]
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await session.execute(insert(DispatchRollupRow), rows)
+    finally:
+        await engine.dispose()
+
+
+def test_the_dispatch_accuracy_card_shows_its_newest_page_and_loads_earlier_weeks_on_request(
+    start_system: SystemFactory, database_url: str, browser: Browser
+) -> None:
+    asyncio.run(_store_card_weeks(database_url, units=25, weeks=24))  # 600 rows: more than a page of 500
+    system = start_system()
+    with client_for(system) as admin:
+        add_user(admin, "leader-zhao", "leader")
+    browser.open(system.url + "/")
+    browser.login("leader-zhao", PASSWORD)
+    browser.visible("#view-dashboard")
+    browser.wait_text("#dash-updated", "统计范围")  # this month's figures, the default
+    browser.find("#period-form [data-period=all]").click()
+    browser.wait_text("#dash-updated", "统计范围：全部")
+    browser.wait(lambda: "共 500 条" in browser.text_of("#accuracy-table"), what="the card's first page")
+    assert "已显示最近 500 行" in browser.text_of("#accuracy-shown")
+    assert "2026年11月23日" in browser.text_of("#accuracy-table")  # newest week first
+    browser.find("#accuracy-more").click()
+    browser.wait(lambda: "共 600 条" in browser.text_of("#accuracy-table"), what="the earlier weeks")
+    assert not browser.find("#accuracy-more-row").is_displayed()  # nothing earlier left
     assert not [e for e in browser.js_errors() if "favicon" not in e], browser.js_errors()
 
 
