@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared import answer_due
 from hotline.shared import rollup_sums as sums
-from hotline.shared.answer_due import DUE_CLOCKS
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseRollupRow, CaseRow, DeadlineRow, RollupMemberRow
 
@@ -169,13 +168,13 @@ async def _due_times(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> di
         return {}
     rows = await session.execute(
         select(DeadlineRow.case_id, DeadlineRow.name, DeadlineRow.due_at).where(
-            DeadlineRow.case_id.in_(case_ids), DeadlineRow.name.in_(DUE_CLOCKS)
+            DeadlineRow.case_id.in_(case_ids), DeadlineRow.name.in_(answer_due.DUE_CLOCKS)
         )
     )
     clocks = {(case_id, name): due for case_id, name, due in rows.all()}
     due: dict[uuid.UUID, datetime] = {}
     for case_id in case_ids:
-        first = next((clocks[(case_id, n)] for n in DUE_CLOCKS if (case_id, n) in clocks), None)
+        first = next((clocks[(case_id, n)] for n in answer_due.DUE_CLOCKS if (case_id, n) in clocks), None)
         if first is not None:
             due[case_id] = first
     return due

@@ -3,7 +3,6 @@ every change the escalation service makes to a case's clocks."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,28 +11,24 @@ from sqlalchemy import insert, select
 from hotline.services.escalation.tracking import (
     ClockRules,
     apply_workflow,
-    load_clock_rules,
     recompute_provisional,
     start_clocks,
 )
 from hotline.shared.calendar_table import calendar_in_force
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import CalendarTableRow, CaseRow, DeadlineRow, transaction
-from hotline.shared.events import CaseRouted, Channel, Severity, Verdict
-from tests.escalation.test_tracking import acted
-
-RECEIVED = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # a Tuesday, 09:00 Beijing time
-RULES = load_clock_rules()
+from hotline.shared.events import CaseRouted, Channel, Verdict
+from tests.escalation.test_tracking import RECEIVED, RULES, acted, routed
 
 
 async def logged(sessions: Any, channel: Channel, received: datetime = RECEIVED) -> CaseRouted:
     """A case as intake stores it, routed to 县住建局."""
-    case_id = uuid.uuid4()
+    case = routed(channel=channel).model_copy(update={"received_at": received, "occurred_at": received})
     async with transaction(sessions) as session:
         await session.execute(
             insert(CaseRow).values(
-                id=case_id,
-                query_code=case_id.hex[:12],
+                id=case.case_id,
+                query_code=case.case_id.hex[:12],
                 channel=channel.value,
                 received_at=received,
                 created_at=received,
@@ -42,18 +37,7 @@ async def logged(sessions: Any, channel: Channel, received: datetime = RECEIVED)
                 status="received",
             )
         )
-    return CaseRouted(
-        event_id=uuid.uuid4(),
-        case_id=case_id,
-        occurred_at=received,
-        channel=channel,
-        received_at=received,
-        topic="城乡建设",
-        severity=Severity.GENERAL,
-        unit_code="zjj",
-        unit_name="县住建局",
-        reason="test",
-    )
+    return case
 
 
 async def due_on_row_and_clocks(sessions: Any, case: CaseRouted) -> tuple[datetime | None, dict[str, datetime]]:
