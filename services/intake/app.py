@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
 from hotline.services.intake import errors
-from hotline.services.intake.candidates import TownshipCandidates
 from hotline.services.intake.case_batches import CaseBatches
-from hotline.services.intake.cases import OUTBOX_SOURCE, TEXT_CANDIDATES
+from hotline.services.intake.cases import OUTBOX_SOURCE
 from hotline.services.intake.limits import refuse_control_chars
 from hotline.services.intake.live import FeedBroadcaster
 from hotline.services.intake.reconcile import Reconciler
@@ -95,7 +94,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, settle_heap_wh
                 interval_s=settings.reconcile_every_s,
             ),
             case_batches=CaseBatches(sessions, clock, source=OUTBOX_SOURCE),
-            candidates=TownshipCandidates(limit=TEXT_CANDIDATES),
         )
         app.state.runtime = runtime
         # jieba loads its dictionaries on first use (seconds); load them now, off the event loop, rather

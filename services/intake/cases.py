@@ -18,7 +18,7 @@ from hotline.services.intake.case_batches import CaseBatches, NewCase
 from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, PetitionIn
-from hotline.services.intake.similar import BigramCache, most_similar, same_matter
+from hotline.services.intake.similar import same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
 from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
@@ -249,8 +249,6 @@ async def cases_of_keys(sessions: async_sessionmaker[AsyncSession], keys: Sequen
 REPEAT_SIMILARITY = 0.8
 _CLOSED = ("answered", "closed")
 _SAME_CALLER_LIMIT = 50  # open cases of one phone looked at; more is a case for the operator, not a loop
-TEXT_CANDIDATES = 500  # newest open cases of the township compared word for word
-_CANDIDATE_BIGRAMS = BigramCache()  # their bigrams, by case id: computed once, not on every call
 
 
 # Built once: constructing the statement and its cache key on every call cost more than running it.
@@ -284,8 +282,8 @@ async def find_repeat(
     *,
     window: timedelta,
     now: datetime,
+    candidates: TownshipCandidates,
     places: Sequence[str] = (),
-    candidates: TownshipCandidates | None = None,
 ) -> RepeatCheck:
     """The open case of the same channel this contact repeats: the same caller about the same matter,
     or the same matter told about the same township in near-identical words."""
@@ -313,26 +311,29 @@ async def find_repeat(
     return RepeatCheck(same_caller=tuple(others))
 
 
-async def _township_candidates(
-    session: AsyncSession, row: dict[str, Any], open_recent: tuple[Any, ...], kept: TownshipCandidates | None
-) -> list[Candidate]:
+async def _read_township_candidates(
+    session: AsyncSession, row: dict[str, Any], open_recent: tuple[Any, ...], kept: TownshipCandidates
+) -> None:
+    """Read the township's newest open cases into `kept` unless what it holds is fresh."""
     channel, township = str(row["channel"]), row["township"]
-    cached = kept.fresh(channel, township) if kept is not None else None
-    if cached is not None:
-        return cached
+    if kept.fresh(channel, township) is not None:
+        return
     # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
-    read = [
-        Candidate(case_id, content, as_utc(received_at))
-        for case_id, content, received_at in (
-            await session.execute(
-                select(CaseRow.id, CaseRow.content, CaseRow.received_at)
-                .where(*open_recent, CaseRow.township == township)
-                .order_by(CaseRow.received_at.desc())
-                .limit(TEXT_CANDIDATES)
-            )
-        ).all()
-    ]
-    return kept.read(channel, township, read) if kept is not None else read
+    kept.read(
+        channel,
+        township,
+        (
+            Candidate(case_id, content, as_utc(received_at))
+            for case_id, content, received_at in (
+                await session.execute(
+                    select(CaseRow.id, CaseRow.content, CaseRow.received_at)
+                    .where(*open_recent, CaseRow.township == township)
+                    .order_by(CaseRow.received_at.desc())
+                    .limit(kept.limit)
+                )
+            ).all()
+        ),
+    )
 
 
 async def _same_words_in_township(
@@ -342,23 +343,20 @@ async def _same_words_in_township(
     *,
     window: timedelta,
     now: datetime,
-    kept: TownshipCandidates | None,
+    kept: TownshipCandidates,
 ) -> RepeatCheck | None:
     """The township's open case told in near-identical words, checked against the database (a kept
     candidate may have closed since it was read)."""
-    since = as_utc(now - window)
-    candidates = [
-        (c.case_id, c.content)
-        for c in await _township_candidates(session, row, open_recent, kept)
-        if c.received_at >= since
-    ]
-    ranked = most_similar(row["content"], candidates, limit=3, floor=REPEAT_SIMILARITY, cache=_CANDIDATE_BIGRAMS)
+    await _read_township_candidates(session, row, open_recent, kept)
+    channel, township = str(row["channel"]), row["township"]
+    ranked = kept.most_similar(
+        channel, township, row["content"], since=as_utc(now - window), limit=3, floor=REPEAT_SIMILARITY
+    )
     for case_id, similarity in ranked:
         matched = await session.get(CaseRow, case_id)
         if matched is not None and matched.status not in _CLOSED and matched.channel == row["channel"]:
             return RepeatCheck(matched, "text", similarity)
-        if kept is not None:
-            kept.gone(str(row["channel"]), row["township"], case_id)
+        kept.gone(channel, township, case_id)
     return None
 
 
@@ -369,12 +367,12 @@ async def store_or_link(
     clock: Clock,
     *,
     repeat_window: timedelta,
+    candidates: TownshipCandidates,
     handover: Handover | None = None,
     places: Sequence[str] = (),
     client_key: str | None = None,
     read_sessions: async_sessionmaker[AsyncSession] | None = None,
     batches: CaseBatches | None = None,
-    candidates: TownshipCandidates | None = None,
 ) -> tuple[CaseRow, bool, list[CaseRow]]:
     """Store a new case, or link a repeat to its open case. Returns the case, whether it is new, and
     the same caller's other open cases (a new matter is a new case, shown beside them). A client
@@ -399,7 +397,7 @@ async def store_or_link(
     if same_caller:
         row["details"] = {**(row.get("details") or {}), "same_caller": [str(c.id) for c in same_caller]}
     case = await store_case(sessions, row, event, clock, handover, client_key, batches=batches)
-    if candidates is not None and case.township and case.status not in _CLOSED:
+    if case.township and case.status not in _CLOSED:
         candidates.stored(case.channel, case.township, Candidate(case.id, case.content, as_utc(case.received_at)))
     return case, True, same_caller
 

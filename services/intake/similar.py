@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections import OrderedDict
+from collections import Counter
 from collections.abc import Hashable, Sequence
-from itertools import pairwise
-from typing import TypeVar
+from itertools import chain, pairwise
+from typing import Generic, TypeVar
 
 from hotline.shared.domain.county import County
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 _NOT_TEXT = re.compile(r"[\s\W_]+")
 
 
@@ -27,33 +28,75 @@ def bigram_codes(text: str) -> set[int]:
     return {ord(a) << 21 | ord(b) for a, b in pairwise(cleaned)}
 
 
-class BigramCache:
-    """The bigram codes of texts compared lately, packed 8 bytes each, least recently used dropped
-    beyond `max_entries`. Why: the repeat check compares every call with up to 500 open cases of its
-    township, and computing their bigrams again each time was most of that comparison's cost; a
-    county's open cases are a few thousand, so this bound holds them (about 1 KB each for a
-    100-character text). Keys hold the text's hash too, so a changed text is never matched stale."""
+class BigramIndex(Generic[K]):
+    """Texts by key, found by the bigrams they share with a query: each bigram lists the texts that
+    have it, so a query touches only the texts it shares a bigram with instead of every text kept.
+    Why: the repeat check compares each contact with up to 500 open cases of its township; scanning
+    them all cost 1.7 ms a call for 170-character complaints (set intersections over packed codes),
+    counting shared bigrams through the lists 0.1 ms. Scores are the same Dice as `most_similar`'s."""
 
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[Hashable, int], array[int]] = OrderedDict()
+    def __init__(self) -> None:
+        self._slot_of: dict[K, int] = {}
+        # slot → key, text and its bigram codes (to take the slot out of their lists again)
+        self._entries: dict[int, tuple[K, str, array[int]]] = {}
+        self._postings: dict[int, list[int]] = {}
+        self._next_slot = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._slot_of)
 
-    def holds(self, key: Hashable, text: str) -> bool:
-        return (key, hash(text)) in self._entries
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot_of
 
-    def codes(self, key: Hashable, text: str) -> array[int]:
-        entry_key = (key, hash(text))
-        codes = self._entries.get(entry_key)
-        if codes is None:
-            codes = self._entries[entry_key] = array("Q", bigram_codes(text))
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(entry_key)
-        return codes
+    def indexed_keys(self) -> list[K]:
+        return list(self._slot_of)
+
+    def add(self, key: K, text: str) -> None:
+        """Index `text` under `key` (a changed text replaces the one indexed)."""
+        slot = self._slot_of.get(key)
+        if slot is not None:
+            if self._entries[slot][1] == text:
+                return
+            self.discard(key)
+        slot = self._next_slot
+        self._next_slot += 1
+        codes = array("Q", bigram_codes(text))
+        self._slot_of[key] = slot
+        self._entries[slot] = (key, text, codes)
+        postings = self._postings
+        for code in codes:
+            listed = postings.get(code)
+            if listed is None:
+                postings[code] = [slot]
+            else:
+                listed.append(slot)
+
+    def discard(self, key: K) -> None:
+        slot = self._slot_of.pop(key, None)
+        if slot is None:
+            return
+        _, _, codes = self._entries.pop(slot)
+        postings = self._postings
+        for code in codes:
+            listed = postings[code]
+            listed.remove(slot)  # the same int object: found by identity
+            if not listed:
+                del postings[code]
+
+    def scores(self, query: str, *, floor: float) -> list[tuple[K, float]]:
+        """Every indexed key whose text's Dice with `query` is at least `floor` (in no set order)."""
+        wanted = bigram_codes(query)
+        if not wanted:
+            return []
+        postings = self._postings
+        shared = Counter(chain.from_iterable([postings[code] for code in wanted if code in postings]))
+        size, entries, scored = len(wanted), self._entries, []
+        for slot, common in shared.items():
+            key, _, codes = entries[slot]
+            score = 2 * common / (size + len(codes))
+            if score >= floor:
+                scored.append((key, score))
+        return scored
 
 
 def most_similar(
@@ -62,16 +105,14 @@ def most_similar(
     *,
     limit: int,
     floor: float = 0.12,
-    cache: BigramCache | None = None,
 ) -> list[tuple[T, float]]:
-    """The `limit` candidates whose text shares the most bigrams with the query (Dice coefficient).
-    With a `cache`, each candidate is a hashable key (a case id) whose text's bigrams it keeps."""
+    """The `limit` candidates whose text shares the most bigrams with the query (Dice coefficient)."""
     wanted = bigram_codes(query)
     if not wanted:
         return []
     scored = []
     for item, text in candidates:
-        grams = cache.codes(item, text) if cache is not None else bigram_codes(text)
+        grams = bigram_codes(text)
         if grams:
             score = 2 * len(wanted.intersection(grams)) / (len(wanted) + len(grams))
             if score >= floor:
