@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, Update, and_, bindparam, func, null, or_, true, update
@@ -50,7 +51,7 @@ class CaseUpdate:
     def changes_anything(self) -> bool:
         return bool(self.values) or self.status is not None
 
-    def shape(self) -> Hashable:
+    def shape(self) -> tuple[tuple[str, ...], str | None, bool]:
         """Updates of one shape share one SQL statement."""
         return (tuple(sorted(self.values)), self.status, self.says_urgent)
 
@@ -98,16 +99,20 @@ def _param(column: str) -> str:
 
 def statement(example: CaseUpdate) -> Update:
     """The UPDATE for every update of `example`'s shape; parameters from :func:`parameters`."""
-    values: dict[str, Any] = {
-        key: bindparam(_param(key), type_=CASES.c[key].type) for key in (*example.values, "updated_at")
-    }
-    if example.status is not None:
-        status = example.status
+    return _statement(*example.shape())
+
+
+@lru_cache(maxsize=256)
+def _statement(columns: tuple[str, ...], status: str | None, says_urgent: bool) -> Update:
+    # Built once per shape (a few dozen occur): building it and its cache key on every batch cost
+    # more than running it. A statement is immutable, so one serves every execution.
+    values: dict[str, Any] = {key: bindparam(_param(key), type_=CASES.c[key].type) for key in (*columns, "updated_at")}
+    if status is not None:
         rank = sql_case(*((CASES.c.status == name, value) for name, value in STATUS_RANK.items()), else_=0)
         # Not `in_`: its expanding parameter cannot go into an executemany.
         pipeline_status: ColumnElement[bool] = or_(*(CASES.c.status == name for name in STATUS_RANK))
         if status in URGENT_REOPENING:
-            reopened = urgent_on_spot_reopened(example.says_urgent)
+            reopened = urgent_on_spot_reopened(says_urgent)
             pipeline_status = pipeline_status | reopened
             values["answered_at"] = sql_case((reopened, null()), else_=CASES.c.answered_at)
         values["status"] = sql_case((pipeline_status & (rank < STATUS_RANK[status]), status), else_=CASES.c.status)
