@@ -47,6 +47,8 @@ class ConsumerSpec:
     subject: str | tuple[str, ...]  # one filter subject, or several (nats-server 2.10+)
     durable: str
     handle: BatchHandler
+    # How long to wait after a first message for more to join its batch (0: take what is there).
+    linger_s: float = 0.0
 
 
 class PullConsumer:
@@ -67,7 +69,7 @@ class PullConsumer:
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._handling = False
+        self._handling = False  # messages in hand: a stop lets them be handled and settled
         self._pull_errors = Pause(base_s=0.5, cap_s=5.0)
 
     async def start(self) -> None:
@@ -106,10 +108,23 @@ class PullConsumer:
             batch = await subscription.fetch(batch=1, timeout=IDLE_WAIT_S)
         except (TimeoutError, NatsTimeoutError):
             return []
-        if self.batch_size > 1:
-            with contextlib.suppress(TimeoutError, NatsTimeoutError):
-                batch += await subscription.fetch(batch=self.batch_size - 1, timeout=self.drain_s)
+        self._handling = True
+        batch += await self._drain(subscription, self.batch_size - len(batch))
+        if self.spec.linger_s > 0 and len(batch) < self.batch_size:
+            # Not a full batch waiting: let more come. With a backlog the batch is full at once and
+            # nothing waits, so the linger never limits how fast a backlog drains.
+            await self._rest(self.spec.linger_s)  # cut short by a stop: the batch in hand is handled
+            batch += await self._drain(subscription, self.batch_size - len(batch))
         return batch
+
+    async def _drain(self, subscription: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
+        """Whatever else is there (waiting at most `drain_s` for it), up to `room` messages."""
+        if room <= 0:
+            return []
+        try:
+            return await subscription.fetch(batch=room, timeout=self.drain_s)
+        except (TimeoutError, NatsTimeoutError):
+            return []
 
     async def _rest(self, seconds: float) -> None:
         """Sleep, but wake at once when asked to stop."""
@@ -123,13 +138,12 @@ class PullConsumer:
                 await self._rest(min(pause, 1.0))  # recheck: a success elsewhere may have cleared it
                 continue
             try:
-                batch = await self._next_batch(subscription)
-                if batch:
-                    self._handling = True
-                    try:
+                try:
+                    batch = await self._next_batch(subscription)
+                    if batch:
                         await handle(batch)
-                    finally:
-                        self._handling = False
+                finally:
+                    self._handling = False
                 self._pull_errors.succeeded()
             except asyncio.CancelledError:
                 raise

@@ -74,7 +74,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastStream:
         settings,
         SERVICE,
         [
-            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor),
+            ConsumerSpec(
+                subjects.CASES_STREAM, subjects.CASE_ALL, subjects.FEED_DURABLE, processor, settings.feed_linger_s
+            ),
             ConsumerSpec(
                 subjects.DEADLETTER_STREAM, "deadletter.v1.>", subjects.FEED_DEADLETTER_DURABLE, store_dead_letters
             ),

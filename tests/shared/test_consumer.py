@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import nats
 from nats.aio.msg import Msg
@@ -76,6 +76,73 @@ async def test_the_pull_loop_holds_back_while_the_handler_asks_for_a_pause(nats_
                 break
             await asyncio.sleep(0.05)
         assert handler.calls == 1
+    finally:
+        await consumer.stop()
+        await nc.close()
+
+
+class Batches:
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        self.sizes.append(len(messages))
+        for m in messages:
+            await m.ack()
+
+
+async def _until(condition: Callable[[], bool], seconds: float) -> None:
+    """Wait on progress: until `condition()` holds, or fail after `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, "no progress"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_lingering_consumer_gathers_what_comes_meanwhile_and_a_stop_settles_it(
+    nats_server: EmbeddedNats,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    handler = Batches()
+    spec = ConsumerSpec("CASES", "case.v1.received", "linger-v1", handler, linger_s=30.0)
+    consumer = PullConsumer(js, spec, Settings())
+    await consumer.start()
+    try:
+        await js.publish("case.v1.received", b"first")
+        await _until(lambda: consumer._handling, 10)  # the first is in hand; the consumer lingers
+        for n in range(4):
+            await js.publish("case.v1.received", f"later {n}".encode())
+        assert handler.sizes == []
+        await consumer.stop()  # long before the linger ends: the batch in hand is handled, not dropped
+        assert handler.sizes == [5]
+        # Acked, not left for redelivery: the server counts the acks within moments (ack_wait is 10 s).
+        for _ in range(500):
+            if (await js.consumer_info("CASES", "linger-v1")).num_ack_pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert (await js.consumer_info("CASES", "linger-v1")).num_ack_pending == 0
+    finally:
+        await consumer.stop()
+        await nc.close()
+
+
+async def test_a_backlog_drains_in_full_batches_without_lingering(nats_server: EmbeddedNats) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    for n in range(30):
+        await js.publish("case.v1.received", f"{n}".encode())
+    handler = Batches()
+    spec = ConsumerSpec("CASES", "case.v1.received", "backlog-v1", handler, linger_s=30.0)
+    consumer = PullConsumer(js, spec, Settings(HOTLINE_BATCH_SIZE=10))
+    await consumer.start()
+    try:
+        # Three full batches, long before a single linger could end.
+        await _until(lambda: sum(handler.sizes) == 30, 20)
+        assert handler.sizes == [10, 10, 10]
     finally:
         await consumer.stop()
         await nc.close()
