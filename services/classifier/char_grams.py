@@ -21,12 +21,22 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from hotline.services.classifier.ngram_keys import ByIdentity, KeyIndex, columns_in, count_matrix, tfidf_of
+from hotline.services.classifier.ngram_keys import (
+    CODE_BITS as _BITS,
+)
+from hotline.services.classifier.ngram_keys import (
+    I64,
+    U64,
+    ByIdentity,
+    KeyIndex,
+    columns_in,
+    count_matrix,
+    joined_code_points,
+    text_of_each,
+    tfidf_of,
+)
 
-U64 = npt.NDArray[np.uint64]
-I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_BITS = np.uint64(21)
 
 
 class Vocabulary(Protocol):
@@ -88,9 +98,8 @@ class BatchGrams:
         """The texts, folded as the vectorizer folds them, joined by NUL so that one pass of numpy cuts
         them all; a gram that spans a NUL is dropped (no vocabulary holds NUL: a NUL inside a text
         changes nothing either)."""
-        parts = [folded(t) for t in texts]
-        chars = np.frombuffer("\x00".join(parts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        doc_of = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p) + 1 for p in parts])[: chars.size]
+        chars, lengths = joined_code_points([folded(t) for t in texts])
+        doc_of = text_of_each(lengths, chars.size)
         real = chars != 0
         a, b, c = chars[:-2], chars[1:-1], chars[2:]
         pair = real[:-1] & real[1:]
@@ -103,7 +112,7 @@ class BatchGrams:
             ]
         )
         docs = np.concatenate([doc_of[real], doc_of[:-1][pair], doc_of[:-2][triple]])
-        return cls(docs, codes, len(parts))
+        return cls(docs, codes, len(texts))
 
 
 class GramReader:

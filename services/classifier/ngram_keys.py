@@ -18,12 +18,25 @@ import scipy.sparse as sp
 
 _SPACE = 32
 _SEP = 0
-_BITS = np.uint64(21)
+CODE_BITS = np.uint64(21)  # a Unicode code point fits in 21 bits: three make one 63-bit n-gram key
+_BITS = CODE_BITS
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def joined_code_points(texts: Sequence[str]) -> tuple[U64, I64]:
+    """The code points of `texts` joined by NUL, and each text's length with its NUL: a whole batch in
+    one array, so that one pass of numpy cuts every text (no n-gram holds a NUL)."""
+    chars = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return chars, np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+
+
+def text_of_each(lengths: I64, size: int) -> I64:
+    """For each of `size` joined code points, the index of the text it belongs to."""
+    return np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)[:size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +59,8 @@ def char_ngrams(docs: Sequence[Sequence[str]], max_n: int = 3) -> NGrams:
         raise ValueError("max_n must be 1, 2 or 3")
     if not docs:
         return NGrams(np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
-    parts = [" " + " ".join(d) + " " for d in docs]
-    cps = np.frombuffer("\x00".join(parts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lens = np.fromiter((len(p) + 1 for p in parts), dtype=np.int64, count=len(parts))
-    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lens)[: cps.size]
+    cps, lens = joined_code_points([" " + " ".join(d) + " " for d in docs])
+    doc_of = text_of_each(lens, cps.size)
     # Where each character sits in its own doc's string.
     offset = np.arange(cps.size, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)[: cps.size]
     rows: list[I64] = []

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-U64 = npt.NDArray[np.uint64]
-_BITS = np.uint64(21)
+from hotline.services.classifier.ngram_keys import CODE_BITS as _BITS
+from hotline.services.classifier.ngram_keys import U64, joined_code_points
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,8 +51,7 @@ def starts_in(texts: Sequence[str], starts: TermStarts) -> list[list[int]]:
     """Per text, the positions where one of the terms may start, in order."""
     if not texts:
         return []
-    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
-    chars = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    chars, lengths = joined_code_points(texts)
     # A table lookup of the first character sets most positions aside before any search.
     begins = np.flatnonzero(chars < starts.firsts.size)
     begins = begins[starts.firsts[chars[begins]]]
