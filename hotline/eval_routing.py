@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hotline.services.classifier.dataset import EVAL_CORPUS
+
 if TYPE_CHECKING:
     from hotline.services.classifier.model import TopicModel
     from hotline.services.classifier.unit_model import UnitModel
     from hotline.shared.catalogue import Catalogue
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing"
-TOPIC_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages_eval.csv"
+TOPIC_EVAL = EVAL_CORPUS
 HELDOUT_DIR = SUITE_DIR.with_name("routing-heldout")
 ROUND3_DIR = SUITE_DIR.with_name("routing-round3")
 ROUND5_DIR = SUITE_DIR.with_name("routing-round5")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from hotline.services.classifier.text import tokens_from_raw, tokens_from_segmented
+
+# The public 政务留言 corpus the models are trained and judged on (2020 泰迪杯 problem C, see the
+# README). It is not shipped: the running system needs only the trained artefacts. Developers keep it
+# in a `shared/data` folder beside the repository, or name its folder with HOTLINE_CORPUS_DIR.
+CORPUS_DIR = Path(os.environ.get("HOTLINE_CORPUS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
+TRAIN_CORPUS = CORPUS_DIR / "messages_train.csv"
+EVAL_CORPUS = CORPUS_DIR / "messages_eval.csv"  # never trained on
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline.services.classifier.dataset import EVAL_CORPUS, TRAIN_CORPUS
 from hotline.services.classifier.misconduct_model import MODEL_PATH, cheap_features
 from hotline.services.classifier.urgency_model import NGRAM_MAX, NGRAM_MIN
 from hotline.shared.domain.misconduct import misconduct
@@ -36,9 +37,9 @@ from hotline.shared.domain.misconduct import misconduct
 REPO = Path(__file__).resolve().parents[2]
 SUITES = sorted((REPO / "tests" / "data").glob("routing*/*.jsonl"))
 PHRASINGS = sorted(Path(__file__).with_name("data").glob("matter_train*.jsonl"))
-BACKGROUND_PATH = Path("/work/shared/data/messages_train.csv")  # ordinary 政务留言 (training only)
+BACKGROUND_PATH = TRAIN_CORPUS  # ordinary 政务留言 (training only)
 BACKGROUND_ID = "messages_train"
-EVAL_PATH = Path("/work/shared/data/messages_eval.csv")  # never trained on: false alarms reported only
+EVAL_PATH = EVAL_CORPUS  # never trained on: false alarms reported only
 UNIT = "jwjw"
 FALSE_POSITIVE_COST = 3.0  # an ordinary complaint sent to the 纪委 weighs as much as three misses
 MAX_FEATURES = 20000

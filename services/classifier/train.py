@@ -1,7 +1,8 @@
 """Train the topic model and write the artefact.
 
-    python -m hotline.services.classifier.train --data ../shared/data/messages_train.csv \
-        --eval ../shared/data/messages_eval.csv
+    python -m hotline.services.classifier.train --data messages_train.csv --eval messages_eval.csv
+
+(`--data` defaults to the training file of the corpus folder: dataset.CORPUS_DIR, HOTLINE_CORPUS_DIR.)
 
 The data file is CSV or JSON lines with ``text`` (or ``text_seg``) and ``label``. Training is
 deterministic: same data and code give the same weights.
@@ -25,12 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.services.classifier import artefact
-from hotline.services.classifier.dataset import Example, example_tokens, read_examples
+from hotline.services.classifier.dataset import TRAIN_CORPUS, Example, example_tokens, read_examples
 from hotline.services.classifier.features import FeatureSpace
 from hotline.services.classifier.metrics import classification_metrics, format_metrics
 from hotline.services.classifier.text import load_stopwords
 
-DEFAULT_DATA = Path("../shared/data/messages_train.csv")
+DEFAULT_DATA = TRAIN_CORPUS
 
 
 @dataclass(frozen=True, slots=True)

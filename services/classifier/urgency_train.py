@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline.services.classifier.dataset import TRAIN_CORPUS
 from hotline.services.classifier.urgency import UrgencyRules, assess_urgency, bounded_text, load_urgency_rules, masked
 from hotline.services.classifier.urgency_frames import frame_signal_names, frame_signals, read_frames
 from hotline.services.classifier.urgency_judge import arbiter_bar, is_guarded
@@ -62,7 +63,7 @@ WRITER_IDS: dict[str, str] = {"round5a": "u5a-", "round5b": "u5b-", "round6a": "
 # rules look nearly perfect, so how far a rule hit may lower the arbiter's bar is chosen on the others.
 RULES_READ = frozenset({"writer1", "writer2", "writer3", "phrasings"})
 BACKGROUND = "background"
-BACKGROUND_PATH = Path("/work/shared/data/messages_train.csv")
+BACKGROUND_PATH = TRAIN_CORPUS
 HEAD, TAIL = 4000, 1000
 THRESHOLDS = [round(0.02 * i, 2) for i in range(1, 50)]  # 0.02 … 0.98
 NEVER = 1.0  # a framed bar the arbiter never reaches (only a guard then makes a framed text urgent)
