@@ -263,6 +263,19 @@ _SAME_PHONE = (
     .order_by(CaseRow.received_at.desc())
     .limit(_SAME_CALLER_LIMIT)
 )
+# A township's newest open cases: ids and texts only, so the cost of a call does not grow with the
+# cases on file.
+_TOWNSHIP_OPEN = (
+    select(CaseRow.id, CaseRow.content, CaseRow.received_at)
+    .where(
+        CaseRow.channel == bindparam("channel"),
+        CaseRow.received_at >= bindparam("since"),
+        CaseRow.status.not_in(_CLOSED),
+        CaseRow.township == bindparam("township"),
+    )
+    .order_by(CaseRow.received_at.desc())
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True)
@@ -287,11 +300,6 @@ async def find_repeat(
 ) -> RepeatCheck:
     """The open case of the same channel this contact repeats: the same caller about the same matter,
     or the same matter told about the same township in near-identical words."""
-    open_recent = (
-        CaseRow.channel == row["channel"],
-        CaseRow.received_at >= now - window,
-        CaseRow.status.not_in(_CLOSED),
-    )
     others: list[CaseRow] = []
     if row.get("phone"):
         same_phone = (
@@ -305,41 +313,28 @@ async def find_repeat(
                 return RepeatCheck(case, "phone", score)
             others.append(case)
     if row.get("township"):
-        in_words = await _same_words_in_township(session, row, open_recent, window=window, now=now, kept=candidates)
+        in_words = await _same_words_in_township(session, row, window=window, now=now, kept=candidates)
         if in_words is not None:
             return in_words
     return RepeatCheck(same_caller=tuple(others))
 
 
 async def _read_township_candidates(
-    session: AsyncSession, row: dict[str, Any], open_recent: tuple[Any, ...], kept: TownshipCandidates
+    session: AsyncSession, row: dict[str, Any], since: datetime, kept: TownshipCandidates
 ) -> None:
     """Read the township's newest open cases into `kept` unless what it holds is fresh."""
     channel, township = str(row["channel"]), row["township"]
     if kept.fresh(channel, township) is not None:
         return
-    # Ids and texts only, newest first: the cost of a call does not grow with the cases on file.
-    kept.read(
-        channel,
-        township,
-        (
-            Candidate(case_id, content, as_utc(received_at))
-            for case_id, content, received_at in (
-                await session.execute(
-                    select(CaseRow.id, CaseRow.content, CaseRow.received_at)
-                    .where(*open_recent, CaseRow.township == township)
-                    .order_by(CaseRow.received_at.desc())
-                    .limit(kept.limit)
-                )
-            ).all()
-        ),
+    found = await session.execute(
+        _TOWNSHIP_OPEN, {"channel": channel, "since": since, "township": township, "limit": kept.limit}
     )
+    kept.read(channel, township, (Candidate(id_, content, as_utc(at)) for id_, content, at in found.all()))
 
 
 async def _same_words_in_township(
     session: AsyncSession,
     row: dict[str, Any],
-    open_recent: tuple[Any, ...],
     *,
     window: timedelta,
     now: datetime,
@@ -347,11 +342,10 @@ async def _same_words_in_township(
 ) -> RepeatCheck | None:
     """The township's open case told in near-identical words, checked against the database (a kept
     candidate may have closed since it was read)."""
-    await _read_township_candidates(session, row, open_recent, kept)
+    since = as_utc(now - window)
+    await _read_township_candidates(session, row, since, kept)
     channel, township = str(row["channel"]), row["township"]
-    ranked = kept.most_similar(
-        channel, township, row["content"], since=as_utc(now - window), limit=3, floor=REPEAT_SIMILARITY
-    )
+    ranked = kept.most_similar(channel, township, row["content"], since=since, limit=3, floor=REPEAT_SIMILARITY)
     for case_id, similarity in ranked:
         matched = await session.get(CaseRow, case_id)
         if matched is not None and matched.status not in _CLOSED and matched.channel == row["channel"]:
