@@ -6,7 +6,7 @@ The repeat check compares a contact told about a township with that township's n
 read again from the database when it is older than `fresh_s` (cases stored by another intake
 replica, cases closed or reopened meanwhile). A case that closed meanwhile is still here until then,
 so a match is checked against the database before it counts (see cases.find_repeat). Each
-township's texts are indexed by their bigrams (`similar.BigramIndex`), kept in step with the list, so
+township's texts are indexed by their bigrams (`bigram_index.BigramIndex`), kept in step with the list, so
 a comparison costs what the new text shares with them, not what they hold.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hotline.services.intake.similar import BigramIndex
+from hotline.services.intake.bigram_index import BigramIndex
 
 
 @dataclass(frozen=True, slots=True)

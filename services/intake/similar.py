@@ -4,16 +4,13 @@ needs no model (so an operator sees it while the caller is still on the line).""
 from __future__ import annotations
 
 import re
-from array import array
-from collections import Counter
-from collections.abc import Hashable, Sequence
-from itertools import chain, pairwise
-from typing import Generic, TypeVar
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import TypeVar
 
 from hotline.shared.domain.county import County
 
 T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
 _NOT_TEXT = re.compile(r"[\s\W_]+")
 
 
@@ -26,77 +23,6 @@ def bigram_codes(text: str) -> set[int]:
     """:func:`bigrams` as integers (one per pair of code points: the same sets, the same Dice)."""
     cleaned = _NOT_TEXT.sub("", text)
     return {ord(a) << 21 | ord(b) for a, b in pairwise(cleaned)}
-
-
-class BigramIndex(Generic[K]):
-    """Texts by key, found by the bigrams they share with a query: each bigram lists the texts that
-    have it, so a query touches only the texts it shares a bigram with instead of every text kept.
-    Why: the repeat check compares each contact with up to 500 open cases of its township; scanning
-    them all cost 1.7 ms a call for 170-character complaints (set intersections over packed codes),
-    counting shared bigrams through the lists 0.1 ms. Scores are the same Dice as `most_similar`'s."""
-
-    def __init__(self) -> None:
-        self._slot_of: dict[K, int] = {}
-        # slot → key, text and its bigram codes (to take the slot out of their lists again)
-        self._entries: dict[int, tuple[K, str, array[int]]] = {}
-        self._postings: dict[int, list[int]] = {}
-        self._next_slot = 0
-
-    def __len__(self) -> int:
-        return len(self._slot_of)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._slot_of
-
-    def indexed_keys(self) -> list[K]:
-        return list(self._slot_of)
-
-    def add(self, key: K, text: str) -> None:
-        """Index `text` under `key` (a changed text replaces the one indexed)."""
-        slot = self._slot_of.get(key)
-        if slot is not None:
-            if self._entries[slot][1] == text:
-                return
-            self.discard(key)
-        slot = self._next_slot
-        self._next_slot += 1
-        codes = array("Q", bigram_codes(text))
-        self._slot_of[key] = slot
-        self._entries[slot] = (key, text, codes)
-        postings = self._postings
-        for code in codes:
-            listed = postings.get(code)
-            if listed is None:
-                postings[code] = [slot]
-            else:
-                listed.append(slot)
-
-    def discard(self, key: K) -> None:
-        slot = self._slot_of.pop(key, None)
-        if slot is None:
-            return
-        _, _, codes = self._entries.pop(slot)
-        postings = self._postings
-        for code in codes:
-            listed = postings[code]
-            listed.remove(slot)  # the same int object: found by identity
-            if not listed:
-                del postings[code]
-
-    def scores(self, query: str, *, floor: float) -> list[tuple[K, float]]:
-        """Every indexed key whose text's Dice with `query` is at least `floor` (in no set order)."""
-        wanted = bigram_codes(query)
-        if not wanted:
-            return []
-        postings = self._postings
-        shared = Counter(chain.from_iterable([postings[code] for code in wanted if code in postings]))
-        size, entries, scored = len(wanted), self._entries, []
-        for slot, common in shared.items():
-            key, _, codes = entries[slot]
-            score = 2 * common / (size + len(codes))
-            if score >= floor:
-                scored.append((key, score))
-        return scored
 
 
 def most_similar(

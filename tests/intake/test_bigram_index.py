@@ -8,8 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hotline.bench_http import call_bodies
+from hotline.services.intake.bigram_index import BigramIndex
 from hotline.services.intake.candidates import Candidate, TownshipCandidates
-from hotline.services.intake.similar import BigramIndex, bigram_codes, bigrams, most_similar
+from hotline.services.intake.similar import bigram_codes, bigrams, most_similar
 
 TEXTS = [body["content"] for body in call_bodies(200, seed=5)] + ["路灯坏了！！", "a b", "", "噪音扰民，噪音扰民"]
 
@@ -36,7 +37,7 @@ def test_the_index_scores_what_a_scan_of_every_text_does_through_changes() -> No
     rng = random.Random(7)
     index: BigramIndex[int] = BigramIndex()
     held: dict[int, str] = {}
-    for step in range(600):
+    for step in range(1500):
         key = rng.randrange(60)
         if rng.random() < 0.3:
             index.discard(key)
@@ -45,7 +46,8 @@ def test_the_index_scores_what_a_scan_of_every_text_does_through_changes() -> No
             text = rng.choice(TEXTS)
             index.add(key, text)
             held[key] = text
-        if step % 20 == 0:
+        # Queried often enough to catch both sides of each rebuild of the index's arrays.
+        if step % 7 == 0:
             query = rng.choice(TEXTS)
             scanned = {k: _dice(query, text) for k, text in held.items()}
             expected = {k: score for k, score in scanned.items() if score >= 0.2}
@@ -53,13 +55,16 @@ def test_the_index_scores_what_a_scan_of_every_text_does_through_changes() -> No
             assert len(index) == len(held) and set(index.indexed_keys()) == set(held)
 
 
-def test_an_emptied_index_holds_no_bigram_lists() -> None:
+def test_an_emptied_index_finds_nothing_before_and_after_its_arrays_are_rebuilt() -> None:
     index: BigramIndex[str] = BigramIndex()
     for n, text in enumerate(TEXTS):
         index.add(str(n), text)
+    assert index.scores(TEXTS[0], floor=0.0)  # the arrays are built here (more than REBUILD_AFTER added)
     for n in range(len(TEXTS)):
         index.discard(str(n))
-    assert len(index) == 0 and index.scores(TEXTS[0], floor=0.0) == [] and not index._postings
+    assert len(index) == 0 and index.scores(TEXTS[0], floor=0.0) == []
+    index.add("again", TEXTS[1])
+    assert [key for key, _ in index.scores(TEXTS[1], floor=0.99)] == ["again"]
 
 
 NOON = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
