@@ -59,7 +59,7 @@ def test_an_emptied_index_finds_nothing_before_and_after_its_arrays_are_rebuilt(
     index: BigramIndex[str] = BigramIndex()
     for n, text in enumerate(TEXTS):
         index.add(str(n), text)
-    assert index.scores(TEXTS[0], floor=0.0)  # the arrays are built here (more than REBUILD_AFTER added)
+    assert index.scores(TEXTS[0], floor=0.0)  # merged into the arrays here (more than MERGE_AFTER added)
     for n in range(len(TEXTS)):
         index.discard(str(n))
     assert len(index) == 0 and index.scores(TEXTS[0], floor=0.0) == []
