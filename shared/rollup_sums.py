@@ -64,8 +64,8 @@ def _upsert(
     dialect: str, table: Any, keys: tuple[str, ...], adding: tuple[str, ...], replacing: tuple[str, ...]
 ) -> Any:
     # Built once per table and columns: building it (its `excluded` alias, then its cache key) on
-    # every batch cost a sixth of the feed's CPU at 100 calls/s; a statement is immutable, so one
-    # serves every execution.
+    # every batch was 7 % of the feed's samples in a py-spy profile at 100 calls/s; a statement is
+    # immutable, so one serves every execution.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
