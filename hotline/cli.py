@@ -134,6 +134,10 @@ def _bench(args: argparse.Namespace) -> int:
         from hotline.bench_stats import run_stats_bench
 
         return run_stats_bench(cases=args.n, db=args.db, shape=_shape(args), repeat=args.repeat, check=args.check)
+    if args.mode == "repeat":
+        from hotline.bench_repeat import run_repeat_bench
+
+        return run_repeat_bench(texts_file=args.texts, candidates=args.candidates, calls=args.n)
     if args.mode == "feed":
         from hotline.bench_feed import run_feed_bench
 
@@ -361,8 +365,12 @@ def _dispatch(argv: list[str]) -> int:
     token.set_defaults(run=_token)
 
     bench = commands.add_parser("bench", help="measure throughput against bare baselines in the same run")
-    bench.add_argument("--mode", choices=("pipeline", "http", "stats", "feed"), default="pipeline")
-    bench.add_argument("--n", type=int, default=2000, help="pipeline, feed: number of cases; stats: cases stored")
+    bench.add_argument("--mode", choices=("pipeline", "http", "stats", "feed", "repeat"), default="pipeline")
+    bench.add_argument(
+        "--n", type=int, default=2000, help="pipeline, feed: number of cases; stats: cases stored; repeat: calls"
+    )
+    bench.add_argument("--texts", type=Path, default=None, help="repeat: CSV or JSON lines with a text column")
+    bench.add_argument("--candidates", type=int, default=500, help="repeat: open cases of the township")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
     bench.add_argument("--burst", type=int, default=0, help="http: then this many calls at once")

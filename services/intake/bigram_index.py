@@ -1,17 +1,17 @@
 """Texts by key, found by the character bigrams they share with a query (the repeat check's index).
 
 Why: the repeat check compares each contact with up to 500 open cases of its township. Scanning them
-all (a set intersection each) cost 1.7 ms a call for 500 complaints of 170 characters; counting
-shared bigrams through an index of the township's texts costs 0.12-0.14 ms. Scores are the same
-Dice coefficients as `similar.most_similar`'s.
+all (a set intersection each) costs about 1 ms a call for 500 complaints of 170 characters;
+counting shared bigrams through an index of the township's texts 0.1 ms (`hotline bench --mode
+repeat`). Scores are the same Dice coefficients as `similar.most_similar`'s.
 
 How: the bulk of the index is two numpy arrays, every (bigram, text) pair sorted by bigram, so a
 query is a binary search per bigram and one count per text: 12 bytes a pair. (A dict of Python lists,
 the obvious index, held 5.9 MB for 500 such complaints, nearly all of it per distinct bigram; the
-township's list with this index holds 1.8 MB.) Texts added since the arrays were last merged are
+township's list with this index holds 1.7 MB.) Texts added since the arrays were last merged are
 compared one by one, and texts removed since are skipped, until enough have changed to merge them in
 (only the new pairs are sorted). With a case stored and the oldest dropped on every call, 500 such
-complaints cost 0.21-0.22 ms a call, query and upkeep; the dict of lists 0.22-0.24.
+complaints cost 0.3 ms a call, query and upkeep.
 """
 
 from __future__ import annotations
