@@ -15,9 +15,9 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.shared.clock import Clock
@@ -53,11 +53,29 @@ async def enqueue(session: AsyncSession, *, source: str, events: Sequence[tuple[
     await session.execute(insert_ignoring_duplicates(session, OutboxRow), rows)
 
 
-def _case_key(payload: str) -> str:
-    try:
-        return str(json.loads(payload).get("case_id", ""))
+def _case_key(row: Any) -> str:
+    if row.case_id is not None:
+        return str(row.case_id)
+    try:  # a row stored before the outbox had the column
+        return str(json.loads(row.payload).get("case_id", ""))
     except ValueError:
         return ""
+
+
+# Built once: the relay reads and marks a batch many times a second under load, and building the
+# statements and their cache keys each time cost about as much as running them.
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_PENDING = (
+    select(_OUTBOX.c.id, _OUTBOX.c.subject, _OUTBOX.c.message_id, _OUTBOX.c.payload, _OUTBOX.c.case_id)
+    .where(_OUTBOX.c.source == bindparam("source"), _OUTBOX.c.published_at.is_(None))
+    .order_by(_OUTBOX.c.id)
+    .limit(bindparam("limit"))
+)
+_MARK_PUBLISHED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(published_at=bindparam("at", type_=_OUTBOX.c.published_at.type), attempts=_OUTBOX.c.attempts + 1)
+)
 
 
 # (subject, payload, message id) → published and acknowledged by JetStream, or raises.
@@ -175,21 +193,14 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
         async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxRow.id, OutboxRow.subject, OutboxRow.message_id, OutboxRow.payload)
-                    .where(OutboxRow.source == self.source, OutboxRow.published_at.is_(None))
-                    .order_by(OutboxRow.id)
-                    .limit(self.batch_size)
-                )
-            ).all()
+            rows = (await session.execute(_PENDING, {"source": self.source, "limit": self.batch_size})).all()
         if not rows:
             return 0
         # Cases are published concurrently, each case's events in the order they were stored (a 受理
         # and its 转接, or a step and its 回访, can share a batch and must not overtake each other).
         chains: defaultdict[str, list[Any]] = defaultdict(list)
         for row in rows:
-            chains[_case_key(row.payload)].append(row)
+            chains[_case_key(row)].append(row)
 
         async def publish_in_order(chain: list[Any]) -> None:
             for row in chain:
@@ -197,9 +208,5 @@ class OutboxRelay:
 
         await asyncio.gather(*(publish_in_order(chain) for chain in chains.values()))
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_([row.id for row in rows]))
-                .values(published_at=self.clock.now(), attempts=OutboxRow.attempts + 1)
-            )
+            await session.execute(_MARK_PUBLISHED, {"ids": [row.id for row in rows], "at": self.clock.now()})
         return len(rows)
