@@ -6,11 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.db import CaseEventRow
 from hotline.shared.events import DecidedBy
+
+# Built once: the consumers ask it for every batch they handle.
+_ROUTED = select(CaseEventRow.case_id, CaseEventRow.payload).where(
+    CaseEventRow.case_id.in_(bindparam("ids", expanding=True)), CaseEventRow.kind == "routed"
+)
 
 
 async def routed_by_person(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -18,9 +23,5 @@ async def routed_by_person(session: AsyncSession, case_ids: Iterable[uuid.UUID])
     wanted = list(set(case_ids))
     if not wanted:
         return set()
-    rows = await session.execute(
-        select(CaseEventRow.case_id, CaseEventRow.payload).where(
-            CaseEventRow.case_id.in_(wanted), CaseEventRow.kind == "routed"
-        )
-    )
+    rows = await session.execute(_ROUTED, {"ids": wanted})
     return {case_id for case_id, payload in rows if (payload or {}).get("decided_by") == DecidedBy.PERSON.value}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.db import CaseRow
@@ -14,6 +14,8 @@ from hotline.shared.faults import UnknownCaseError
 
 # The dead letter's reason, read by operators in the console.
 UNKNOWN_CASE_REASON = "案件不存在"
+# Built once: every batch of every consumer asks it.
+_KNOWN = select(CaseRow.id).where(CaseRow.id.in_(bindparam("ids", expanding=True)))
 
 
 def unknown_cases(case_ids: Iterable[uuid.UUID], known: set[uuid.UUID]) -> list[uuid.UUID]:
@@ -27,7 +29,7 @@ async def require_known_cases(session: AsyncSession, case_ids: Iterable[uuid.UUI
     wanted = list(dict.fromkeys(case_ids))
     if not wanted:
         return
-    known = set((await session.scalars(select(CaseRow.id).where(CaseRow.id.in_(wanted)))).all())
+    known = set((await session.scalars(_KNOWN, {"ids": wanted})).all())
     missing = unknown_cases(wanted, known)
     if missing:
         shown = ", ".join(str(c) for c in missing[:3])
