@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Update, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.db import CaseRow, DeadlineRow, lock_case_rows
@@ -37,6 +37,12 @@ def _copy_due() -> Update:
     return update(CaseRow).values(answer_due_at=due_by_clocks())
 
 
+# Built once: the escalation service runs it for every batch it tracks.
+_COPY_DUE_OF = (
+    _copy_due().where(CaseRow.id.in_(bindparam("ids", expanding=True))).execution_options(synchronize_session=False)
+)
+
+
 async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> None:
     """Copies these cases' due moment from their clocks (in the caller's transaction)."""
     wanted = sorted(set(case_ids))
@@ -44,7 +50,7 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> None:
     for start in range(0, len(wanted), _BATCH):
         chunk = wanted[start : start + _BATCH]
         await lock_case_rows(session, chunk)  # in key order, as the feed does: see lock_case_rows
-        await session.execute(_copy_due().where(CaseRow.id.in_(chunk)).execution_options(synchronize_session=False))
+        await session.execute(_COPY_DUE_OF, {"ids": chunk})
 
 
 async def refresh_unanswered(session: AsyncSession) -> None:

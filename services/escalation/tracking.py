@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.services.escalation.policies import ClockPolicy, Policies, due_at, extended_due_at, load_policies
@@ -250,6 +250,10 @@ async def count_trouble(session: AsyncSession, event: CaseEvent, *, clock: Clock
     return [(subjects.CASE_ESCALATED, problem), *notifications(problem)]
 
 
+# Built once: asked for every batch of routed cases.
+_CLOCKED = select(DeadlineRow.case_id).where(DeadlineRow.case_id.in_(bindparam("ids", expanding=True))).distinct()
+
+
 async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, clock: Clock, rules: ClockRules) -> None:
     """Insert each case's clocks and its `tracked` event; a redelivered case changes nothing, and a
     re-dispatched case keeps its clocks (the citizen's deadline does not restart) under its new unit."""
@@ -259,13 +263,7 @@ async def start_clocks(session: AsyncSession, cases: Sequence[CaseRouted], *, cl
     by_person = await routed_by_person(session, (c.case_id for c in cases if c.decided_by is DecidedBy.SYSTEM))
     cases = [c for c in cases if c.decided_by is DecidedBy.PERSON or c.case_id not in by_person]
     # Most routed events are a case's first; only a re-dispatch needs the per-case work below.
-    known = set(
-        (
-            await session.execute(
-                select(DeadlineRow.case_id).where(DeadlineRow.case_id.in_([c.case_id for c in cases])).distinct()
-            )
-        ).scalars()
-    )
+    known = set((await session.execute(_CLOCKED, {"ids": [c.case_id for c in cases]})).scalars())
     first_routings = []
     for case in cases:
         tracked, deadline_rows, alerts = clocks_for_case(case, clock=clock, rules=rules)
