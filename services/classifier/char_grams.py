@@ -22,9 +22,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotline.services.classifier.ngram_keys import (
-    CODE_BITS as _BITS,
-)
-from hotline.services.classifier.ngram_keys import (
+    CODE_BITS,
     I64,
     U64,
     ByIdentity,
@@ -107,8 +105,8 @@ class BatchGrams:
         codes = np.concatenate(
             [
                 chars[real],
-                (chars[:-1] << _BITS | chars[1:])[pair],
-                (a << (_BITS * np.uint64(2)) | b << _BITS | c)[triple],
+                (chars[:-1] << CODE_BITS | chars[1:])[pair],
+                (a << (CODE_BITS * np.uint64(2)) | b << CODE_BITS | c)[triple],
             ]
         )
         docs = np.concatenate([doc_of[real], doc_of[:-1][pair], doc_of[:-2][triple]])

@@ -19,7 +19,6 @@ import scipy.sparse as sp
 _SPACE = 32
 _SEP = 0
 CODE_BITS = np.uint64(21)  # a Unicode code point fits in 21 bits: three make one 63-bit n-gram key
-_BITS = CODE_BITS
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -74,13 +73,13 @@ def char_ngrams(docs: Sequence[Sequence[str]], max_n: int = 3) -> NGrams:
         a, b = cps[:-1], cps[1:]
         ok = (a != _SEP) & (b != _SEP) & ((a != _SPACE) | (b != _SPACE))
         rows.append(doc_of[:-1][ok])
-        keys.append(a[ok] | (b[ok] << _BITS))
+        keys.append(a[ok] | (b[ok] << CODE_BITS))
         ends.append(offset[:-1][ok] + 2)
     if max_n >= 3:
         a, b, c = cps[:-2], cps[1:-1], cps[2:]
         ok = (a != _SEP) & (c != _SEP) & real[1:-1]
         rows.append(doc_of[:-2][ok])
-        keys.append(a[ok] | (b[ok] << _BITS) | (c[ok] << (_BITS * np.uint64(2))))
+        keys.append(a[ok] | (b[ok] << CODE_BITS) | (c[ok] << (CODE_BITS * np.uint64(2))))
         ends.append(offset[:-2][ok] + 3)
     return NGrams(np.concatenate(rows), np.concatenate(keys), np.concatenate(ends))
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hotline.services.classifier.ngram_keys import CODE_BITS as _BITS
-from hotline.services.classifier.ngram_keys import U64, joined_code_points
+from hotline.services.classifier.ngram_keys import CODE_BITS, U64, joined_code_points
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,7 +57,7 @@ def starts_in(texts: Sequence[str], starts: TermStarts) -> list[list[int]]:
     hit = np.zeros(chars.size, dtype=bool)
     hit[begins] = _held(chars[begins], starts.singles)
     pairs = begins[begins + 1 < chars.size]
-    hit[pairs] |= _held(chars[pairs] << _BITS | chars[pairs + 1], starts.pairs)
+    hit[pairs] |= _held(chars[pairs] << CODE_BITS | chars[pairs + 1], starts.pairs)
     positions = np.flatnonzero(hit)
     offsets = np.cumsum(lengths) - lengths
     bounds = np.searchsorted(positions, np.append(offsets, chars.size + 1))

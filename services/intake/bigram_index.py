@@ -46,9 +46,6 @@ class BigramIndex(Generic[K]):
     def __len__(self) -> int:
         return len(self._held)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._held
-
     def indexed_keys(self) -> list[K]:
         return list(self._held)
 

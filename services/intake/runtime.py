@@ -64,7 +64,7 @@ class Runtime:
     tokens: TokenCache = field(default_factory=TokenCache)
     places: PlaceNames = field(default_factory=PlaceNames)
     case_batches: CaseBatches | None = None  # group commit of new cases (set by the app)
-    candidates: TownshipCandidates = field(default_factory=TownshipCandidates)  # the repeat check's, kept
+    candidates: TownshipCandidates = field(default_factory=TownshipCandidates)  # kept for the repeat check
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` (a service function) in one transaction, then wake the outbox relay to publish
