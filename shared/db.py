@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from . import sqlite_turns
+from .sqlite_driver import begin, one_trip_dbapi
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -438,6 +439,8 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
         kwargs.update(pool_size=pool_size, max_overflow=0)
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
+        if database_url.startswith("sqlite+aiosqlite"):
+            kwargs["module"] = one_trip_dbapi()
     engine = create_async_engine(database_url, **kwargs)
     if is_sqlite:
 
@@ -456,7 +459,7 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+            begin(connection, "BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util.concurrency import await_
 
 from hotline.shared import sqlite_turns
 from hotline.shared.db import create_engine, session_factory, transaction
@@ -19,16 +20,17 @@ from hotline.shared.db import create_engine, session_factory, transaction
 @pytest.fixture
 async def two_writers(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine, list[str]]]:
     """Two writing engines on one file (each with its own lock file description, as two processes have),
-    and the statements the second one sent."""
+    and the statements SQLite received from the second one (a BEGIN travels with the next statement,
+    outside SQLAlchemy's cursor events)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}"
     first, second = create_engine(url, pool_size=3), create_engine(url, pool_size=3)
     async with first.begin() as connection:
         await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
     sent: list[str] = []
 
-    @event.listens_for(second.sync_engine, "before_cursor_execute")
-    def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
+    @event.listens_for(second.sync_engine, "connect")
+    def _record(dbapi_connection: Any, _record: Any) -> None:
+        await_(dbapi_connection.driver_connection.set_trace_callback(sent.append))
 
     yield first, second, sent
     await first.dispose()
