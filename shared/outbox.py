@@ -124,9 +124,13 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_poll_s: float = 1.0,
         linger_s: float = 0.0,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.publish = publish
         self.sessions = sessions
+        # Pending rows are read without a writer's turn (on SQLite a writing engine's every
+        # transaction queues for the file's write lock); only the mark that follows writes.
+        self.read_sessions = read_sessions or sessions
         self.source = source
         self.clock = clock
         self.batch_size = batch_size
@@ -193,7 +197,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
-        async with self.sessions() as session:
+        async with self.read_sessions() as session:
             rows = (await session.execute(_PENDING, {"source": self.source, "limit": self.batch_size})).all()
         if not rows:
             return 0

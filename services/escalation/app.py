@@ -78,7 +78,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     async def publish(subject: str, payload: bytes, message_id: str) -> object:
         return await publish_once(connection[0].jetstream(), subject, payload, message_id)
 
-    relay = OutboxRelay(publish=publish, sessions=sessions, source=OUTBOX_SOURCE, clock=clock)
+    relay = OutboxRelay(
+        publish=publish, sessions=sessions, read_sessions=read_sessions, source=OUTBOX_SOURCE, clock=clock
+    )
     scheduler = AsyncIOScheduler()
 
     async def process(deliveries: Sequence[Delivery[CaseRouted]]) -> None:

@@ -72,20 +72,25 @@ def create_app(settings: Settings, *, clock: Clock | None = None, settle_heap_wh
         )
         js = nc.jetstream()
         await declare_streams(js, replicas=settings.stream_replicas, scale=False)
-        sessions = session_factory(engine)
+        sessions, read_sessions = session_factory(engine), session_factory(read_engine)
         runtime = Runtime(
             settings=settings,
             clock=clock,
             engine=engine,
             read_engine=read_engine,
             sessions=sessions,
-            read_sessions=session_factory(read_engine),
+            read_sessions=read_sessions,
             nc=nc,
             js=js,
             relay=OutboxRelay(
-                publish=jetstream_publish(js), sessions=sessions, source=OUTBOX_SOURCE, clock=clock, linger_s=0.01
+                publish=jetstream_publish(js),
+                sessions=sessions,
+                read_sessions=read_sessions,
+                source=OUTBOX_SOURCE,
+                clock=clock,
+                linger_s=0.01,
             ),
-            feed=FeedBroadcaster(session_factory(read_engine)),
+            feed=FeedBroadcaster(read_sessions),
             reconciler=Reconciler(
                 sessions=sessions,
                 publish=jetstream_publish(js),

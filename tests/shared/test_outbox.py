@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hotline.shared.clock import FixedClock
-from hotline.shared.db import OutboxRow, transaction
+from hotline.shared.db import OutboxRow, create_engine, session_factory, transaction
 from hotline.shared.events import CaseReceived, CaseRepeated, Channel
 from hotline.shared.outbox import OutboxRelay, enqueue
 
@@ -99,3 +99,37 @@ async def test_one_cases_events_are_published_in_order_while_cases_run_concurren
     for case_start, follow_up in zip((first, second), follow_ups, strict=True):
         assert sent.index(str(case_start.event_id)) < sent.index(str(follow_up.event_id))
     assert most_in_flight == 2  # the two cases went out side by side
+
+
+async def test_pending_rows_are_read_outside_a_write_transaction(database_url: str) -> None:
+    """Only the mark writes: a poll that finds nothing takes no writer's turn, one that publishes takes one."""
+    writer, reader = create_engine(database_url), create_engine(database_url, writes=False)
+    write_transactions = 0
+
+    @event.listens_for(writer.sync_engine, "begin")
+    def _count(_connection: Any) -> None:
+        nonlocal write_transactions
+        write_transactions += 1
+
+    async def publish(subject: str, payload: bytes, message_id: str) -> None:
+        pass
+
+    try:
+        sessions = session_factory(writer)
+        relay = OutboxRelay(
+            publish=publish,
+            sessions=sessions,
+            read_sessions=session_factory(reader),
+            source="intake",
+            clock=FixedClock(NOW),
+        )
+        assert await relay.publish_pending() == 0
+        assert write_transactions == 0
+        async with transaction(sessions) as session:
+            await enqueue(session, source="intake", events=[("case.v1.received", received())], clock=relay.clock)
+        write_transactions = 0
+        assert await relay.publish_pending() == 1
+        assert write_transactions == 1
+    finally:
+        await writer.dispose()
+        await reader.dispose()
