@@ -27,6 +27,7 @@ async def test_an_outage_is_one_warning_and_its_end_one_line(caplog: pytest.LogC
         return []
 
     feed.read_since = read_since  # type: ignore[method-assign]
+    feed._clients.add(asyncio.Queue())  # the poller reads only while someone listens
     with caplog.at_level(logging.INFO, logger="hotline.services.intake.live"):
         task = asyncio.create_task(feed._poll())
         await asyncio.wait_for(polls_done.wait(), timeout=60)
