@@ -107,7 +107,7 @@ async def intake_one(
         handover=handover,
         places=places,
         client_key=client_key,
-        read_sessions=runtime.read_sessions,
+        readers=runtime.read_engine.connect,
         batches=runtime.case_batches,
         candidates=runtime.candidates,
     )
