@@ -32,27 +32,22 @@ from sqlalchemy.util.concurrency import await_
 Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _execute(connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any) -> Outcome:
-    """On the connection's thread: the whole statement, its rows read before the cursor closes."""
+def _statement(
+    connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+) -> Outcome:
+    """On the connection's thread: the whole statement (once, or once per parameter set), its rows
+    read before the cursor closes."""
     cursor = connection.cursor()
     try:
         if begin is not None:
             cursor.execute(begin)
-        cursor.execute(operation, () if parameters is None else parameters)
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
         return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _execute_many(connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any) -> Outcome:
-    cursor = connection.cursor()
-    try:
-        if begin is not None:
-            cursor.execute(begin)
-        cursor.executemany(operation, parameters)
-        return cursor.description, [], cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
 
@@ -102,23 +97,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
-            return await_(self._run(_execute, operation, parameters))
+            return await_(self._run(operation, parameters, many=False))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
         try:
-            return await_(self._run(_execute_many, operation, seq_of_parameters))
+            return await_(self._run(operation, seq_of_parameters, many=True))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
-    async def _run(self, step: Any, operation: Any, parameters: Any) -> None:
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection, adapted = self._connection, self._adapt_connection
         async with adapted._execute_mutex:
             begin, adapted.begin_with_next_statement = adapted.begin_with_next_statement, None
             if begin is not None:
                 adapted.begun = True  # before the trip: a cancelled one may still have begun
-            outcome = await connection._execute(step, connection._conn, begin, operation, parameters)
+            outcome = await connection._execute(_statement, connection._conn, begin, operation, parameters, many)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = deque(rows)
 
