@@ -41,17 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="artefact directory (default: packaged)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="texts a step reads at once (1: the fixed cost of a batch shows)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     texts = [ex.text for ex in read_examples(args.file, require_label=False) if ex.text]
     if not texts:
         print(f"{args.file}: no raw texts")
         return 2
-    result = bench(texts, TopicModel.load(args.model), repeat=args.repeat)
+    result = bench(texts, TopicModel.load(args.model), repeat=args.repeat, batch_size=args.batch)
     if args.json:
         print(json.dumps(asdict(result)))
         return 0
-    print(f"{result.texts} texts, {result.chars} chars; {args.repeat} repeats, interleaved by batch")
+    print(f"{result.texts} texts, {result.chars} chars; {args.repeat} repeats, interleaved by batch of {args.batch}")
     print(f"jieba.lcut             {result.jieba_chars_per_s:>10,} chars/s  (best repeat)")
     print(f"topic path             {result.predict_chars_per_s:>10,} chars/s  (tokens, topic and matter models)")
     print(f"ratio                  {result.ratio:>10.3f}  (median; repeats {result.ratio_range})")
