@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hotline.services.classifier.regex_guard import guarded
+
 RULES_PATH = Path(__file__).with_name("severity_rules.toml")
 LEVELS: tuple[str, ...] = ("一般", "较大", "重大", "特别重大")
 
@@ -169,7 +171,7 @@ def cn_number(s: str) -> int:
 @lru_cache(maxsize=64)
 def _count_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    before = re.compile(_NUM + _UNIT + _FILL + f"(?:{alt})")  # "3人死亡", "数十名村民"
+    before = re.compile(guarded(_NUM + _UNIT + _FILL + f"(?:{alt})"))  # "3人死亡", "数十名村民"
     after = re.compile(f"(?:{alt})" + _NUM + r"(?:余|多)?(?:名|个|位)?人")  # "死亡3人"
     return before, after
 
@@ -178,7 +180,7 @@ def _count_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern
 def _short_pattern(short: str) -> re.Pattern[str]:
     # "三死五伤", "1死3伤", "造成两死": the number before the character, which must be followed by a
     # number, 伤/亡, punctuation or the end (not "一死了之").
-    return re.compile(_NUM + re.escape(short) + rf"(?=[\d{_CN_NUM_CHARS}伤亡，。,；;、）)\s]|$)")
+    return re.compile(guarded(_NUM + re.escape(short) + rf"(?=[\d{_CN_NUM_CHARS}伤亡，。,；;、）)\s]|$)"))
 
 
 def max_count(text: str, rule: CountRule) -> int:

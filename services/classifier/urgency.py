@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from hotline.services.classifier.regex_guard import guarded
 from hotline.services.classifier.rules import trie_regex
 from hotline.shared.events import EmergencyLine
 
@@ -213,7 +214,7 @@ def _compile(patterns: Sequence[str], where: str) -> re.Pattern[str]:
     for p in patterns:
         check_bounded(p, f"{where} ({p[:40]}…)" if len(p) > 40 else f"{where} ({p})")
     try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns))
+        return re.compile(guarded("|".join(f"(?:{p})" for p in patterns)))
     except re.error as exc:
         raise ValueError(f"{where}: invalid pattern: {exc}") from exc
 
