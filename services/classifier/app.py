@@ -27,14 +27,9 @@ from hotline.shared.catalogue import current, packaged
 from hotline.shared.clock import Clock, FixedClock, ScaledClock
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
-from hotline.shared.events import CaseClassified, CaseReceived
-from hotline.shared.messaging import (
-    MSG_ID_HEADER,
-    BatchProcessor,
-    Delivery,
-    cases_stream,
-    create_broker,
-)
+from hotline.shared.events import CaseReceived
+from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
+from hotline.shared.publishing import EventPublisher
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -56,7 +51,7 @@ def warm_up(parts: ClassifierParts) -> None:
 def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicModel | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_CLASSIFIED, stream=cases_stream(), schema=CaseClassified)
+    publisher = EventPublisher(lambda: broker.connection, subjects.CASE_CLASSIFIED)
     loaded: list[ClassifierParts] = []
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
@@ -73,7 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, model: TopicMo
         parts = loaded[0]
         # Classification is CPU-bound (jieba + a linear model): keep the event loop free for acks.
         out = await asyncio.to_thread(classify_cases, [d.event for d in deliveries], parts, clock=clock)
-        await asyncio.gather(*(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in out))
+        await publisher.publish(out)
 
     processor = BatchProcessor(
         broker=broker, decode=CaseReceived.model_validate_json, consumer=SERVICE, process=process, settings=settings

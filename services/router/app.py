@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,15 +16,10 @@ from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import create_engine, session_factory
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.county import County
-from hotline.shared.events import CaseClassified, CaseRouted
+from hotline.shared.events import CaseClassified
 from hotline.shared.known_cases import require_known_cases
-from hotline.shared.messaging import (
-    MSG_ID_HEADER,
-    BatchProcessor,
-    Delivery,
-    cases_stream,
-    create_broker,
-)
+from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
+from hotline.shared.publishing import EventPublisher
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -36,7 +30,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None, county: County | None = None) -> FastStream:
     clock = clock or ScaledClock(scale=settings.time_scale, epoch=settings.clock_epoch)
     broker = create_broker(settings, service=SERVICE)
-    publisher = broker.publisher(subjects.CASE_ROUTED, stream=cases_stream(), schema=CaseRouted)
+    publisher = EventPublisher(lambda: broker.connection, subjects.CASE_ROUTED)
     engine = create_engine(settings.resolved_database_url(), writes=False)
     sessions = session_factory(engine)
     # The table in force; replaced as a whole when an admin saves a new version.
@@ -61,9 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, county: County
             for d in deliveries
             if needs_routing(d.event, routed_by_person=d.event.case_id in by_person)
         ]
-        await asyncio.gather(
-            *(publisher.publish(event, headers={MSG_ID_HEADER: str(event.event_id)}) for event in routed)
-        )
+        await publisher.publish(routed)
 
     processor = BatchProcessor(
         broker=broker, decode=CaseClassified.model_validate_json, consumer=SERVICE, process=process, settings=settings
