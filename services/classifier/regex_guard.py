@@ -26,7 +26,7 @@ MAX_FIRST_CHARS = 512  # beyond this the set hardly rules out a position
 _ZERO_WIDTH = frozenset({"AT", "ASSERT", "ASSERT_NOT"})
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
 
-# The class items a match can start with (escaped characters, \d, \s), and may the match be empty?
+# What a match can start with (characters, and r"\d" or r"\s" for those classes), and may it be empty?
 Start = tuple[frozenset[str], bool]
 _NARROW_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s"}  # few characters each
 
@@ -35,9 +35,9 @@ def _class_chars(items: Any) -> frozenset[str] | None:
     chars: set[str] = set()
     for op, arg in items:
         if str(op) == "LITERAL":
-            chars.add(re.escape(chr(arg)))
+            chars.add(chr(arg))
         elif str(op) == "RANGE" and arg[1] - arg[0] < MAX_FIRST_CHARS:
-            chars.update(re.escape(chr(code)) for code in range(arg[0], arg[1] + 1))
+            chars.update(chr(code) for code in range(arg[0], arg[1] + 1))
         elif str(op) == "CATEGORY" and str(arg) in _NARROW_CATEGORIES:
             chars.add(_NARROW_CATEGORIES[str(arg)])
         else:  # a negated set, a wide category (\w) or range: almost anything
@@ -50,7 +50,7 @@ def _start_of(op: Any, arg: Any) -> Start | None:
     if name in _ZERO_WIDTH:
         return frozenset(), True
     if name == "LITERAL":
-        return frozenset({re.escape(chr(arg))}), False
+        return frozenset({chr(arg)}), False
     if name == "IN":
         chars = _class_chars(arg)
         return None if chars is None else (chars, False)
@@ -98,8 +98,8 @@ def _engine_skips_ahead(items: Any) -> bool:
 
 
 def first_chars(source: str, flags: int = 0) -> frozenset[str] | None:
-    """The characters every match of ``source`` starts with, if they can be told (no IGNORECASE),
-    as items of a character class (escaped characters, ``\\d``, ``\\s``)."""
+    """What every match of ``source`` starts with, if it can be told (no IGNORECASE): characters,
+    and ``r"\\d"`` or ``r"\\s"`` where such a class may come first."""
     if _sre_parse is None or flags & re.IGNORECASE:
         return None
     try:
@@ -119,4 +119,5 @@ def guarded(source: str, flags: int = 0) -> str:
     chars = first_chars(source, flags)
     if chars is None or _sre_parse is None or _engine_skips_ahead(_sre_parse.parse(source, flags)):
         return source
-    return f"(?=[{''.join(sorted(chars))}])(?:{source})"
+    members = "".join(item if item in _NARROW_CATEGORIES.values() else re.escape(item) for item in sorted(chars))
+    return f"(?=[{members}])(?:{source})"
