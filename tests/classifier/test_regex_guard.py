@@ -92,3 +92,11 @@ def test_guarding_a_pattern_keeps_its_groups() -> None:
     assert guard.pattern != source
     assert guard.groups == re.compile(source).groups
     assert guard.search("事故造成3人死亡").groups() == ("3", "死亡")
+
+
+def test_characters_special_inside_a_class_are_escaped_in_the_guard() -> None:
+    source = r"(?:\]|-|\^)a|(?:\\|\[)b|(?:x\d)c"
+    guard = re.compile(guarded(source))
+    assert guard.pattern != source
+    text = r"]a -a ^a \b [b x1c za"
+    assert [m.span() for m in guard.finditer(text)] == [m.span() for m in re.finditer(source, text)]
