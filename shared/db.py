@@ -120,10 +120,11 @@ class CaseRow(Base):
     # service with every change to them, so the statistics count 超期 from the index below alone.
     answer_due_at: Mapped[datetime | None]
 
-    # Intake's repeat search on every call: the same phone, or the same township, newest first.
+    # Intake's repeat search on every call: a channel's cases of the same phone, or of the same
+    # township, newest first (the channel in them, or SQLite's planner prefers the channel's index).
     __table_args__ = (
-        Index("ix_cases_phone_received", "phone", "received_at"),
-        Index("ix_cases_township_received", "township", "received_at"),
+        Index("ix_cases_phone_channel_received", "phone", "channel", "received_at"),
+        Index("ix_cases_township_channel_received", "township", "channel", "received_at"),
         Index("ix_cases_channel_received", "channel", "received_at"),  # earlier reports of a post
         # The statistics count overdue cases live among the unanswered ones only (see shared/rollups.py):
         # partial, so it holds the open backlog only, and covering, so they are read from it alone.
