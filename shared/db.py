@@ -260,7 +260,7 @@ class TaskRow(Base):
     __tablename__ = "tasks"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     unit_code: Mapped[str] = mapped_column(String(64), index=True)
     unit_name: Mapped[str] = mapped_column(String(64))
     co_units: Mapped[list[Any]] = mapped_column(default=list)
@@ -278,6 +278,10 @@ class TaskRow(Base):
     role: Mapped[str] = mapped_column(String(8), default="lead", server_default="lead")  # lead 主办 | co 协办
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     updated_at: Mapped[datetime]
+
+    # A case's tasks, and its open ones (the feed marks a batch's superseded tasks): with the state in
+    # it, SQLite's planner no longer prefers the state's index and reads every open task.
+    __table_args__ = (Index("ix_tasks_case_state", "case_id", "state"),)
 
 
 class RoutingExampleRow(Base):
