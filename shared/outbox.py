@@ -15,8 +15,11 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from itertools import zip_longest
 from typing import Any, cast
 
+from nats.js import JetStreamContext
+from nats.js.errors import APIError
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +28,7 @@ from hotline.shared.db import OutboxRow, insert_ignoring_duplicates, transaction
 from hotline.shared.events import CaseEvent
 from hotline.shared.faults import is_transient
 from hotline.shared.messaging import MSG_ID_HEADER
+from hotline.shared.publishing import publish_stored
 
 log = logging.getLogger(__name__)
 # Published rows are kept a week for investigations, then deleted (checked hourly).
@@ -81,6 +85,8 @@ _MARK_PUBLISHED = (
 
 # (subject, payload, message id) → published and acknowledged by JetStream, or raises.
 Publish = Callable[[str, bytes, str], Awaitable[Any]]
+# The same for several messages at once: returns when JetStream has stored every one, or raises.
+PublishMany = Callable[[Sequence[tuple[str, bytes, str]]], Awaitable[None]]
 
 
 # JetStream's answer while another publisher's message with the same id is still being stored: with
@@ -92,8 +98,6 @@ async def publish_once(js: Any, subject: str, payload: bytes, message_id: str, *
     """Publish with the message id as Nats-Msg-Id; while the same id is in process elsewhere, ask again
     until JetStream acknowledges it as stored (or as a duplicate of the stored one). Taking the
     409 for success would mark a row published that the other relay may still fail to store."""
-    from nats.js.errors import APIError
-
     for attempt in range(attempts):
         try:
             return await js.publish(subject, payload, headers={MSG_ID_HEADER: message_id})
@@ -111,13 +115,38 @@ def jetstream_publish(js: Any) -> Publish:
     return publish
 
 
+def jetstream_publish_many(js: JetStreamContext) -> PublishMany:
+    """Several messages sent at once, their acknowledgements awaited together (`publishing.py`).
+    While another relay is storing one of them, each is settled alone as `publish_once` does."""
+
+    async def publish(messages: Sequence[tuple[str, bytes, str]]) -> None:
+        try:
+            await publish_stored(js, messages)
+        except APIError as exc:
+            if exc.err_code != DUPLICATE_IN_PROCESS:
+                raise
+            for subject, payload, message_id in messages:  # those stored already answer "duplicate"
+                await publish_once(js, subject, payload, message_id)
+
+    return publish
+
+
+def one_at_a_time(publish: Publish) -> PublishMany:
+    """A per-message publisher used for several messages: all sent concurrently, all awaited."""
+
+    async def publish_all(messages: Sequence[tuple[str, bytes, str]]) -> None:
+        await asyncio.gather(*(publish(subject, payload, message_id) for subject, payload, message_id in messages))
+
+    return publish_all
+
+
 class OutboxRelay:
     """Publishes the pending outbox rows of one source, oldest first."""
 
     def __init__(
         self,
         *,
-        publish: Publish,
+        publish: PublishMany,
         sessions: async_sessionmaker[AsyncSession],
         source: str,
         clock: Clock,
@@ -201,17 +230,14 @@ class OutboxRelay:
             rows = (await session.execute(_PENDING, {"source": self.source, "limit": self.batch_size})).all()
         if not rows:
             return 0
-        # Cases are published concurrently, each case's events in the order they were stored (a 受理
-        # and its 转接, or a step and its 回访, can share a batch and must not overtake each other).
+        # Cases are published together, each case's events in the order they were stored (a 受理 and
+        # its 转接, or a step and its 回访, can share a batch and must not overtake each other): round
+        # k sends the k-th event of every case, once every event of round k - 1 is stored.
         chains: defaultdict[str, list[Any]] = defaultdict(list)
         for row in rows:
             chains[_case_key(row)].append(row)
-
-        async def publish_in_order(chain: list[Any]) -> None:
-            for row in chain:
-                await self.publish(row.subject, row.payload.encode(), row.message_id)
-
-        await asyncio.gather(*(publish_in_order(chain) for chain in chains.values()))
+        for round_rows in zip_longest(*chains.values()):
+            await self.publish([(r.subject, r.payload.encode(), r.message_id) for r in round_rows if r is not None])
         async with transaction(self.sessions) as session:
             await session.execute(_MARK_PUBLISHED, {"ids": [row.id for row in rows], "at": self.clock.now()})
         return len(rows)

@@ -33,7 +33,7 @@ from hotline.shared.events import ANY_CASE_EVENT, AnyCaseEvent, CaseRouted
 from hotline.shared.faults import is_transient
 from hotline.shared.known_cases import require_known_cases
 from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
-from hotline.shared.outbox import OutboxRelay, publish_once
+from hotline.shared.outbox import OutboxRelay, PublishMany, jetstream_publish_many
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -74,9 +74,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
     # connected at start-up, rather than the broker's stream-bound publish.
     connection: list[NatsClient] = []
+    publishers: list[PublishMany] = []  # one JetStream context: it subscribes once for its acks
 
-    async def publish(subject: str, payload: bytes, message_id: str) -> object:
-        return await publish_once(connection[0].jetstream(), subject, payload, message_id)
+    async def publish(messages: Sequence[tuple[str, bytes, str]]) -> None:
+        if not publishers:
+            publishers.append(jetstream_publish_many(connection[0].jetstream()))
+        await publishers[0](messages)
 
     relay = OutboxRelay(
         publish=publish, sessions=sessions, read_sessions=read_sessions, source=OUTBOX_SOURCE, clock=clock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import logging.handlers
@@ -23,7 +24,7 @@ from hotline.shared import metrics
 from hotline.shared.logs import JsonFormatter, case_context, configure_logging, log_file
 from hotline.shared.messaging import BatchProcessor, Delivery, patiently
 from hotline.shared.ops_http import OpsServer, health_body
-from hotline.shared.outbox import DUPLICATE_IN_PROCESS, publish_once
+from hotline.shared.outbox import DUPLICATE_IN_PROCESS, jetstream_publish_many, publish_once
 from hotline.shared.settings import Settings
 
 
@@ -159,6 +160,37 @@ async def test_a_relay_racing_another_waits_for_jetstreams_verdict() -> None:
     js = RacingJetStream(busy=2)
     assert await publish_once(js, "case.v1.received", b"{}", "e-1") == "stored"
     assert js.calls == [("case.v1.received", "e-1")] * 3
+
+
+class RacingBatchJetStream(RacingJetStream):
+    """The same, for messages sent together: the batch's answer for one of them is 'in process'."""
+
+    def __init__(self, busy: int) -> None:
+        super().__init__(busy)
+        self.sent_together: list[str] = []
+
+    async def publish_async(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[str]:
+        self.sent_together.append(headers["Nats-Msg-Id"])
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        if len(self.sent_together) == 2:
+            answer.set_exception(APIError(code=409, err_code=DUPLICATE_IN_PROCESS, description="in process"))
+        else:
+            answer.set_result("stored")
+        return answer
+
+
+async def test_a_batch_racing_another_relay_settles_each_message_alone() -> None:
+    js = RacingBatchJetStream(busy=1)
+    messages = [("case.v1.received", b"{}", f"e-{i}") for i in range(3)]
+    await jetstream_publish_many(js)(messages)  # type: ignore[arg-type]
+    assert js.sent_together == ["e-0", "e-1", "e-2"]
+    # then each alone until JetStream's verdict (stored, or a duplicate of what was stored)
+    assert js.calls == [
+        ("case.v1.received", "e-0"),
+        ("case.v1.received", "e-0"),
+        ("case.v1.received", "e-1"),
+        ("case.v1.received", "e-2"),
+    ]
 
 
 async def test_other_publish_errors_are_not_retried_here() -> None:

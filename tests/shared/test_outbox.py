@@ -7,12 +7,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import nats
 from sqlalchemy import event, select
 
+from hotline.natsserver import EmbeddedNats
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import OutboxRow, create_engine, session_factory, transaction
 from hotline.shared.events import CaseReceived, CaseRepeated, Channel
-from hotline.shared.outbox import OutboxRelay, enqueue
+from hotline.shared.messaging import declare_streams
+from hotline.shared.outbox import OutboxRelay, enqueue, jetstream_publish_many, one_at_a_time
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -35,7 +38,7 @@ async def test_rows_are_published_once_with_their_event_id_then_pruned_after_a_w
     async def publish(subject: str, payload: bytes, message_id: str) -> None:
         sent.append((subject, message_id))
 
-    relay = OutboxRelay(publish=publish, sessions=sessions, source="intake", clock=clock)
+    relay = OutboxRelay(publish=one_at_a_time(publish), sessions=sessions, source="intake", clock=clock)
     events = [received() for _ in range(3)]
     async with transaction(sessions) as session:
         await enqueue(session, source="intake", events=[("case.v1.received", e) for e in events], clock=clock)
@@ -94,7 +97,7 @@ async def test_one_cases_events_are_published_in_order_while_cases_run_concurren
             ],
             clock=clock,
         )
-    relay = OutboxRelay(publish=publish, sessions=sessions, source="intake", clock=clock)
+    relay = OutboxRelay(publish=one_at_a_time(publish), sessions=sessions, source="intake", clock=clock)
     assert await relay.publish_pending() == 4
     for case_start, follow_up in zip((first, second), follow_ups, strict=True):
         assert sent.index(str(case_start.event_id)) < sent.index(str(follow_up.event_id))
@@ -117,7 +120,7 @@ async def test_pending_rows_are_read_outside_a_write_transaction(database_url: s
     try:
         sessions = session_factory(writer)
         relay = OutboxRelay(
-            publish=publish,
+            publish=one_at_a_time(publish),
             sessions=sessions,
             read_sessions=session_factory(reader),
             source="intake",
@@ -133,3 +136,43 @@ async def test_pending_rows_are_read_outside_a_write_transaction(database_url: s
     finally:
         await writer.dispose()
         await reader.dispose()
+
+
+async def test_the_relay_stores_each_row_once_in_jetstream_each_cases_in_order(
+    sessions: Any, nats_server: EmbeddedNats
+) -> None:
+    clock = FixedClock(NOW)
+    cases = [received() for _ in range(5)]
+    repeats = [
+        CaseRepeated(
+            event_id=uuid.uuid4(),
+            case_id=case.case_id,
+            occurred_at=NOW,
+            channel=Channel.HOTLINE,
+            received_at=NOW,
+            repeat_count=1,
+            matched_by="phone",
+            content="again",
+        )
+        for case in cases
+    ]
+    async with transaction(sessions) as session:
+        pairs = [(("case.v1.received", c), ("case.v1.repeated", r)) for c, r in zip(cases, repeats, strict=True)]
+        await enqueue(session, source="intake", events=[event for pair in pairs for event in pair], clock=clock)
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await declare_streams(js)
+        relay = OutboxRelay(publish=jetstream_publish_many(js), sessions=sessions, source="intake", clock=clock)
+        assert await relay.publish_pending() == 10
+        assert await relay.publish_pending() == 0
+        sub = await js.pull_subscribe("case.v1.>", durable="check")
+        got: list[Any] = []
+        while len(got) < 10:
+            got += await sub.fetch(batch=10 - len(got), timeout=5)
+        ids = [m.headers["Nats-Msg-Id"] for m in got]
+        assert sorted(ids) == sorted(str(e.event_id) for e in [*cases, *repeats])
+        for case, repeat in zip(cases, repeats, strict=True):
+            assert ids.index(str(case.event_id)) < ids.index(str(repeat.event_id))
+    finally:
+        await nc.close()
