@@ -31,6 +31,19 @@ def received() -> CaseReceived:
     )
 
 
+def repeated(case: CaseReceived) -> CaseRepeated:
+    return CaseRepeated(
+        event_id=uuid.uuid4(),
+        case_id=case.case_id,
+        occurred_at=NOW,
+        channel=Channel.HOTLINE,
+        received_at=NOW,
+        repeat_count=1,
+        matched_by="phone",
+        content="again",
+    )
+
+
 async def test_rows_are_published_once_with_their_event_id_then_pruned_after_a_week(sessions: Any) -> None:
     clock = FixedClock(NOW)
     sent: list[tuple[str, str]] = []
@@ -72,19 +85,7 @@ async def test_one_cases_events_are_published_in_order_while_cases_run_concurren
         in_flight -= 1
 
     first, second = received(), received()
-    follow_ups = [
-        CaseRepeated(
-            event_id=uuid.uuid4(),
-            case_id=case.case_id,
-            occurred_at=NOW,
-            channel=Channel.HOTLINE,
-            received_at=NOW,
-            repeat_count=1,
-            matched_by="phone",
-            content="again",
-        )
-        for case in (first, second)
-    ]
+    follow_ups = [repeated(case) for case in (first, second)]
     async with transaction(sessions) as session:
         await enqueue(
             session,
@@ -143,19 +144,7 @@ async def test_the_relay_stores_each_row_once_in_jetstream_each_cases_in_order(
 ) -> None:
     clock = FixedClock(NOW)
     cases = [received() for _ in range(5)]
-    repeats = [
-        CaseRepeated(
-            event_id=uuid.uuid4(),
-            case_id=case.case_id,
-            occurred_at=NOW,
-            channel=Channel.HOTLINE,
-            received_at=NOW,
-            repeat_count=1,
-            matched_by="phone",
-            content="again",
-        )
-        for case in cases
-    ]
+    repeats = [repeated(case) for case in cases]
     async with transaction(sessions) as session:
         pairs = [(("case.v1.received", c), ("case.v1.repeated", r)) for c, r in zip(cases, repeats, strict=True)]
         await enqueue(session, source="intake", events=[event for pair in pairs for event in pair], clock=clock)
