@@ -97,27 +97,36 @@ def _engine_skips_ahead(items: Any) -> bool:
     return str(op) == "BRANCH" and all(len(branch) and str(branch[0][0]) == "LITERAL" for branch in arg[1])
 
 
-def first_chars(source: str, flags: int = 0) -> frozenset[str] | None:
-    """What every match of ``source`` starts with, if it can be told (no IGNORECASE): characters,
-    and ``r"\\d"`` or ``r"\\s"`` where such a class may come first."""
+def _parsed(source: str, flags: int) -> Any | None:
+    """The parsed pattern, or None: no parser, case folding (given or inline), or not a pattern."""
     if _sre_parse is None or flags & re.IGNORECASE:
         return None
     try:
         parsed = _sre_parse.parse(source, flags)
     except re.error:
         return None
-    if parsed.state.flags & re.IGNORECASE:  # an inline (?i)
-        return None
+    return None if parsed.state.flags & re.IGNORECASE else parsed
+
+
+def _first_chars_of(parsed: Any) -> frozenset[str] | None:
     start = _start_of_sequence(parsed)
     if start is None or start[1] or not start[0] or len(start[0]) > MAX_FIRST_CHARS:
         return None  # unknown, or the empty string matches (at every position)
     return start[0]
 
 
+def first_chars(source: str, flags: int = 0) -> frozenset[str] | None:
+    """What every match of ``source`` starts with, if it can be told (no IGNORECASE): characters,
+    and ``r"\\d"`` or ``r"\\s"`` where such a class may come first."""
+    parsed = _parsed(source, flags)
+    return None if parsed is None else _first_chars_of(parsed)
+
+
 def guarded(source: str, flags: int = 0) -> str:
     """``source`` with a lookahead on its first characters when they can be told, else unchanged."""
-    chars = first_chars(source, flags)
-    if chars is None or _sre_parse is None or _engine_skips_ahead(_sre_parse.parse(source, flags)):
+    parsed = _parsed(source, flags)
+    chars = None if parsed is None else _first_chars_of(parsed)
+    if chars is None or _engine_skips_ahead(parsed):
         return source
     members = "".join(item if item in _NARROW_CATEGORIES.values() else re.escape(item) for item in sorted(chars))
     return f"(?=[{members}])(?:{source})"
