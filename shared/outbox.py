@@ -29,6 +29,7 @@ from hotline.shared.events import CaseEvent
 from hotline.shared.faults import is_transient
 from hotline.shared.messaging import MSG_ID_HEADER
 from hotline.shared.publishing import publish_stored
+from hotline.shared.tasks import stop_task
 
 log = logging.getLogger(__name__)
 # Published rows are kept a week for investigations, then deleted (checked hourly).
@@ -180,9 +181,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def _run(self) -> None:

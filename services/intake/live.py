@@ -9,7 +9,6 @@ client to connect starts from the newest event.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.shared.clock import beijing
 from hotline.shared.db import CaseEventRow
 from hotline.shared.faults import is_transient
+from hotline.shared.tasks import stop_task
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
@@ -65,9 +65,7 @@ class FeedBroadcaster:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
 
     async def _newest_seq(self) -> int:
         async with self.sessions() as session:

@@ -12,7 +12,6 @@ only fills in what is missing. What it did is logged and counted (`GET /api/v1/h
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.shared import subjects
 from hotline.shared.clock import Clock
 from hotline.shared.db import CaseEventRow, CaseRow, OutboxRow, TaskRow
+from hotline.shared.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,7 @@ class Reconciler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     def report(self) -> dict[str, Any]:
