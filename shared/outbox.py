@@ -132,15 +132,6 @@ def jetstream_publish_many(js: JetStreamContext) -> PublishMany:
     return publish
 
 
-def one_at_a_time(publish: Publish) -> PublishMany:
-    """A per-message publisher used for several messages: all sent concurrently, all awaited."""
-
-    async def publish_all(messages: Sequence[tuple[str, bytes, str]]) -> None:
-        await asyncio.gather(*(publish(subject, payload, message_id) for subject, payload, message_id in messages))
-
-    return publish_all
-
-
 class OutboxRelay:
     """Publishes the pending outbox rows of one source, oldest first."""
 

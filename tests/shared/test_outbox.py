@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from hotline.shared.clock import FixedClock
 from hotline.shared.db import OutboxRow, create_engine, session_factory, transaction
 from hotline.shared.events import CaseReceived, CaseRepeated, Channel
 from hotline.shared.messaging import declare_streams
-from hotline.shared.outbox import OutboxRelay, enqueue, jetstream_publish_many, one_at_a_time
+from hotline.shared.outbox import OutboxRelay, Publish, PublishMany, enqueue, jetstream_publish_many
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -29,6 +30,15 @@ def received() -> CaseReceived:
         received_at=NOW,
         content="x",
     )
+
+
+def one_at_a_time(publish: Publish) -> PublishMany:
+    """A recording per-message publisher used as the relay's: a round's messages sent concurrently."""
+
+    async def publish_all(messages: Sequence[tuple[str, bytes, str]]) -> None:
+        await asyncio.gather(*(publish(subject, payload, message_id) for subject, payload, message_id in messages))
+
+    return publish_all
 
 
 def repeated(case: CaseReceived) -> CaseRepeated:
