@@ -2,7 +2,8 @@
 are due. The scan must cost what is due, not what is open (issue #14: under 1 s at 1,000,000 open
 clocks). The clocks are bulk-inserted straight into `deadlines` (Core executemany, in chunks);
 `plan` is the database's own account of the scan's query (it must walk the `next_step_at` index,
-never the table), and `idle_scan_*` time repeated scans when nothing more is due."""
+never the table), `idle_scan_*` time repeated scans when nothing more is due, and `start_recount_ms`
+the recount of provisional clocks every start of the service runs (none of these clocks is)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.bench_http import bench_database, load_average, machine
 from hotline.bench_seed import settle
 from hotline.services.escalation.rules import next_step_at
-from hotline.services.escalation.tracking import due_clocks, take_due_steps
+from hotline.services.escalation.tracking import due_clocks, load_clock_rules, recompute_provisional, take_due_steps
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import Base, create_engine, session_factory, transaction
 from hotline.shared.migrate import upgrade
@@ -93,6 +94,11 @@ async def _measure(database_url: str, open_cases: int, due: int) -> dict[str, ob
             idle += await take_due_steps(session, clock=clock)
         idle_scans.append((time.perf_counter() - started) * 1000)
     idle_scans.sort()
+    rules = load_clock_rules()
+    started = time.perf_counter()
+    async with transaction(sessions) as session:
+        await recompute_provisional(session, rules)
+    recount = time.perf_counter() - started
     async with sessions() as session:
         plan = await _plan(session, clock)
     await engine.dispose()
@@ -104,6 +110,7 @@ async def _measure(database_url: str, open_cases: int, due: int) -> dict[str, ob
         "idle_scan_p50_ms": round(idle_scans[len(idle_scans) // 2], 2),
         "idle_scan_max_ms": round(idle_scans[-1], 2),
         "idle_emitted": idle,
+        "start_recount_ms": round(recount * 1000, 2),
         "plan": plan,
         "load_s": round(loaded, 1),
     }

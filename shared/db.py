@@ -173,6 +173,11 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_pending", "source", "published_at", "id"),)
 
 
+# Written as literal SQL, not bound parameters: SQLite uses a partial index only for a query whose
+# WHERE repeats the index's terms literally.
+PROVISIONAL_OPEN = text("provisional AND state IN ('open', 'overdue')")
+
+
 class DeadlineRow(Base):
     __tablename__ = "deadlines"
 
@@ -200,6 +205,17 @@ class DeadlineRow(Base):
     # recomputed once an administrator enters it (or the calendar package knows it).
     provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+    # The few provisional clocks still running, read at every start and calendar update: partial,
+    # so finding them does not read every deadline on file.
+    __table_args__ = (
+        Index(
+            "ix_deadlines_provisional_open",
+            "case_id",
+            sqlite_where=PROVISIONAL_OPEN,
+            postgresql_where=PROVISIONAL_OPEN,
+        ),
+    )
 
 
 class CaseTroubleRow(Base):

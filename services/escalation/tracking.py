@@ -25,7 +25,7 @@ from hotline.services.escalation.rules import (
 )
 from hotline.shared import answer_due, subjects
 from hotline.shared.clock import Clock
-from hotline.shared.db import CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
+from hotline.shared.db import PROVISIONAL_OPEN, CaseTroubleRow, DeadlineRow, insert_ignoring_duplicates
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.domain.calendar import (
     CalendarGapError,
@@ -557,11 +557,7 @@ async def recompute_provisional(session: AsyncSession, rules: ClockRules) -> int
     """Count provisional deadlines again once their year is known (an administrator entered the
     year's arrangement, or the calendar package learned it); returns how many became firm."""
     firmed, firmed_cases = 0, set[uuid.UUID]()
-    for row in (
-        await session.execute(
-            select(DeadlineRow).where(DeadlineRow.provisional.is_(True), DeadlineRow.state.in_(("open", "overdue")))
-        )
-    ).scalars():
+    for row in (await session.execute(select(DeadlineRow).where(PROVISIONAL_OPEN))).scalars():
         try:  # a 协办 copy is counted like the clock it copies
             policy = rules.policies.clock(channel=row.channel, name=row.name.split(CO_CLOCK_MARK)[0])
         except KeyError:

@@ -20,6 +20,7 @@ from sqlalchemy.sql import Select
 
 from hotline.services.intake.cases import _SAME_PHONE, _TOWNSHIP_OPEN
 from hotline.shared.migrate import alembic_config
+from tests.sqlite_plans import migrated_copy
 
 
 def _plan(database: Path, statement: Select[Any], params: dict[str, Any]) -> str:
@@ -39,10 +40,7 @@ def _plan(database: Path, statement: Select[Any], params: dict[str, Any]) -> str
 
 @pytest.fixture
 def database(sqlite_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "hotline.db"
-    with closing(sqlite3.connect(sqlite_template)) as source, closing(sqlite3.connect(path)) as target:
-        source.backup(target)
-    return path
+    return migrated_copy(sqlite_template, tmp_path)
 
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(days=30)
