@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from hotline.services.feed import case_updates
 from hotline.services.feed.case_updates import CaseUpdate
 from hotline.shared.catalogue import current
-from hotline.shared.db import CaseEventRow, TaskRow, insert_ignoring_duplicates, lock_case_rows
+from hotline.shared.db import CaseEventRow, JsonText, TaskRow, insert_ignoring_duplicates, lock_case_rows
 from hotline.shared.decisions import routed_by_person
 from hotline.shared.dispatch_rollups import moves_first_routing
 from hotline.shared.dispatch_rollups import refresh as refresh_dispatch_rollups
@@ -174,7 +174,7 @@ async def project(session: AsyncSession, events: Sequence[CaseEvent], *, now: da
             "kind": getattr(event, "kind", "unknown"),
             "occurred_at": event.occurred_at,
             "recorded_at": now,
-            "payload": event.model_dump(mode="json"),
+            "payload": JsonText(event.model_dump_json()),
         }
         for event in events
     ]
