@@ -102,6 +102,15 @@ async def _lead_tasks(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[
     return tasks
 
 
+_MEMBERS = select(
+    DispatchMemberRow.case_id,
+    DispatchMemberRow.day,
+    DispatchMemberRow.unit_code,
+    DispatchMemberRow.unit_name,
+    DispatchMemberRow.outcome,
+)
+
+
 async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
     """Brings the rollups up to date for these cases (in the caller's transaction, after the
     statistics' refresh, which on PostgreSQL has locked the cases' rows: two feed replicas refreshing
@@ -110,8 +119,8 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
     if not wanted:
         return 0
     tasks = await _lead_tasks(session, wanted)
-    kept = (await session.scalars(select(DispatchMemberRow).where(DispatchMemberRow.case_id.in_(wanted)))).all()
-    members = {m.case_id: FirstRouting(m.day, m.unit_code, m.unit_name, m.outcome) for m in kept}
+    kept = await session.execute(_MEMBERS.where(DispatchMemberRow.case_id.in_(wanted)))
+    members = {row[0]: FirstRouting(*row[1:]) for row in kept.all()}
     changes = [(members.get(case_id), first_routing(tasks.get(case_id, ())), case_id) for case_id in wanted]
     changed = [(old, new, case_id) for old, new, case_id in changes if old != new]
     await sums.apply(session, changed, rollups=DispatchRollupRow, key=KEY, counters=COUNTERS, members=DispatchMemberRow)

@@ -36,7 +36,9 @@ Change = tuple[Contribution | None, Contribution | None, uuid.UUID]  # old, new,
 
 def differences(changes: Iterable[tuple[Contribution | None, Contribution | None]]) -> dict[Any, list[int]]:
     """What to add to each rollup row when cases go from their old contributions to their new ones."""
-    total: dict[Any, list[int]] = {}
+    # Signed tallies of each distinct count vector per row first, expanded once at the end: a batch's
+    # cases mostly share their vectors, and a row a case leaves and re-enters alike cancels out.
+    tallies: dict[Any, dict[tuple[int, ...], int]] = {}
     for old, new in changes:
         if old == new:
             continue
@@ -45,10 +47,24 @@ def differences(changes: Iterable[tuple[Contribution | None, Contribution | None
                 continue
             counts = facts.counts()
             for key in facts.rollup_keys():
-                row = total.setdefault(key, [0] * len(counts))
-                for index, value in enumerate(counts):
-                    row[index] += sign * value
-    return {key: row for key, row in total.items() if any(row)}
+                by_counts = tallies.get(key)
+                if by_counts is None:
+                    tallies[key] = {counts: sign}
+                else:
+                    by_counts[counts] = by_counts.get(counts, 0) + sign
+    total: dict[Any, list[int]] = {}
+    for key, by_counts in tallies.items():
+        row: list[int] | None = None
+        for counts, times in by_counts.items():
+            if not times:
+                continue
+            if row is None:
+                row = [0] * len(counts)
+            for index, value in enumerate(counts):
+                row[index] += times * value
+        if row is not None and any(row):
+            total[key] = row
+    return total
 
 
 def upsert(

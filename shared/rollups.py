@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -55,6 +56,7 @@ DAY, MONTH, YEAR = "day", "month", "year"
 Key = tuple[str, date, str, str]  # span, its first day, dimension, key
 
 
+@lru_cache(maxsize=4096)  # a county's topics and subtopics: a few hundred pairs
 def hot_key(topic: str, subtopic: str | None) -> str:
     return json.dumps([topic, subtopic], ensure_ascii=False)
 
@@ -101,7 +103,12 @@ class Facts:
         return keys
 
     def counts(self) -> tuple[int, ...]:
-        return tuple((self.flags >> index) & 1 for index in range(len(COUNTERS)))
+        return _counts_of(self.flags)
+
+
+@lru_cache(maxsize=1 << len(COUNTERS))
+def _counts_of(flags: int) -> tuple[int, ...]:
+    return tuple((flags >> index) & 1 for index in range(len(COUNTERS)))
 
 
 def _flags(**counted: bool) -> int:
@@ -180,8 +187,23 @@ async def _due_times(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> di
     return due
 
 
-def _member_facts(row: RollupMemberRow) -> Facts:
-    return Facts(row.day, row.channel, row.unit, row.topic, row.subtopic, row.township, row.answered_day, row.flags)
+_MEMBERS = select(
+    RollupMemberRow.case_id,
+    RollupMemberRow.day,
+    RollupMemberRow.channel,
+    RollupMemberRow.unit,
+    RollupMemberRow.topic,
+    RollupMemberRow.subtopic,
+    RollupMemberRow.township,
+    RollupMemberRow.answered_day,
+    RollupMemberRow.flags,
+)
+
+
+async def _members(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Facts]:
+    """The facts each case adds now; plain rows, not ORM objects (nothing here is changed through them)."""
+    rows = await session.execute(_MEMBERS.where(RollupMemberRow.case_id.in_(case_ids)))
+    return {row[0]: Facts(*row[1:]) for row in rows.all()}
 
 
 async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
@@ -192,10 +214,7 @@ async def refresh(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> int:
         return 0
     cases = await _case_rows(session, wanted)
     due = await _due_times(session, [c.id for c in cases if c.answered_at is not None])
-    members = {
-        m.case_id: _member_facts(m)
-        for m in (await session.scalars(select(RollupMemberRow).where(RollupMemberRow.case_id.in_(wanted)))).all()
-    }
+    members = await _members(session, wanted)
     changes = [(members.get(c.id), facts_of(c._mapping, due.get(c.id)), c.id) for c in cases]
     changed = [(old, new, case_id) for old, new, case_id in changes if old != new]
     await sums.apply(

@@ -211,6 +211,36 @@ def test_a_change_moves_counts_from_the_old_groups_to_the_new_and_a_repeat_moves
     assert differences([(None, after)])[(*day, "channel", "hotline")][0] == 1
 
 
+def test_the_differences_of_many_changes_equal_their_plain_sum() -> None:
+    """The tallied sum (shared/rollup_sums.py) against adding every count of every key one by one."""
+    chooser = random.Random(14)
+
+    def any_facts() -> Facts | None:
+        if chooser.random() < 0.15:
+            return None
+        return Facts(
+            day=date(2026, 11, chooser.randint(1, 3)),
+            channel=chooser.choice(CHANNELS),
+            unit=chooser.choice(UNITS),
+            topic=chooser.choice(TOPICS),
+            subtopic=chooser.choice(("路灯", None)),
+            township=chooser.choice(TOWNSHIPS),
+            answered_day=chooser.choice((None, date(2026, 11, 4))),
+            flags=chooser.randrange(1 << len(COUNTERS)),
+        )
+
+    for _ in range(50):
+        changes = [(any_facts(), any_facts()) for _ in range(chooser.randint(1, 40))]
+        plain: dict[Any, list[int]] = {}
+        for old, new in changes:
+            for facts, sign in ((old, -1), (new, 1)):
+                for key in facts.rollup_keys() if facts is not None and old != new else ():
+                    row = plain.setdefault(key, [0] * len(COUNTERS))
+                    for index, value in enumerate(facts.counts()):
+                        row[index] += sign * value
+        assert differences(changes) == {key: row for key, row in plain.items() if any(row)}
+
+
 # The projector keeps the rollups: events in any order, some delivered twice.
 
 
