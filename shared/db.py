@@ -64,6 +64,23 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # On SQLite, one call that writes SQLAlchemy's own DATETIME text ("2026-11-30 04:10:50.000000")
+        # instead of ours then its (a clock row has five moments; escalation binds them by the thousand).
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.isoformat(" ", "microseconds")[:26]
+
+        return process
+
 
 class JsonText(str):
     """A value already serialised as JSON (pydantic's `model_dump_json`), for a `JsonPayload` column."""
