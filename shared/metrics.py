@@ -4,7 +4,8 @@ collectors — CPU, memory, open files — come along).
 Counters and the latency histogram are updated where messages are settled (`messaging.py`); gauges that
 describe shared state (consumer lag, outbox backlog, open clocks, dead letters) are sampled every few
 seconds by a `Sampler`, from JetStream or the database (through read-only sessions: on SQLite a writing
-session would take the write lock), so scraping never waits on I/O.
+session would take the write lock), so scraping never waits on I/O. A count that reads a row per item
+(open clocks: 185 ms at a million on SQLite) is taken once a minute (`at_most_every`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -45,7 +47,7 @@ CONSUMER_REDELIVERED = Gauge(
     "hotline_consumer_redelivered", "Messages of the durable consumer delivered more than once", ["durable"]
 )
 OUTBOX_BACKLOG = Gauge("hotline_outbox_backlog", "Outbox rows stored and not yet published to JetStream", ["source"])
-OPEN_CLOCKS = Gauge("hotline_open_clocks", "Deadlines still running (open), all cases")
+OPEN_CLOCKS = Gauge("hotline_open_clocks", "Deadlines still running (open), all cases; counted once a minute")
 DEAD_LETTERS = Gauge("hotline_dead_letters", "Dead letters stored and not replayed")
 
 Sample = Callable[[], Awaitable[None]]
@@ -96,6 +98,20 @@ class Sampler:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
 
 
+def at_most_every(interval_s: float, sample: Sample, *, monotonic: Callable[[], float] = time.monotonic) -> Sample:
+    """`sample`, run by a Sampler's round only once `interval_s` seconds have passed since it last ran."""
+    last_run: list[float] = []
+
+    async def throttled() -> None:
+        now = monotonic()
+        if last_run and now - last_run[0] < interval_s:
+            return
+        last_run[:] = [now]
+        await sample()
+
+    return throttled
+
+
 def consumer_lag(js: Any, stream: str, durable: str) -> Sample:
     async def sample() -> None:
         info = await js.consumer_info(stream, durable)
@@ -119,7 +135,10 @@ def outbox_backlog(sessions: async_sessionmaker[AsyncSession], source: str) -> S
     return sample
 
 
-def open_clocks(sessions: async_sessionmaker[AsyncSession]) -> Sample:
+def open_clocks(sessions: async_sessionmaker[AsyncSession], *, interval_s: float = 60.0) -> Sample:
+    """Counting reads every open clock (no index serves it: one on the state would cost every clock's
+    insert and update), so once a minute is enough for a gauge that moves with the day's work."""
+
     async def sample() -> None:
         async with sessions() as session:
             count = await session.scalar(
@@ -127,7 +146,7 @@ def open_clocks(sessions: async_sessionmaker[AsyncSession]) -> Sample:
             )
         OPEN_CLOCKS.set(count or 0)
 
-    return sample
+    return at_most_every(interval_s, sample)
 
 
 def dead_letters(sessions: async_sessionmaker[AsyncSession]) -> Sample:

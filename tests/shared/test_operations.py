@@ -107,6 +107,20 @@ async def test_a_failing_sample_does_not_stop_the_others() -> None:
     assert "hotline_open_clocks 42.0" in metrics.render()[0].decode()
 
 
+async def test_a_slow_count_is_taken_once_a_minute_and_first_at_once() -> None:
+    now = [1000.0]
+    taken: list[float] = []
+
+    async def count() -> None:
+        taken.append(now[0])
+
+    sampler = metrics.Sampler([metrics.at_most_every(60, count, monotonic=lambda: now[0])])
+    for moment in (1000.0, 1005.0, 1059.9, 1060.0, 1065.0, 1200.0):
+        now[0] = moment
+        await sampler.sample_once()
+    assert taken == [1000.0, 1060.0, 1200.0]
+
+
 async def test_jetstream_calls_are_retried_while_the_cluster_elects() -> None:
     calls: list[int] = []
 
