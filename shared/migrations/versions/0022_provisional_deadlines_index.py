@@ -2,8 +2,9 @@
 
 The escalation service recounts provisional deadlines (counted before their year's holiday
 arrangement was known) at every start and every calendar update. Without an index it read every
-deadline on file: a second or two at a million clocks, once per start. The partial index holds only
-the provisional ones still open or overdue, usually none or a few hundred.
+deadline on file: at a million clocks 141 ms on SQLite and 95–114 ms on PostgreSQL, against 1.9 and
+3.6 ms with it (`hotline bench-escalation --open 1000000`, `start_recount_ms`). The partial index
+holds only the provisional ones still open or overdue, usually none or a few hundred.
 
 Revision ID: 0022
 Revises: 0021
