@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from . import sqlite_turns
-from .sqlite_driver import begin, one_trip_dbapi
+from .sqlite_driver import begin, defer_writes, one_trip_dbapi
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -546,6 +546,15 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One unit of work: commits on success, rolls back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def writes_with_commit(session: AsyncSession) -> None:
+    """From here to the end of the session's transaction, send its writes that return nothing with
+    its next read or its COMMIT, in one trip (SQLite, see sqlite_driver.py; elsewhere nothing changes).
+    For a transaction that writes and does not read back what it wrote: a unique key hit then surfaces
+    at the commit."""
+    connection = await session.connection()
+    defer_writes(await connection.get_raw_connection())
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:

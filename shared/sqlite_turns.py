@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .sqlite_driver import OneTripConnection
+
 try:  # SQLAlchemy 2.1
     from sqlalchemy.util.concurrency import await_ as _await
 except ImportError:  # pragma: no cover - SQLAlchemy 2.0
@@ -80,6 +82,16 @@ class WriterTurns:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         if lock is not None:
             lock.release()
+
+    def pass_file_on(self, key: int) -> None:
+        """On a connection's own thread, as soon as its COMMIT or ROLLBACK is done: let the other
+        processes' writers in at once, not when this event loop gets round to `give` (at 300 calls/s
+        the intake's loop took 0.5 ms at the median and up to 2 at p99, while the file was locked
+        four fifths of the time). `give` still ends the turn in this process; unlocking a file no
+        longer held is a no-op."""
+        fd = self._fd
+        if self._holder == key and fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     async def _take_file(self, loop: asyncio.AbstractEventLoop) -> None:
         fd = self._open()
@@ -198,6 +210,11 @@ def install(engine: AsyncEngine, database_file: Path) -> WriterTurns:
 
     dialect.do_commit = commit_then_give
     dialect.do_rollback = rollback_then_give
+
+    @event.listens_for(sync_engine, "connect")
+    def _pass_on_when_ended(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, OneTripConnection):
+            dbapi_connection.when_ended = functools.partial(turns.pass_file_on, _key(dbapi_connection))
 
     # Listeners run in the order they were added: install() comes before the one sending BEGIN IMMEDIATE.
     @event.listens_for(sync_engine, "begin")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_
 
-from hotline.shared.db import create_engine, session_factory
+from hotline.shared.db import create_engine, session_factory, transaction, writes_with_commit
 
 pytestmark = pytest.mark.unit
 
@@ -150,3 +150,82 @@ async def test_a_closed_read_session_leaves_no_snapshot_behind(
         await session.execute(text("SELECT count(*) FROM notes"))
         assert await checkpoint_blocked()  # the snapshot is held while the session is open
     assert not await checkpoint_blocked()
+
+
+@pytest.fixture
+async def recorded_writer(
+    notes: tuple[AsyncEngine, AsyncEngine, Recorder],
+) -> AsyncIterator[tuple[AsyncEngine, Recorder]]:
+    """The writing engine of `notes`, recorded from its next connection on."""
+    writer, _, _ = notes
+    await writer.dispose()  # its connections so far are not recorded
+    recorder = Recorder()
+    recorder.watch(writer)
+    async with writer.connect():
+        pass
+    recorder.start()
+    yield writer, recorder
+
+
+async def test_deferred_writes_travel_with_the_commit_in_one_trip(
+    recorded_writer: tuple[AsyncEngine, Recorder],
+) -> None:
+    writer, recorder = recorded_writer
+    async with transaction(session_factory(writer)) as session:
+        await writes_with_commit(session)
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "积水"}, {"body": "噪音"}])
+        await session.execute(text("UPDATE notes SET body = body || '（已办）' WHERE body = '积水'"))
+        assert recorder.trips == 0  # nothing sent yet
+    assert recorder.trips == 1
+    assert recorder.sent == [
+        "BEGIN IMMEDIATE",
+        "INSERT INTO notes (body) VALUES ('积水')",
+        "INSERT INTO notes (body) VALUES ('噪音')",
+        "UPDATE notes SET body = body || '（已办）' WHERE body = '积水'",
+        "COMMIT",
+    ]
+    async with writer.connect() as connection:
+        bodies = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
+    assert bodies == ["积水（已办）", "噪音"]
+
+
+async def test_a_statement_returning_rows_sends_the_deferred_writes_first(
+    recorded_writer: tuple[AsyncEngine, Recorder],
+) -> None:
+    writer, recorder = recorded_writer
+    async with transaction(session_factory(writer)) as session:
+        await writes_with_commit(session)
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (1, '路灯不亮')"))
+        counted = await session.execute(text("UPDATE notes SET body = body || '！' WHERE id = 1 RETURNING body"))
+        assert counted.scalar_one() == "路灯不亮！"
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+    assert recorder.trips == 3  # the RETURNING with the BEGIN and the INSERT; the count; the COMMIT
+
+
+async def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_is_kept(
+    recorded_writer: tuple[AsyncEngine, Recorder],
+) -> None:
+    writer, recorder = recorded_writer
+    with pytest.raises(IntegrityError):
+        async with transaction(session_factory(writer)) as session:
+            await writes_with_commit(session)
+            await session.execute(text("INSERT INTO notes (id, body) VALUES (7, '第一次')"))
+            await session.execute(text("INSERT INTO notes (id, body) VALUES (7, '重复')"))
+    assert recorder.sent[-1] == "ROLLBACK"
+    async with writer.begin() as connection:  # nothing kept, and the connection is usable again
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+        await connection.execute(text("INSERT INTO notes (id, body) VALUES (7, '再次')"))
+
+
+async def test_a_transaction_rolled_back_sends_none_of_its_deferred_writes(
+    recorded_writer: tuple[AsyncEngine, Recorder],
+) -> None:
+    writer, recorder = recorded_writer
+    with pytest.raises(RuntimeError):
+        async with transaction(session_factory(writer)) as session:
+            await writes_with_commit(session)
+            await session.execute(text("INSERT INTO notes (body) VALUES ('不该存')"))
+            raise RuntimeError("操作员取消")
+    assert recorder.sent == []
+    async with writer.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -187,4 +190,40 @@ async def test_a_connection_back_in_the_pool_holds_no_turn(tmp_path: Path) -> No
         async with engine.begin() as connection:
             await asyncio.wait_for(connection.execute(text("INSERT INTO notes VALUES (2)")), 10)
     finally:
+        await engine.dispose()
+
+
+async def test_the_file_is_passed_on_by_the_connections_thread_as_soon_as_it_commits(tmp_path: Path) -> None:
+    """Other processes' writers get the file when SQLite has committed, not when this busy event loop
+    gets round to ending the turn."""
+    database = tmp_path / "turns.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}", pool_size=1)
+    probe = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+    seen: list[tuple[bool, bool, int]] = []  # (held before, free after, thread)
+
+    def free() -> bool:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(probe, fcntl.LOCK_UN)
+        return True
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+            adapted = (await connection.get_raw_connection()).dbapi_connection
+            pass_on = adapted.when_ended
+
+            def watched() -> None:
+                held = not free()
+                pass_on()
+                seen.append((held, free(), threading.get_ident()))
+
+            adapted.when_ended = watched
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+        assert seen == [(True, True, seen[0][2])]
+        assert seen[0][2] != threading.get_ident()  # the connection's thread, not the event loop's
+    finally:
+        os.close(probe)
         await engine.dispose()
