@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.shared.clock import Clock
-from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
+from hotline.shared.db import CaseRow, IntakeKeyRow, transaction, writes_with_commit
 from hotline.shared.events import CaseEvent
 from hotline.shared.outbox import enqueue
 
@@ -90,6 +90,8 @@ class CaseBatches:
 
     async def _write(self, batch: Sequence[NewCase]) -> None:
         async with transaction(self._sessions) as session:
+            # Nothing is read back: the transaction is one trip, its lock held only while SQLite works.
+            await writes_with_commit(session)
             await session.execute(insert(CaseRow), [case.columns for case in batch])
             events = [event for case in batch for event in case.events]
             await enqueue(session, source=self._source, events=events, clock=self._clock)

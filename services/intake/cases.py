@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -22,7 +22,7 @@ from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, Pet
 from hotline.services.intake.similar import same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
-from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
+from hotline.shared.db import CaseRow, IntakeKeyRow, transaction, writes_with_commit
 from hotline.shared.events import CallOutcome, CaseEvent, CaseReceived, CaseRepeated, Channel, EmergencyLine
 from hotline.shared.outbox import enqueue
 
@@ -406,6 +406,31 @@ async def store_or_link(
     return case, True, same_caller
 
 
+# One statement counts the repeat and reads back what its event and the caller's answer need.
+_COUNT_REPEAT = (
+    update(CaseRow)
+    .where(CaseRow.id == bindparam("case_id"))
+    .values(repeat_count=CaseRow.repeat_count + 1, updated_at=bindparam("now"))
+    .returning(
+        CaseRow.id, CaseRow.query_code, CaseRow.status, CaseRow.channel, CaseRow.received_at, CaseRow.repeat_count
+    )
+)
+
+
+def _repeated(case: CaseRow, found: RepeatCheck, row: dict[str, Any], now: datetime) -> CaseRepeated:
+    return CaseRepeated(
+        event_id=uuid.uuid4(),
+        case_id=case.id,
+        occurred_at=now,
+        channel=Channel(case.channel),
+        received_at=case.received_at,
+        repeat_count=case.repeat_count,
+        matched_by="phone" if found.matched_by == "phone" else "text",
+        similarity=found.similarity,
+        content=row["content"],
+    )
+
+
 async def _link_repeat(
     sessions: async_sessionmaker[AsyncSession],
     found: RepeatCheck,
@@ -416,26 +441,47 @@ async def _link_repeat(
 ) -> CaseRow | None:
     """Count the repeat on the open case found (re-read under lock); None if it went away meanwhile."""
     assert found.repeat_of is not None
+    if handover is None:
+        return await _count_repeat(sessions, found, row, clock, client_key)
     async with transaction(sessions) as session:
         case = await session.get(CaseRow, found.repeat_of.id, with_for_update=True, populate_existing=True)
         if case is None:
             return None
         case.repeat_count += 1
         case.updated_at = clock.now()
-        repeated = CaseRepeated(
-            event_id=uuid.uuid4(),
-            case_id=case.id,
-            occurred_at=clock.now(),
-            channel=Channel(case.channel),
-            received_at=case.received_at,
-            repeat_count=case.repeat_count,
-            matched_by="phone" if found.matched_by == "phone" else "text",
-            similarity=found.similarity,
-            content=row["content"],
-        )
-        events = [(subjects.CASE_REPEATED, repeated), *_handover_events(case, handover, clock)]
+        events = [
+            (subjects.CASE_REPEATED, _repeated(case, found, row, clock.now())),
+            *_handover_events(case, handover, clock),
+        ]
         await enqueue(session, source=OUTBOX_SOURCE, events=events, clock=clock)
         await remember_key(session, client_key, case.id, clock.now())
+    return case
+
+
+async def _count_repeat(
+    sessions: async_sessionmaker[AsyncSession],
+    found: RepeatCheck,
+    row: dict[str, Any],
+    clock: Clock,
+    client_key: str | None,
+) -> CaseRow | None:
+    """The common repeat, with no 转接 to record on the case: two trips to SQLite (the count, then its
+    event and key with the commit), so the write lock is held for as little as the statements take."""
+    assert found.repeat_of is not None
+    now = clock.now()
+    async with transaction(sessions) as session:
+        await writes_with_commit(session)
+        counted = (await session.execute(_COUNT_REPEAT, {"case_id": found.repeat_of.id, "now": now})).first()
+        if counted is None:
+            return None
+        case = CaseRow(**counted._asdict())
+        await enqueue(
+            session,
+            source=OUTBOX_SOURCE,
+            events=[(subjects.CASE_REPEATED, _repeated(case, found, row, now))],
+            clock=clock,
+        )
+        await remember_key(session, client_key, case.id, now)
     return case
 
 
