@@ -137,6 +137,14 @@ class UrgencyRules:
     categories: tuple[Category, ...]
     additions: tuple[Addition, ...] = ()
     framing: Framing | None = None  # round six: not-now frames raise the arbiter's bar
+    # Every category's matchers as one pattern: most sentences hold no hit at all, and one search says
+    # so before the frames, cues and clause breaks are read (a fifth of the classifier's time).
+    any_hit: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        matchers = [m.pattern for c in self.categories for m in c.matchers]
+        if matchers:
+            object.__setattr__(self, "any_hit", re.compile("|".join(f"(?:{m})" for m in matchers)))
 
 
 # ───────────────────────── bounded patterns ─────────────────────────
@@ -400,6 +408,8 @@ def _frame_at(cue_pos: Sequence[int], cue_frames: Sequence[Frame | None], at: in
 
 
 def _sentence_hits(sentence: str, offset: int, rules: UrgencyRules) -> list[_Hit]:
+    if rules.any_hit is None or rules.any_hit.search(sentence) is None:
+        return []
     framed = [f for f in rules.frames if f.scope == "sentence" and f.pattern.search(sentence)]
     cues: list[tuple[int, Frame | None]] = [(m.start(), None) for m in rules.present.finditer(sentence)]
     for f in rules.frames:

@@ -13,8 +13,11 @@ from hotline.services.classifier.urgency import (
     bounded_text,
     check_bounded,
     load_urgency_rules,
+    masked,
     parse_urgency_rules,
+    sentences,
 )
+from hotline.services.classifier.urgency_eval import HALVES, read_suite
 from hotline.shared.events import EmergencyLine
 
 URGENT = [
@@ -181,3 +184,17 @@ def test_a_county_edits_the_rules_without_code(tmp_path: Path) -> None:
 def test_the_shipped_rules_load() -> None:
     rules = load_urgency_rules()
     assert len(rules.categories) >= 13 and rules.head_chars + rules.tail_chars <= 5000
+
+
+def test_the_one_search_over_every_category_finds_each_sentence_a_category_would() -> None:
+    """The sentences the rules skip at once are exactly those no category's own matchers touch."""
+    rules = load_urgency_rules()
+    assert rules.any_hit is not None
+    texts = [case.text for half in HALVES.values() for case in read_suite(half)]
+    touched = 0
+    for text in texts:
+        for _, sentence in sentences(masked(text, rules)):
+            by_category = any(m.search(sentence) for c in rules.categories for m in c.matchers)
+            touched += by_category
+            assert (rules.any_hit.search(sentence) is not None) == by_category, sentence
+    assert touched > 100
