@@ -549,10 +549,10 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 async def writes_with_commit(session: AsyncSession) -> None:
-    """From here to the end of the session's transaction, send its writes that return nothing with
-    its next read or its COMMIT, in one trip (SQLite, see sqlite_driver.py; elsewhere nothing changes).
-    For a transaction that writes and does not read back what it wrote: a unique key hit then surfaces
-    at the commit."""
+    """From here to the end of the session's transaction, send its inserts (without RETURNING) with
+    its next other statement or its COMMIT, in one trip (SQLite, see sqlite_driver.py; elsewhere
+    nothing changes). For Core inserts whose count and row id nobody reads: a unique key hit then
+    surfaces at that statement or at the commit."""
     connection = await session.connection()
     defer_writes(await connection.get_raw_connection())
 

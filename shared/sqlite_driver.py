@@ -9,12 +9,13 @@ thread and keeps what they returned; a transaction's BEGIN travels with its firs
 transaction in which no statement ran has nothing to commit or roll back. Server-side cursors
 (streamed results) keep SQLAlchemy's own.
 
-A transaction may also defer its writes (`defer_writes`): from then on a statement that returns
-nothing (an INSERT, UPDATE or DELETE without RETURNING) is kept and sent with the next statement that
-returns rows, or with the COMMIT. A transaction that only writes is then one trip, and holds SQLite's
-write lock only as long as SQLite takes, not as long as its statements wait for a busy event loop.
-Its errors (a unique key hit) surface at that later statement or at the commit, whose trip rolls the
-transaction back first.
+A transaction may also defer its inserts (`defer_writes`): from then on an INSERT without RETURNING
+is kept and sent with the transaction's next other statement, or with the COMMIT. A transaction that
+only inserts is then one trip, and holds SQLite's write lock only as long as SQLite takes, not as
+long as its statements wait for a busy event loop. Its errors (a unique key hit) surface at that
+later statement or at the commit, whose trip rolls the transaction back first, and its count and
+last row id are unknown (-1, None): UPDATEs and DELETEs are never deferred, since the ORM checks
+their counts.
 
 It relies on two internals of aiosqlite 0.2x that SQLAlchemy's own adapter uses as well: a
 connection's `_execute(fn, *args)` (run `fn` on its thread) and `_conn` (the sqlite3 connection).
@@ -38,12 +39,10 @@ from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None]
 Deferred = tuple[str, Any, bool]  # a statement kept for later: operation, parameters, many
-_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
-def _returns_nothing(operation: str) -> bool:
-    head = operation.lstrip()[:6].upper()
-    return head in _WRITES and "RETURNING" not in operation.upper()
+def _deferrable(operation: str) -> bool:
+    return operation.lstrip()[:6].upper() == "INSERT" and "RETURNING" not in operation.upper()
 
 
 def _send(cursor: sqlite3.Cursor, begin: str | None, deferred: Sequence[Deferred]) -> None:
@@ -140,9 +139,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     def _deferred(self, operation: Any, parameters: Any, *, many: bool) -> bool:
-        """Keep a write for later if the transaction defers them; its count is unknown (-1) meanwhile."""
+        """Keep an insert for later if the transaction defers them; its count is unknown (-1) meanwhile."""
         deferred = self._adapt_connection.deferred
-        if deferred is None or not _returns_nothing(operation):
+        if deferred is None or not _deferrable(operation):
             return False
         deferred.append((operation, parameters, many))
         self._description, self._rowcount, self._lastrowid = None, -1, None
@@ -177,7 +176,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self.begin_with_next_statement: str | None = None
         self.begun = False
-        self.deferred: list[Deferred] | None = None  # a list while the transaction defers its writes
+        self.deferred: list[Deferred] | None = None  # a list while the transaction defers its inserts
         self.when_ended: Callable[[], None] | None = None
 
     def take_deferred(self) -> list[Deferred]:
@@ -258,8 +257,8 @@ def begin(connection: Connection, statement: str) -> None:
 
 
 def defer_writes(connection: Any) -> None:
-    """Until its transaction ends, keep the writes that return nothing of `connection` (a pooled
-    connection) and send them with its next statement that does, or with its COMMIT (see the module's
+    """Until its transaction ends, keep the inserts of `connection` (a pooled connection) that return
+    nothing and send them with its next other statement, or with its COMMIT (see the module's
     docstring). Nothing changes on other drivers, which send every statement at once."""
     adapted = connection.dbapi_connection
     if isinstance(adapted, OneTripConnection) and adapted.deferred is None:

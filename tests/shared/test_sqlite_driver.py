@@ -174,19 +174,29 @@ async def test_deferred_writes_travel_with_the_commit_in_one_trip(
     async with transaction(session_factory(writer)) as session:
         await writes_with_commit(session)
         await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "积水"}, {"body": "噪音"}])
-        await session.execute(text("UPDATE notes SET body = body || '（已办）' WHERE body = '积水'"))
+        await session.execute(text("INSERT INTO notes (body) VALUES ('路灯不亮')"))
         assert recorder.trips == 0  # nothing sent yet
     assert recorder.trips == 1
     assert recorder.sent == [
         "BEGIN IMMEDIATE",
         "INSERT INTO notes (body) VALUES ('积水')",
         "INSERT INTO notes (body) VALUES ('噪音')",
-        "UPDATE notes SET body = body || '（已办）' WHERE body = '积水'",
+        "INSERT INTO notes (body) VALUES ('路灯不亮')",
         "COMMIT",
     ]
     async with writer.connect() as connection:
         bodies = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
-    assert bodies == ["积水（已办）", "噪音"]
+    assert bodies == ["积水", "噪音", "路灯不亮"]
+
+
+async def test_updates_are_never_deferred_their_counts_are_read(recorded_writer: tuple[AsyncEngine, Recorder]) -> None:
+    writer, recorder = recorded_writer
+    async with transaction(session_factory(writer)) as session:
+        await writes_with_commit(session)
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (1, '积水'), (2, '噪音')"))
+        updated = await session.execute(text("UPDATE notes SET body = body || '（已办）' WHERE id > 0"))
+        assert updated.rowcount == 2  # type: ignore[attr-defined]
+        assert recorder.trips == 1  # the UPDATE, with the BEGIN and the INSERT before it
 
 
 async def test_a_statement_returning_rows_sends_the_deferred_writes_first(
