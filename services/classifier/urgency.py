@@ -492,6 +492,8 @@ def assess_urgency(text: str, rules: UrgencyRules | None = None) -> Urgency:
     hits: list[_Hit] = []
     for m in _SENTENCE_RE.finditer(scanned):
         hits.extend(_sentence_hits(m.group(), m.start(), r))
+    if not hits:
+        return Urgency(False, [], [])
     # "火已经灭了" later in the text resolves what came before it (one pass per pattern: linear).
     # A resolution ending after a hit resolves it ("起火，火已经灭了" may match from the first 火).
     resolved_all = _last_end(r.resolved_all, scanned)
