@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from . import sqlite_turns
+from .pool_ping import ping_when_idle
 from .sqlite_driver import begin, defer_writes, one_trip_dbapi
 
 
@@ -507,7 +508,7 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
     PRAGMAs each time, and more SQLite writers only sleep longer in the busy handler).
     """
     is_sqlite = database_url.startswith("sqlite")
-    kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
+    kwargs: dict[str, Any] = {}
     if pool_size is not None:
         kwargs.update(pool_size=pool_size, max_overflow=0)
     if is_sqlite:
@@ -515,6 +516,8 @@ def create_engine(database_url: str, *, writes: bool = True, pool_size: int | No
         if database_url.startswith("sqlite+aiosqlite"):
             kwargs["module"] = one_trip_dbapi()
     engine = create_async_engine(database_url, **kwargs)
+    if not is_sqlite:
+        ping_when_idle(engine)  # not SQLAlchemy's pre-ping: a round trip per checkout (pool_ping.py)
     if is_sqlite:
 
         @event.listens_for(engine.sync_engine, "connect")
