@@ -20,10 +20,12 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +37,18 @@ except ImportError:  # pragma: no cover - SQLAlchemy 2.0
     from sqlalchemy.util.concurrency import await_only as _await
 
 TURN_TIMEOUT_S = 30.0  # as long as SQLite's busy timeout: a writer waits no less than before
+_now = time.monotonic  # the clock of the metrics below (a test replaces it)
+
+# One writer at a time: how long writers queue, and how much of the time each process holds the turn
+# (the rate of the counters summed over processes is the share of time SQLite's one write slot is busy).
+TURN_WAIT_SECONDS = Histogram(
+    "hotline_sqlite_writer_wait_seconds",
+    "Time a SQLite write transaction waited for the writers' turn (behind this process's and others')",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+TURN_HELD_SECONDS = Counter(
+    "hotline_sqlite_writer_held_seconds", "Seconds this process held SQLite's writers' turn (its write transactions)"
+)
 
 
 class WriterTurns:
@@ -49,6 +63,7 @@ class WriterTurns:
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
         self._waits: queue.SimpleQueue[_Wait] | None = None
         self._closing: weakref.finalize[Any, Any] | None = None
+        self._file_taken_at: float | None = None  # while this process holds the file: since when
 
     @property
     def holder(self) -> int | None:
@@ -59,6 +74,7 @@ class WriterTurns:
         """Wait for this connection's turn to write; raises SQLite's own 'database is locked' after the timeout."""
         loop = asyncio.get_running_loop()
         lock = self._locks.setdefault(loop, asyncio.Lock())
+        asked_at = _now()
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can return a lock acquired just as its
         # caller was cancelled, swallowing the cancellation (a stopped relay then never stopped).
         try:
@@ -72,6 +88,8 @@ class WriterTurns:
             lock.release()
             raise
         self._holder, self._holder_lock = key, lock
+        self._file_taken_at = _now()
+        TURN_WAIT_SECONDS.observe(self._file_taken_at - asked_at)
 
     def give(self, key: int) -> None:
         """End `key`'s turn; a no-op for a connection whose turn it is not (a reset outside a write)."""
@@ -80,6 +98,7 @@ class WriterTurns:
         lock, self._holder, self._holder_lock = self._holder_lock, None, None
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._count_held()
         if lock is not None:
             lock.release()
 
@@ -92,6 +111,13 @@ class WriterTurns:
         fd = self._fd
         if self._holder == key and fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
+            self._count_held()
+
+    def _count_held(self) -> None:
+        # Once a turn: by the connection's thread when it passed the file on, else by `give`.
+        taken_at, self._file_taken_at = self._file_taken_at, None
+        if taken_at is not None:
+            TURN_HELD_SECONDS.inc(_now() - taken_at)
 
     async def _take_file(self, loop: asyncio.AbstractEventLoop) -> None:
         fd = self._open()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_
@@ -46,16 +47,22 @@ async def test_a_writer_waits_for_the_turn_before_sending_begin(
     first, second, sent = two_writers
     async with first.begin() as holding:
         await holding.execute(text("INSERT INTO notes VALUES (1)"))
-        waiting = asyncio.create_task(_insert(second, 2))
+        waiting = await _queued(second, 2)
         # The second engine is queued in its turn, not inside SQLite's busy handler: nothing sent yet.
-        for _ in range(50):
-            await asyncio.sleep(0)
-        assert not waiting.done()
         assert "BEGIN IMMEDIATE" not in sent
     await asyncio.wait_for(waiting, 10)
     assert sent[0] == "BEGIN IMMEDIATE"
     async with first.connect() as reading:
         assert (await reading.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 2
+
+
+async def _queued(engine: AsyncEngine, n: int) -> asyncio.Task[None]:
+    """An insert through `engine` started and run until it waits (another writer holds the turn)."""
+    waiting = asyncio.create_task(_insert(engine, n))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    return waiting
 
 
 async def _insert(engine: AsyncEngine, n: int) -> None:
@@ -227,3 +234,31 @@ async def test_the_file_is_passed_on_by_the_connections_thread_as_soon_as_it_com
     finally:
         os.close(probe)
         await engine.dispose()
+
+
+async def test_the_wait_for_the_turn_and_the_time_it_is_held_are_measured(
+    two_writers: tuple[AsyncEngine, AsyncEngine, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the engineer on call reads to see whether SQLite's one writer is the bottleneck."""
+    first, second, _ = two_writers
+    now = [1000.0]
+    monkeypatch.setattr(sqlite_turns, "_now", lambda: now[0])
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(name) or 0.0
+
+    async with second.connect():  # its connection is open: its next transaction goes straight to the queue
+        pass
+    waits, waited, held = (
+        sample("hotline_sqlite_writer_wait_seconds_count"),
+        sample("hotline_sqlite_writer_wait_seconds_sum"),
+        sample("hotline_sqlite_writer_held_seconds_total"),
+    )
+    async with first.begin() as holding:
+        await holding.execute(text("INSERT INTO notes VALUES (1)"))
+        waiting = await _queued(second, 2)
+        now[0] += 2.0  # the first writer holds the turn two (virtual) seconds
+    await asyncio.wait_for(waiting, 10)
+    assert sample("hotline_sqlite_writer_wait_seconds_count") - waits == 2
+    assert sample("hotline_sqlite_writer_wait_seconds_sum") - waited == pytest.approx(2.0)
+    assert sample("hotline_sqlite_writer_held_seconds_total") - held == pytest.approx(2.0)
