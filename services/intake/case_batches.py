@@ -7,18 +7,21 @@ number of transactions per second; here the calls that queued while one transact
 inserted together by the next (cases, their outbox events and their client keys, one statement
 each), and each caller learns the outcome of its own case. A batch that hits a unique key (a query
 code drawn twice, a client key sent twice) is stored again case by case, so one collision fails
-only its own case.
+only its own case. A repeat (重复来电) is counted on its open case in the same transactions, by one
+`UPDATE … RETURNING` each: at 300 calls/s a sixth of the calls were repeats, and each was a write
+transaction of its own, queueing for SQLite's one writer like a batch of new cases.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +31,16 @@ from hotline.shared.events import CaseEvent
 from hotline.shared.outbox import enqueue
 
 MAX_BATCH = 200  # cases in one transaction: a burst is stored in a few, none holds the lock for long
+
+# One statement counts a repeat and reads back what its event and the caller's answer need.
+COUNT_REPEAT = (
+    update(CaseRow)
+    .where(CaseRow.id == bindparam("case_id"))
+    .values(repeat_count=CaseRow.repeat_count + 1, updated_at=bindparam("now"))
+    .returning(
+        CaseRow.id, CaseRow.query_code, CaseRow.status, CaseRow.channel, CaseRow.received_at, CaseRow.repeat_count
+    )
+)
 
 
 @dataclass
@@ -41,6 +54,21 @@ class NewCase:
     stored: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+@dataclass
+class RepeatLink:
+    """A repeat waiting to be counted on its open case; `events_of` makes its events from the counted
+    case. Resolves to the counted case, or None if the case is gone."""
+
+    case_id: uuid.UUID
+    events_of: Callable[[CaseRow], Sequence[tuple[str, CaseEvent]]]
+    client_key: str | None
+    created_at: datetime
+    counted: asyncio.Future[CaseRow | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+Waiting = NewCase | RepeatLink
+
+
 class CaseBatches:
     """Stores new cases in shared transactions, one transaction at a time."""
 
@@ -48,67 +76,90 @@ class CaseBatches:
         self._sessions = sessions
         self._clock = clock
         self._source = source
-        self._waiting: list[NewCase] = []
+        self._waiting: list[Waiting] = []
         self._writer: asyncio.Task[None] | None = None
         self.transactions = 0  # for tests and the curious: how many transactions stored the cases
 
     async def store(self, case: NewCase) -> None:
         """Return once `case` is committed; raise what its own insert raised (IntegrityError on a
         duplicate query code or client key)."""
-        self._waiting.append(case)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting(), name="intake-case-batches")
+        self._enqueue(case)
         # Shielded: a caller that goes away (client disconnect) must not cancel the others' transaction.
         await asyncio.shield(case.stored)
+
+    async def link(self, repeat: RepeatLink) -> CaseRow | None:
+        """Count `repeat` on its case once committed: the counted case, or None if it is gone. Raises
+        what its own writes raised (IntegrityError on a client key sent twice)."""
+        self._enqueue(repeat)
+        return await asyncio.shield(repeat.counted)
+
+    def _enqueue(self, item: Waiting) -> None:
+        self._waiting.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="intake-case-batches")
 
     async def _write_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
-                await self._write(batch)
+                counted = await self._write(batch)
             except IntegrityError:
-                for case in batch:
-                    await self._write_alone(case)
+                for item in batch:
+                    await self._write_alone(item)
             except BaseException as exc:
-                for case in batch:
-                    _settle(case, exc)
+                for item in batch:
+                    _settle(item, exc)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
-            for case in batch:
-                _settle(case, None)
+            else:
+                for item in batch:
+                    _settle(item, None, counted)
 
-    async def _write_alone(self, case: NewCase) -> None:
+    async def _write_alone(self, item: Waiting) -> None:
         try:
-            await self._write([case])
+            counted = await self._write([item])
         except BaseException as exc:
-            _settle(case, exc)
+            _settle(item, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
         else:
-            _settle(case, None)
+            _settle(item, None, counted)
 
-    async def _write(self, batch: Sequence[NewCase]) -> None:
+    async def _write(self, batch: Sequence[Waiting]) -> dict[int, CaseRow | None]:
+        """Store the batch in one transaction; the case each repeat was counted on, by the repeat's id()."""
+        new = [item for item in batch if isinstance(item, NewCase)]
+        counted: dict[int, CaseRow | None] = {}
         async with transaction(self._sessions) as session:
-            # Nothing is read back: the transaction is one trip, its lock held only while SQLite works.
+            # Only a repeat's count is read back: the rest goes with the COMMIT, in the same trip.
             await writes_with_commit(session)
-            await session.execute(insert(CaseRow), [case.columns for case in batch])
-            events = [event for case in batch for event in case.events]
+            events = [event for case in new for event in case.events]
+            keys = [(case.client_key, case.columns["id"], case.created_at) for case in new]
+            for repeat in (item for item in batch if isinstance(item, RepeatLink)):
+                row = (
+                    await session.execute(COUNT_REPEAT, {"case_id": repeat.case_id, "now": repeat.created_at})
+                ).first()
+                case = counted[id(repeat)] = CaseRow(**row._asdict()) if row is not None else None
+                if case is not None:
+                    events.extend(repeat.events_of(case))
+                    keys.append((repeat.client_key, case.id, repeat.created_at))
+            if new:
+                await session.execute(insert(CaseRow), [case.columns for case in new])
             await enqueue(session, source=self._source, events=events, clock=self._clock)
-            keys = [
-                {"key": case.client_key, "case_id": case.columns["id"], "created_at": case.created_at}
-                for case in batch
-                if case.client_key is not None
-            ]
-            if keys:
-                await session.execute(insert(IntakeKeyRow), keys)
+            rows = [{"key": key, "case_id": case_id, "created_at": at} for key, case_id, at in keys if key is not None]
+            if rows:
+                await session.execute(insert(IntakeKeyRow), rows)
         self.transactions += 1
+        return counted
 
 
-def _settle(case: NewCase, exc: BaseException | None) -> None:
-    if case.stored.done():
+def _settle(item: Waiting, exc: BaseException | None, counted: dict[int, CaseRow | None] | None = None) -> None:
+    future: asyncio.Future[Any] = item.stored if isinstance(item, NewCase) else item.counted
+    if future.done():
         return
-    if exc is None:
-        case.stored.set_result(None)
+    if exc is not None:
+        future.set_exception(exc)
+    elif isinstance(item, NewCase):
+        future.set_result(None)
     else:
-        case.stored.set_exception(exc)
+        future.set_result((counted or {}).get(id(item)))

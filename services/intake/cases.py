@@ -10,19 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from hotline.services.intake.candidates import Candidate, TownshipCandidates
-from hotline.services.intake.case_batches import CaseBatches, NewCase
+from hotline.services.intake.case_batches import CaseBatches, NewCase, RepeatLink
 from hotline.services.intake.limits import receipt_time_problem, window_text
 from hotline.services.intake.linkage import reach_per_hour, record_handover
 from hotline.services.intake.schemas import FIELD_LABELS, CallIn, MentionIn, PetitionIn
 from hotline.services.intake.similar import same_matter
 from hotline.shared import subjects
 from hotline.shared.clock import Clock, as_utc
-from hotline.shared.db import CaseRow, IntakeKeyRow, transaction, writes_with_commit
+from hotline.shared.db import CaseRow, IntakeKeyRow, transaction
 from hotline.shared.events import CallOutcome, CaseEvent, CaseReceived, CaseRepeated, Channel, EmergencyLine
 from hotline.shared.outbox import enqueue
 
@@ -394,7 +394,7 @@ async def store_or_link(
                 session, row, window=repeat_window, now=clock.now(), places=places, candidates=candidates
             )
         if found.repeat_of is not None:
-            linked = await _link_repeat(sessions, found, row, clock, handover, client_key)
+            linked = await _link_repeat(sessions, found, row, clock, handover, client_key, batches)
             if linked is not None:
                 return linked, False, []
         same_caller = list(found.same_caller)
@@ -404,17 +404,6 @@ async def store_or_link(
     if case.township and case.status not in _CLOSED:
         candidates.stored(case.channel, case.township, Candidate(case.id, case.content, as_utc(case.received_at)))
     return case, True, same_caller
-
-
-# One statement counts the repeat and reads back what its event and the caller's answer need.
-_COUNT_REPEAT = (
-    update(CaseRow)
-    .where(CaseRow.id == bindparam("case_id"))
-    .values(repeat_count=CaseRow.repeat_count + 1, updated_at=bindparam("now"))
-    .returning(
-        CaseRow.id, CaseRow.query_code, CaseRow.status, CaseRow.channel, CaseRow.received_at, CaseRow.repeat_count
-    )
-)
 
 
 def _repeated(case: CaseRow, found: RepeatCheck, row: dict[str, Any], now: datetime) -> CaseRepeated:
@@ -438,11 +427,12 @@ async def _link_repeat(
     clock: Clock,
     handover: Handover | None,
     client_key: str | None,
+    batches: CaseBatches | None = None,
 ) -> CaseRow | None:
     """Count the repeat on the open case found (re-read under lock); None if it went away meanwhile."""
     assert found.repeat_of is not None
     if handover is None:
-        return await _count_repeat(sessions, found, row, clock, client_key)
+        return await _count_repeat(sessions, found, row, clock, client_key, batches)
     async with transaction(sessions) as session:
         case = await session.get(CaseRow, found.repeat_of.id, with_for_update=True, populate_existing=True)
         if case is None:
@@ -464,25 +454,19 @@ async def _count_repeat(
     row: dict[str, Any],
     clock: Clock,
     client_key: str | None,
+    batches: CaseBatches | None,
 ) -> CaseRow | None:
-    """The common repeat, with no 转接 to record on the case: two trips to SQLite (the count, then its
-    event and key with the commit), so the write lock is held for as little as the statements take."""
+    """The common repeat, with no 转接 to record on the case: counted in the group commit (one
+    `UPDATE … RETURNING`; its event and key go with the COMMIT)."""
     assert found.repeat_of is not None
     now = clock.now()
-    async with transaction(sessions) as session:
-        await writes_with_commit(session)
-        counted = (await session.execute(_COUNT_REPEAT, {"case_id": found.repeat_of.id, "now": now})).first()
-        if counted is None:
-            return None
-        case = CaseRow(**counted._asdict())
-        await enqueue(
-            session,
-            source=OUTBOX_SOURCE,
-            events=[(subjects.CASE_REPEATED, _repeated(case, found, row, now))],
-            clock=clock,
-        )
-        await remember_key(session, client_key, case.id, now)
-    return case
+    repeat = RepeatLink(
+        found.repeat_of.id,
+        lambda case: [(subjects.CASE_REPEATED, _repeated(case, found, row, now))],
+        client_key,
+        now,
+    )
+    return await (batches or CaseBatches(sessions, clock, source=OUTBOX_SOURCE)).link(repeat)
 
 
 # How far back an earlier report of the same URL counts for the reach velocity.

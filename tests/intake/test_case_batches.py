@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.services.intake import cases
-from hotline.services.intake.case_batches import CaseBatches
+from hotline.services.intake.case_batches import CaseBatches, RepeatLink
 from hotline.services.intake.cases import case_from_call, store_case
 from hotline.services.intake.schemas import CallIn
+from hotline.shared import subjects
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import CaseRow, IntakeKeyRow, OutboxRow
+from hotline.shared.events import CaseEvent, CaseRepeated, Channel
 
 CLOCK = FixedClock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
 
@@ -81,3 +85,58 @@ async def test_a_query_code_drawn_twice_is_drawn_again(
     )
     assert {first.query_code, second.query_code} == {"SAME2345", "OTHER234"}
     assert await _count(sessions, CaseRow) == 2
+
+
+def _repeat_of(case_id: uuid.UUID, key: str | None = None) -> RepeatLink:
+    def events_of(case: CaseRow) -> list[tuple[str, CaseEvent]]:
+        repeated = CaseRepeated(
+            event_id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=CLOCK.now(),
+            channel=Channel(case.channel),
+            received_at=case.received_at,
+            repeat_count=case.repeat_count,
+            matched_by="phone",
+            content="路灯还是不亮，又打来了。",
+        )
+        return [(subjects.CASE_REPEATED, repeated)]
+
+    return RepeatLink(case_id, events_of, key, CLOCK.now())
+
+
+async def test_repeats_are_counted_in_the_new_cases_transactions_each_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    row, event = _call(1)
+    original = await store_case(sessions, row, event, CLOCK)
+    batches = CaseBatches(sessions, CLOCK, source="intake")
+    calls = [_call(n) for n in range(2, 22)]
+    results = await asyncio.gather(
+        *(store_case(sessions, row, event, CLOCK, batches=batches) for row, event in calls),
+        batches.link(_repeat_of(original.id, key="again-1")),
+        batches.link(_repeat_of(original.id, key="again-2")),
+    )
+    counted = [r for r in results[-2:] if r is not None]
+    assert sorted(case.repeat_count for case in counted) == [1, 2]  # one count each, not one for both
+    assert {case.query_code for case in counted} == {original.query_code}
+    assert batches.transactions < 22
+    async with sessions() as session:
+        assert (await session.get(CaseRow, original.id)).repeat_count == 2  # type: ignore[union-attr]
+        payloads = (
+            await session.execute(select(OutboxRow.payload).where(OutboxRow.subject == subjects.CASE_REPEATED))
+        ).scalars()
+        assert sorted(json.loads(p)["repeat_count"] for p in payloads) == [1, 2]
+        keys = (await session.execute(select(IntakeKeyRow.key).where(IntakeKeyRow.case_id == original.id))).scalars()
+        assert sorted(keys) == ["again-1", "again-2"]
+    assert await _count(sessions, CaseRow) == 21
+
+
+async def test_a_repeat_of_a_case_gone_meanwhile_counts_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
+    batches = CaseBatches(sessions, CLOCK, source="intake")
+    row, event = _call(1)
+    gone, stored = await asyncio.gather(
+        batches.link(_repeat_of(uuid.uuid4(), key="k")), store_case(sessions, row, event, CLOCK, batches=batches)
+    )
+    assert gone is None and stored.id is not None
+    assert await _count(sessions, IntakeKeyRow) == 0
+    assert await _count(sessions, CaseRow) == 1
