@@ -3,12 +3,12 @@
 SQLAlchemy's `pool_pre_ping` pings on every checkout: a round trip to PostgreSQL each time a session
 starts, three or more a call at the front door, and as many queries for the server to answer. At 300
 calls/s on 2 cores, intake took 2.08-2.12 ms of CPU a call with it and 1.97-2.04 with this (`hotline
-bench --mode http --db postgresql`, in turns; the latencies moved within their run-to-run noise). A
-connection used moments ago is as alive as the last statement on it showed; one that sat
-idle (a quiet night, a database restarted meanwhile) is pinged as before and replaced if dead. A
-server that goes away while connections are busy fails the statement in flight either way, and
-SQLAlchemy then invalidates the whole pool, so one failure (retried: consumers nack, intake answers
-503) is what a restart costs.
+bench --mode http --db postgresql`, in turns, a temporary setting switching between the two: scratch;
+the latencies moved within their run-to-run noise). A connection used moments ago is as alive as the
+last statement on it showed; one that sat idle (a quiet night, a database restarted meanwhile) is
+pinged as before and replaced if dead. A server that goes away while connections are busy fails the
+statement in flight either way, and SQLAlchemy then invalidates the whole pool, so one failure
+(retried: consumers nack, intake answers 503) is what a restart costs.
 """
 
 from __future__ import annotations

@@ -198,8 +198,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self._end(_rollback, None, ())
 
     def _end(self, end: Callable[..., None], begin: str | None, deferred: Sequence[Deferred]) -> None:
-        if not self._connection._connection:  # closed meanwhile: nothing to end
+        if not self._connection._connection:  # closed meanwhile: nothing to end, unless inserts wait
             self.begun = False
+            if deferred:
+                raise self.dbapi.OperationalError("the connection closed before its deferred inserts were sent")
             return
         self.begun = True  # before the trip: a cancelled one may still have begun
         try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_
 
@@ -237,5 +237,19 @@ async def test_a_transaction_rolled_back_sends_none_of_its_deferred_writes(
             await session.execute(text("INSERT INTO notes (body) VALUES ('不该存')"))
             raise RuntimeError("操作员取消")
     assert recorder.sent == []
+    async with writer.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+
+
+async def test_inserts_deferred_on_a_connection_closed_meanwhile_fail_the_commit(
+    recorded_writer: tuple[AsyncEngine, Recorder],
+) -> None:
+    writer, _ = recorded_writer
+    with pytest.raises(OperationalError):
+        async with transaction(session_factory(writer)) as session:
+            await writes_with_commit(session)
+            await session.execute(text("INSERT INTO notes (body) VALUES ('未送出')"))
+            raw = await (await session.connection()).get_raw_connection()
+            await raw.driver_connection.close()  # type: ignore[union-attr]
     async with writer.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
