@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.shared.db import create_engine, session_factory, transaction
 
@@ -28,6 +28,18 @@ def migrated_copy(template: Path, directory: Path) -> Path:
 async def plan_of(database: Path, run: Callable[[AsyncSession], Awaitable[object]], statement: str) -> list[str]:
     """SQLite's plan, one line a step, for the one statement containing `statement` that `run` sends
     (in a transaction on `database`)."""
+
+    async def in_a_transaction(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with transaction(sessions) as session:
+            await run(session)
+
+    return await plan_of_sessions(database, in_a_transaction, statement)
+
+
+async def plan_of_sessions(
+    database: Path, run: Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]], statement: str
+) -> list[str]:
+    """As `plan_of`, for code that opens its own sessions from the factory it is given."""
     engine = create_engine(f"sqlite+aiosqlite:///{database}")
     sent: list[tuple[str, Any]] = []
 
@@ -36,8 +48,7 @@ async def plan_of(database: Path, run: Callable[[AsyncSession], Awaitable[object
         sent.append((sql, parameters))
 
     try:
-        async with transaction(session_factory(engine)) as session:
-            await run(session)
+        await run(session_factory(engine))
     finally:
         await engine.dispose()
     [(sql, parameters)] = [(s, p) for s, p in sent if statement in s]

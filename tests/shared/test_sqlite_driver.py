@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util.concurrency import await_
 
 from hotline.shared.db import create_engine, session_factory, transaction, writes_with_commit
@@ -167,12 +167,24 @@ async def recorded_writer(
     yield writer, recorder
 
 
+@asynccontextmanager
+async def _deferring(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A transaction on `engine` that defers its inserts."""
+    async with transaction(session_factory(engine)) as session:
+        await writes_with_commit(session)
+        yield session
+
+
+async def _notes(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one())
+
+
 async def test_deferred_writes_travel_with_the_commit_in_one_trip(
     recorded_writer: tuple[AsyncEngine, Recorder],
 ) -> None:
     writer, recorder = recorded_writer
-    async with transaction(session_factory(writer)) as session:
-        await writes_with_commit(session)
+    async with _deferring(writer) as session:
         await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "积水"}, {"body": "噪音"}])
         await session.execute(text("INSERT INTO notes (body) VALUES ('路灯不亮')"))
         assert recorder.trips == 0  # nothing sent yet
@@ -191,8 +203,7 @@ async def test_deferred_writes_travel_with_the_commit_in_one_trip(
 
 async def test_updates_are_never_deferred_their_counts_are_read(recorded_writer: tuple[AsyncEngine, Recorder]) -> None:
     writer, recorder = recorded_writer
-    async with transaction(session_factory(writer)) as session:
-        await writes_with_commit(session)
+    async with _deferring(writer) as session:
         await session.execute(text("INSERT INTO notes (id, body) VALUES (1, '积水'), (2, '噪音')"))
         updated = await session.execute(text("UPDATE notes SET body = body || '（已办）' WHERE id > 0"))
         assert updated.rowcount == 2  # type: ignore[attr-defined]
@@ -203,8 +214,7 @@ async def test_a_statement_returning_rows_sends_the_deferred_writes_first(
     recorded_writer: tuple[AsyncEngine, Recorder],
 ) -> None:
     writer, recorder = recorded_writer
-    async with transaction(session_factory(writer)) as session:
-        await writes_with_commit(session)
+    async with _deferring(writer) as session:
         await session.execute(text("INSERT INTO notes (id, body) VALUES (1, '路灯不亮')"))
         counted = await session.execute(text("UPDATE notes SET body = body || '！' WHERE id = 1 RETURNING body"))
         assert counted.scalar_one() == "路灯不亮！"
@@ -217,8 +227,7 @@ async def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_is_kept(
 ) -> None:
     writer, recorder = recorded_writer
     with pytest.raises(IntegrityError):
-        async with transaction(session_factory(writer)) as session:
-            await writes_with_commit(session)
+        async with _deferring(writer) as session:
             await session.execute(text("INSERT INTO notes (id, body) VALUES (7, '第一次')"))
             await session.execute(text("INSERT INTO notes (id, body) VALUES (7, '重复')"))
     assert recorder.sent[-1] == "ROLLBACK"
@@ -232,13 +241,11 @@ async def test_a_transaction_rolled_back_sends_none_of_its_deferred_writes(
 ) -> None:
     writer, recorder = recorded_writer
     with pytest.raises(RuntimeError):
-        async with transaction(session_factory(writer)) as session:
-            await writes_with_commit(session)
+        async with _deferring(writer) as session:
             await session.execute(text("INSERT INTO notes (body) VALUES ('不该存')"))
             raise RuntimeError("操作员取消")
     assert recorder.sent == []
-    async with writer.connect() as connection:
-        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+    assert await _notes(writer) == 0
 
 
 async def test_inserts_deferred_on_a_connection_closed_meanwhile_fail_the_commit(
@@ -246,10 +253,8 @@ async def test_inserts_deferred_on_a_connection_closed_meanwhile_fail_the_commit
 ) -> None:
     writer, _ = recorded_writer
     with pytest.raises(OperationalError):
-        async with transaction(session_factory(writer)) as session:
-            await writes_with_commit(session)
+        async with _deferring(writer) as session:
             await session.execute(text("INSERT INTO notes (body) VALUES ('未送出')"))
             raw = await (await session.connection()).get_raw_connection()
             await raw.driver_connection.close()  # type: ignore[union-attr]
-    async with writer.connect() as connection:
-        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+    assert await _notes(writer) == 0
