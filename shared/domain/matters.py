@@ -91,9 +91,11 @@ class MatterHit:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
+    # Each term filed under one of its words, the one fewest terms share (a term can only match where
+    # all its words are present): word -> (matter index, term index). A sentence saying "小区" then
+    # checks the few terms anchored there, not every term that mentions a 小区.
+    anchored_terms: Mapping[str, tuple[tuple[int, int], ...]]
     words: frozenset[str]  # every word of every term and exclusion
-    lengths: tuple[int, ...]  # the lengths those words come in
-    word_terms: Mapping[str, tuple[tuple[int, int], ...]]  # word -> (matter index, term index)
     # First character -> the lengths of the words that begin with it, so that a sentence's position is
     # tried only with the lengths that can match there.
     lengths_from: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -103,7 +105,7 @@ class _Index:
 class MatterCatalogue:
     matters: tuple[Matter, ...]
     by_code: Mapping[str, Matter] = field(default_factory=dict, repr=False, compare=False)
-    index: _Index = field(default_factory=lambda: _Index(frozenset(), (), {}), repr=False, compare=False)
+    index: _Index = field(default_factory=lambda: _Index({}, frozenset()), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.matters)
@@ -257,13 +259,17 @@ def build_catalogue(matters: Sequence[Matter]) -> MatterCatalogue:
             for word in term.words:
                 everything.add(word)
                 word_terms.setdefault(word, []).append((m, t))
+    anchored_terms: dict[str, list[tuple[int, int]]] = {}
+    for m, matter in enumerate(weighed):
+        for t, term in enumerate(matter.terms):
+            anchor = min(term.words, key=lambda word: len(word_terms[word]))
+            anchored_terms.setdefault(anchor, []).append((m, t))
     lengths_from: dict[str, set[int]] = {}
     for word in everything:
         lengths_from.setdefault(word[0], set()).add(len(word))
     index = _Index(
+        MappingProxyType({w: tuple(v) for w, v in anchored_terms.items()}),
         frozenset(everything),
-        tuple(sorted({len(w) for w in everything})),
-        MappingProxyType({w: tuple(dict.fromkeys(v)) for w, v in word_terms.items()}),
         MappingProxyType({ch: tuple(sorted(ns)) for ch, ns in lengths_from.items()}),
     )
     return MatterCatalogue(tuple(weighed), MappingProxyType({m.code: m for m in weighed}), index)
@@ -307,14 +313,10 @@ def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[M
     for sentence in sentences(text):
         present = _words_in(sentence, index)
         for word in present:
-            for m, t in index.word_terms.get(word, ()):
+            for m, t in index.anchored_terms.get(word, ()):
                 matter = catalogue.matters[m]
-                term = matter.terms[t]
-                if t in matched.get(m, ()) or not all(w in present for w in term.words):
-                    continue
-                if any(x in present for x in matter.exclude):
-                    continue
-                matched.setdefault(m, set()).add(t)
+                if present.issuperset(matter.terms[t].words) and present.isdisjoint(matter.exclude):
+                    matched.setdefault(m, set()).add(t)
     hits = []
     for m, term_ids in matched.items():
         matter = catalogue.matters[m]

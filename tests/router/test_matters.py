@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from hotline.shared.domain.county import load_county
-from hotline.shared.domain.matters import MAX_CHARS, identify, load_matters, parse_matters
+from hotline.shared.domain.matters import (
+    MAX_CHARS,
+    MatterCatalogue,
+    identify,
+    load_matters,
+    parse_matters,
+    sentences,
+)
 
 FIXTURE = Path(__file__).parents[1] / "data" / "matters_fixture.toml"
 COUNTY = load_county()
@@ -82,3 +90,40 @@ def test_only_a_bounded_prefix_is_read() -> None:
     filler = "今天天气不错" * 20_000  # 120,000 characters
     assert codes(filler[:MAX_CHARS] + "违建") == []
     assert codes(filler[: MAX_CHARS - 2] + "违建") == ["illegal-building"]
+
+
+def matched_by_definition(text: str, catalogue: MatterCatalogue) -> dict[str, set[str]]:
+    """The module docstring's rule, read literally: a term matches in a sentence holding all its words
+    and none of its matter's exclusions."""
+    found: dict[str, set[str]] = {}
+    for sentence in sentences(text):
+        for matter in catalogue.matters:
+            if any(x in sentence for x in matter.exclude):
+                continue
+            for term in matter.terms:
+                if all(word in sentence for word in term.words):
+                    found.setdefault(matter.code, set()).add(term.text)
+    return found
+
+
+def test_identification_finds_what_the_definition_finds_on_sentences_of_catalogue_words() -> None:
+    packaged = load_matters(county=COUNTY)
+    words = sorted(
+        {w for m in packaged.matters for t in m.terms for w in t.words}
+        | {x for m in packaged.matters for x in m.exclude}
+    )
+    pick = random.Random(20261130)
+    filler = "的了在我们家门口附近有人说"
+    for _ in range(400):
+        text = "。".join(
+            "".join(
+                pick.choice(words) if pick.random() < 0.6 else pick.choice(filler) for _ in range(pick.randint(2, 9))
+            )
+            for _ in range(pick.randint(1, 3))
+        )
+        expected = matched_by_definition(text, packaged)
+        hits = identify(text, packaged, limit=len(packaged))
+        assert {h.code for h in hits} == set(expected), text
+        for hit in hits:
+            # A term inside a longer matched one is reported once, as the longer one.
+            assert set(hit.words) <= expected[hit.code], text
