@@ -185,6 +185,9 @@ def _short_pattern(short: str) -> re.Pattern[str]:
 
 def max_count(text: str, rule: CountRule) -> int:
     """Largest number of people the text states for ``rule`` (0 if none)."""
+    # Every pattern needs one of the rule's words (or its short form) as it is: most texts have none.
+    if not any(word in text for word in rule.words) and not (rule.short and rule.short in text):
+        return 0
     before, after = _count_patterns(rule.words)
     patterns = (before, after, _short_pattern(rule.short)) if rule.short else (before, after)
     best = 0
