@@ -70,17 +70,51 @@ def filter_tokens(tokens: Iterable[str], stopwords: frozenset[str]) -> list[str]
 
 
 def jieba_cut() -> Callable[[str], list[str]]:
-    """Return ``jieba.lcut``, importing and initialising jieba on first use (thread-safe)."""
+    """jieba's segmentation, loaded on first use (thread-safe): through jieba-rs (``rjieba``, the same
+    dictionary and HMM in Rust, about ten times faster) where it is installed, else ``jieba.lcut``."""
     global _cut
     if _cut is None:
         with _jieba_lock:
             if _cut is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                _cut = jieba.lcut
+                _cut = _rjieba_cut() or python_jieba_cut()
     return _cut
+
+
+def python_jieba_cut() -> Callable[[str], list[str]]:
+    """``jieba.lcut`` itself, initialised (the reference the classifier's speed is measured against)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    lcut: Callable[[str], list[str]] = jieba.lcut
+    return lcut
+
+
+# jieba-rs keeps a run like "2017.04.24", "0000-12345678" or "baidu.com" whole where jieba splits it at
+# the punctuation ("2017.04", ".", "24"); such a token is cut again by jieba, so that the tokens are
+# jieba's: on 30,627 public messages and posts the two differ in 2 texts (HMM ties in runs of one
+# repeated rare character, "電電電").
+_JOINED_BY_PUNCTUATION = re.compile(r"[+#&._%\-]")
+
+
+def _rjieba_cut() -> Callable[[str], list[str]] | None:
+    try:
+        import rjieba
+    except ImportError:
+        return None
+    recut = python_jieba_cut()
+    rjieba.cut("初始化")  # loads its dictionary now, not in the first case's time
+
+    def cut(text: str) -> list[str]:
+        tokens: list[str] = []
+        for token in rjieba.cut(text, True):
+            if len(token) > 1 and _JOINED_BY_PUNCTUATION.search(token):
+                tokens.extend(recut(token))
+            else:
+                tokens.append(token)
+        return tokens
+
+    return cut
 
 
 def tokens_from_raw(text: str, stopwords: frozenset[str] | None = None) -> list[str]:
