@@ -96,8 +96,9 @@ class _Index:
     # checks the few terms anchored there, not every term that mentions a 小区.
     anchored_terms: Mapping[str, tuple[tuple[int, int], ...]]
     words: frozenset[str]  # every word of every term and exclusion
-    # First character -> the lengths of the words that begin with it, so that a sentence's position is
-    # tried only with the lengths that can match there.
+    single_chars: frozenset[str] = frozenset()  # the words of one character
+    # First two characters -> the lengths of the longer words that begin with them, so that a
+    # sentence's position is tried only with the lengths that can match there (most with none).
     lengths_from: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
@@ -266,11 +267,13 @@ def build_catalogue(matters: Sequence[Matter]) -> MatterCatalogue:
             anchored_terms.setdefault(anchor, []).append((m, t))
     lengths_from: dict[str, set[int]] = {}
     for word in everything:
-        lengths_from.setdefault(word[0], set()).add(len(word))
+        if len(word) > 1:
+            lengths_from.setdefault(word[:2], set()).add(len(word))
     index = _Index(
         MappingProxyType({w: tuple(v) for w, v in anchored_terms.items()}),
         frozenset(everything),
-        MappingProxyType({ch: tuple(sorted(ns)) for ch, ns in lengths_from.items()}),
+        frozenset(w for w in everything if len(w) == 1),
+        MappingProxyType({pair: tuple(sorted(ns)) for pair, ns in lengths_from.items()}),
     )
     return MatterCatalogue(tuple(weighed), MappingProxyType({m.code: m for m in weighed}), index)
 
@@ -293,15 +296,15 @@ def sentences(text: str) -> list[str]:
 
 
 def _words_in(sentence: str, index: _Index) -> set[str]:
-    # One set lookup per position and length a word beginning there comes in: no per-word loop,
+    # One lookup per position, and one per length a word beginning there comes in: no per-word loop,
     # whatever the catalogue size.
     words, lengths_from = index.words, index.lengths_from
-    return {
-        piece
-        for i, ch in enumerate(sentence)
-        for n in lengths_from.get(ch, ())
-        if (piece := sentence[i : i + n]) in words
-    }
+    found = set(index.single_chars.intersection(sentence))
+    for i in range(len(sentence) - 1):
+        for n in lengths_from.get(sentence[i : i + 2], ()):
+            if (piece := sentence[i : i + n]) in words:
+                found.add(piece)
+    return found
 
 
 def identify(text: str, catalogue: MatterCatalogue, *, limit: int = 5) -> list[MatterHit]:
