@@ -28,6 +28,7 @@ from typing import Any
 import nats
 
 from hotline.bench_client import HttpError, LeanClient
+from hotline.bench_writers import read_writers, writer_turns
 from hotline.natsserver import EmbeddedNats, free_port, wait_for_port
 from hotline.proc import die_with_parent
 from hotline.services.intake.accounts import token_for
@@ -239,7 +240,9 @@ async def _system_load(
     burst: int,
     stored: int,
     pids: dict[str, int] | None = None,
+    metrics_urls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`metrics_urls`: each process's /metrics, read around each phase for the SQLite writers' turns."""
     watch = TrackedWatch()
     nc = await nats.connect(nats_url)
     await nc.subscribe(subjects.CASE_TRACKED, cb=watch.on_tracked)
@@ -259,8 +262,15 @@ async def _system_load(
                 if not chunk:
                     continue
                 cpu_before = cpu_seconds(pids or {})
+                writers_before = await asyncio.to_thread(read_writers, metrics_urls or {})
+                started = time.perf_counter()
                 load = await paced_load(client, chunk, rate=pace, on_created=watch.wanted.add)
                 result[phase] = load.summary()
+                if metrics_urls:
+                    writers_after = await asyncio.to_thread(read_writers, metrics_urls)
+                    result[phase]["sqlite_writers"] = writer_turns(
+                        writers_before, writers_after, time.perf_counter() - started
+                    )
                 result[phase]["tracked_after_s"] = round(await watch.wait_all(), 2)
                 # Until every case is tracked: the pipeline's share of each call is in it.
                 result[phase]["cpu_ms_per_call"] = cpu_per_call(cpu_before, cpu_seconds(pids or {}), len(chunk))
@@ -347,7 +357,13 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
             with bench_database(db, data_dir) as database_url:
                 env = dict(os.environ, NATS_URL=server.url, DATABASE_URL=database_url, HOTLINE_LOG_LEVEL="WARNING")
                 supervisor = Supervisor(
-                    data_dir=data_dir, http_port=free_port(), env=env, restart=False, quiet=True, replicas=replicas
+                    data_dir=data_dir,
+                    http_port=free_port(),
+                    env=env,
+                    restart=False,
+                    quiet=True,
+                    replicas=replicas,
+                    metrics=db == "sqlite",  # each service's /metrics: the writers' turns (below)
                 )
                 try:
                     supervisor.start()
@@ -367,6 +383,7 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
                                 for name, child in supervisor.children.items()
                                 if child.process is not None
                             },
+                            metrics_urls=_metrics_urls(supervisor) if db == "sqlite" else None,
                         )
                     )
                 finally:
@@ -390,6 +407,12 @@ def run_http_bench(*, rate: float, seconds: float, burst: int, db: str, stored: 
     result["load_average_after"] = load_average()
     print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def _metrics_urls(supervisor: Supervisor) -> dict[str, str]:
+    urls = {"intake": f"{supervisor.url}/metrics"}
+    urls.update({name: f"http://127.0.0.1:{port}/metrics" for name, port in supervisor.metrics_ports.items()})
+    return urls
 
 
 def _ratio(system: dict[str, Any], bare: dict[str, Any]) -> float | None:
