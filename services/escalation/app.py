@@ -18,6 +18,7 @@ from nats.aio.client import Client as NatsClient
 from hotline.services.escalation.tracking import (
     OUTBOX_SOURCE,
     ClockRules,
+    anything_due,
     apply_workflow,
     load_clock_rules,
     recompute_provisional,
@@ -81,8 +82,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
             publishers.append(jetstream_publish_many(connection[0].jetstream()))
         await publishers[0](messages)
 
+    # Lingering 10 ms after a wake-up, as intake's relay does: one read and one mark (a write turn) carry
+    # the clocks of several batches.
     relay = OutboxRelay(
-        publish=publish, sessions=sessions, read_sessions=read_sessions, source=OUTBOX_SOURCE, clock=clock
+        publish=publish,
+        sessions=sessions,
+        read_sessions=read_sessions,
+        source=OUTBOX_SOURCE,
+        clock=clock,
+        linger_s=0.01,
     )
     scheduler = AsyncIOScheduler()
 
@@ -112,6 +120,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
 
     async def scan() -> None:
         try:
+            async with read_sessions() as session:
+                if not await anything_due(session, clock=clock):
+                    return
             async with transaction(sessions) as session:
                 emitted = await take_due_steps(session, clock=clock)
         except Exception as exc:
@@ -147,7 +158,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
         settings,
         SERVICE,
         [
-            ConsumerSpec(subjects.CASES_STREAM, subjects.CASE_ROUTED, subjects.ESCALATION_DURABLE, processor),
+            ConsumerSpec(
+                subjects.CASES_STREAM,
+                subjects.CASE_ROUTED,
+                subjects.ESCALATION_DURABLE,
+                processor,
+                settings.escalation_linger_s,
+            ),
             ConsumerSpec(subjects.CASES_STREAM, subjects.CLOCK_STEPS, subjects.ESCALATION_WORKFLOW_DURABLE, workflow),
         ],
         samples=[metrics.outbox_backlog(read_sessions, OUTBOX_SOURCE), metrics.open_clocks(read_sessions)],

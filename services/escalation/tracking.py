@@ -340,6 +340,12 @@ def due_clocks(now: datetime, limit: int) -> Select[DeadlineRow]:
     )
 
 
+async def anything_due(session: AsyncSession, *, clock: Clock) -> bool:
+    """Whether any ladder step has fallen due: asked on a read-only session first, so a scan that finds
+    nothing (nearly every scan, twice a second) takes no turn at SQLite's one write lock."""
+    return (await session.execute(due_clocks(clock.now(), 1))).first() is not None
+
+
 async def take_due_steps(session: AsyncSession, *, clock: Clock, limit: int = 500) -> int:
     """Take every ladder step that has fallen due; returns how many escalations were emitted.
 

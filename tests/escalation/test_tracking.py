@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hotline.services.escalation.tracking import apply_workflow, load_clock_rules, start_clocks, take_due_steps
+from hotline.services.escalation.tracking import (
+    anything_due,
+    apply_workflow,
+    load_clock_rules,
+    start_clocks,
+    take_due_steps,
+)
 from hotline.shared.clock import FixedClock
 from hotline.shared.db import DeadlineRow, OutboxRow, transaction
 from hotline.shared.events import CaseActed, CaseEscalated, CaseRouted, Channel, Severity
@@ -109,6 +115,24 @@ async def test_each_ladder_step_is_emitted_exactly_once(sessions: Any) -> None:
         assert sorted(addressed) == ["notify.v1.leadership"] + ["notify.v1.unit.zjj"] * 3
     respond = (await clocks(sessions, case))["respond"]
     assert respond.state == "overdue" and respond.next_step_at is None
+
+
+async def test_a_scan_looks_for_due_steps_before_it_takes_a_write_turn(sessions: Any) -> None:
+    clock = FixedClock(RECEIVED)
+    async with sessions() as session:
+        assert not await anything_due(session, clock=clock)  # no clocks at all
+    async with transaction(sessions) as session:
+        await start_clocks(session, [routed(channel=Channel.MEDIA)], clock=clock, rules=RULES)
+    clock.advance(timedelta(hours=35))  # the 48-hour clock's first step (75 %) is at 36 hours
+    async with sessions() as session:
+        assert not await anything_due(session, clock=clock)
+    clock.advance(timedelta(hours=1))
+    async with sessions() as session:
+        assert await anything_due(session, clock=clock)
+    async with transaction(sessions) as session:
+        assert await take_due_steps(session, clock=clock) == 1
+    async with sessions() as session:
+        assert not await anything_due(session, clock=clock)  # taken: the next is at 90 %
 
 
 async def test_a_scan_after_downtime_catches_up_every_missed_step(sessions: Any) -> None:
