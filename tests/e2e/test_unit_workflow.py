@@ -202,11 +202,13 @@ def test_each_role_does_its_part_extension_pause_and_operator_scope(shared_syste
         assert decided.status_code == 200 and decided.json()["extension_request"]["decision"] == "approved"
 
         def extended() -> dict[str, Any] | None:
+            # Two services, each at its own pace: escalation moves the clock, the feed records the step.
             case: dict[str, Any] = dispatcher.get(f"/api/v1/cases/{case_id}").json()
             finish = next(d for d in case["deadlines"] if d["name"] == "finish")
-            return case if finish["due_at"] != before["finish"] and finish["extended_by"] else None
+            recorded = any(e["kind"] == "extension_decided" for e in case["history"])
+            return case if finish["due_at"] != before["finish"] and finish["extended_by"] and recorded else None
 
-        case = wait_until(extended, what="the finishing clock to move")
+        case = wait_until(extended, what="the finishing clock to move and the decision to be on record")
         kinds = [e["kind"] for e in case["history"]]
         assert {"signed", "paused", "resumed", "extension_requested", "extension_decided"} <= set(kinds)
     with client_for(system, username="leader1", password=PASSWORD) as leader:
