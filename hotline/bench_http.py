@@ -262,7 +262,7 @@ async def _system_load(
                 if not chunk:
                     continue
                 cpu_before = cpu_seconds(pids or {})
-                writers_before = await asyncio.to_thread(read_writers, metrics_urls or {})
+                writers_before = await asyncio.to_thread(read_writers, metrics_urls) if metrics_urls else {}
                 started = time.perf_counter()
                 load = await paced_load(client, chunk, rate=pace, on_created=watch.wanted.add)
                 result[phase] = load.summary()
