@@ -27,6 +27,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from hotline.shared.faults import Pause
+from hotline.shared.pull import fetch_available
 from hotline.shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,7 @@ class PullConsumer:
         """Whatever else is there (waiting at most `drain_s` for it), up to `room` messages."""
         if room <= 0:
             return []
-        try:
-            return await subscription.fetch(batch=room, timeout=self.drain_s)
-        except (TimeoutError, NatsTimeoutError):
-            return []
+        return await fetch_available(subscription, room, self.drain_s)
 
     async def _rest(self, seconds: float) -> None:
         """Sleep, but wake at once when asked to stop."""

@@ -1,0 +1,103 @@
+"""`fetch_available` against a real nats-server: what the consumer has, no more than asked, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+from hotline.natsserver import EmbeddedNats
+from hotline.shared.pull import fetch_available
+
+
+@pytest.fixture
+async def pull(nats_server: EmbeddedNats) -> AsyncIterator[tuple[JetStreamContext, JetStreamContext.PullSubscription]]:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="PULLTEST", subjects=["pulltest.>"]))
+    psub = await js.pull_subscribe(
+        "pulltest.in", durable="pulltest", config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30)
+    )
+    try:
+        yield js, psub
+    finally:
+        await js.delete_stream("PULLTEST")
+        await nc.close()
+
+
+async def _publish(js: JetStreamContext, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        await js.publish("pulltest.in", str(i).encode())
+
+
+async def test_takes_what_is_there_up_to_the_room_and_the_rest_next_time(
+    pull: tuple[JetStreamContext, JetStreamContext.PullSubscription],
+) -> None:
+    js, psub = pull
+    await _publish(js, 25)
+    first = await fetch_available(psub, 10, 2.0)
+    rest = await fetch_available(psub, 100, 2.0)
+    assert [m.data for m in first] == [str(i).encode() for i in range(10)]
+    assert [m.data for m in rest] == [str(i).encode() for i in range(10, 25)]
+    for m in first + rest:
+        await m.ack_sync()
+    assert (await js.consumer_info("PULLTEST", "pulltest")).num_ack_pending == 0
+
+
+async def test_an_empty_consumer_answers_at_once_with_nothing(
+    pull: tuple[JetStreamContext, JetStreamContext.PullSubscription],
+) -> None:
+    _, psub = pull
+    started = time.monotonic()
+    assert await fetch_available(psub, 50, 5.0) == []
+    # The server says "no messages" to a no-wait pull: nobody waits out the 5 s.
+    assert time.monotonic() - started < 2.0
+    assert await fetch_available(psub, 0, 5.0) == []
+
+
+async def test_messages_arriving_after_a_short_wait_are_not_lost(
+    pull: tuple[JetStreamContext, JetStreamContext.PullSubscription],
+) -> None:
+    js, psub = pull
+    await _publish(js, 3)
+    # A wait too short for the answer: whatever arrives later is taken by the next call.
+    got = await fetch_available(psub, 3, 0.000001)
+    await asyncio.sleep(0)
+    for _ in range(50):
+        if len(got) == 3:
+            break
+        got += await fetch_available(psub, 3 - len(got), 1.0)
+    assert sorted(m.data for m in got) == [b"0", b"1", b"2"]
+    # Taken messages leave the subscription's byte count balanced (a slow consumer is judged by it);
+    # what may wait in its inbox are the server's "no messages" answers, read past next time.
+    assert psub._sub._pending_size == 0
+    assert await fetch_available(psub, 3, 1.0) == []
+
+
+async def test_a_message_not_acked_comes_back_like_any_pull(nats_server: EmbeddedNats) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="PULLBACK", subjects=["pullback.>"]))
+    try:
+        psub = await js.pull_subscribe(
+            "pullback.in", durable="pullback", config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30)
+        )
+        await js.publish("pullback.in", b"once")
+        (msg,) = await fetch_available(psub, 5, 2.0)
+        await msg.nak()
+        again: list[Msg] = []
+        for _ in range(50):
+            again = await fetch_available(psub, 5, 1.0)
+            if again:
+                break
+        assert [m.data for m in again] == [b"once"]
+        assert again[0].metadata.num_delivered == 2
+    finally:
+        await js.delete_stream("PULLBACK")
+        await nc.close()
