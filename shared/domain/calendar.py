@@ -143,6 +143,11 @@ class WorkCalendar:
     covered_years: frozenset[int] = frozenset()
     # Answer unknown years from the statutory holidays and weekends instead of raising (see module doc).
     provisional: bool = False
+    # add_workdays' answers by (start day, n): the calendar never changes, and escalation asks the same
+    # question for every case received on a day (a day-by-day walk, a sixth of its CPU a case).
+    _workdays_memo: dict[tuple[date, int], datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for day, is_workday in self.overrides.items():
@@ -191,13 +196,19 @@ class WorkCalendar:
         received on a Saturday afternoon with 5 工作日 ends on Friday 24:00 of the next week (no 调休).
         """
         _check_count(n)
-        day = _beijing_date(start)
-        counted = 0
+        first = _beijing_date(start)
+        known = self._workdays_memo.get((first, n))
+        if known is not None:
+            return known
+        day, counted = first, 0
         while counted < n:
             day += timedelta(days=1)
-            if self.is_workday(day):
+            if self.is_workday(day):  # may raise CalendarGapError: nothing is remembered then
                 counted += 1
-        return _end_of_day(day)
+        if len(self._workdays_memo) >= _WORKDAYS_MEMO_SIZE:
+            self._workdays_memo.clear()
+        end = self._workdays_memo[(first, n)] = _end_of_day(day)
+        return end
 
     def add_calendar_days(self, start: datetime, n: int) -> datetime:
         """End (24:00 Beijing) of the n-th calendar day (日) after the day of `start`.
@@ -215,6 +226,9 @@ class WorkCalendar:
             raise ValueError(f"hours must be positive, got {hours!r}")
         _beijing_date(start)  # rejects naive datetimes
         return start.astimezone(UTC) + timedelta(hours=hours)
+
+
+_WORKDAYS_MEMO_SIZE = 4096
 
 
 def _check_count(n: int) -> None:

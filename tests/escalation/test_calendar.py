@@ -179,6 +179,20 @@ def test_workdays_into_a_covered_year_use_the_override_table() -> None:
     assert calendar.add_workdays(bj(2026, 12, 30, 9), 3) == end_of(2027, 1, 5)
 
 
+def test_remembered_workday_answers_are_the_walked_ones_and_gaps_are_not_remembered() -> None:
+    calendar = default_calendar()
+    starts = [bj(2026, 1, 1) + timedelta(hours=7 * k) for k in range(0, 1300)]  # every hour of the day, all year
+    for n in (1, 5, 15):
+        remembered = [calendar.add_workdays(s, n) for s in starts if s.year == 2026 and s.month < 12]
+        again = [calendar.add_workdays(s, n) for s in starts if s.year == 2026 and s.month < 12]
+        walked = [default_calendar().add_workdays(s, n) for s in starts if s.year == 2026 and s.month < 12]
+        assert remembered == again == walked
+    for _ in range(2):  # the second ask raises as the first did: no half answer was kept
+        with pytest.raises(CalendarGapError):
+            calendar.add_workdays(bj(2026, 12, 30, 9), 3)
+    assert calendar.as_provisional().add_workdays(bj(2026, 12, 30, 9), 3) > end_of(2026, 12, 31)
+
+
 @pytest.mark.parametrize("n", [0, -1])
 def test_workdays_must_be_positive(n: int) -> None:
     with pytest.raises(ValueError, match="positive"):
