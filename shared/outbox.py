@@ -18,7 +18,6 @@ from datetime import timedelta
 from itertools import zip_longest
 from typing import Any, cast
 
-from nats.js import JetStreamContext
 from nats.js.errors import APIError
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,7 +27,7 @@ from hotline.shared.db import OutboxRow, insert_ignoring_duplicates, transaction
 from hotline.shared.events import CaseEvent
 from hotline.shared.faults import is_transient
 from hotline.shared.messaging import MSG_ID_HEADER
-from hotline.shared.publishing import publish_stored
+from hotline.shared.publishing import AsyncPublish, publish_stored
 from hotline.shared.tasks import stop_task
 
 log = logging.getLogger(__name__)
@@ -116,8 +115,9 @@ def jetstream_publish(js: Any) -> Publish:
     return publish
 
 
-def jetstream_publish_many(js: JetStreamContext) -> PublishMany:
-    """Several messages sent at once, their acknowledgements awaited together (`publishing.py`).
+def jetstream_publish_many(js: AsyncPublish) -> PublishMany:
+    """Several messages sent at once, their acknowledgements awaited together (`publishing.py`; `js`
+    also publishes one message alone: a `StoredPublisher` or nats-py's JetStream context).
     While another relay is storing one of them, each is settled alone as `publish_once` does."""
 
     async def publish(messages: Sequence[tuple[str, bytes, str]]) -> None:

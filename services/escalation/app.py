@@ -35,6 +35,7 @@ from hotline.shared.faults import is_transient
 from hotline.shared.known_cases import require_known_cases
 from hotline.shared.messaging import BatchProcessor, Delivery, create_broker
 from hotline.shared.outbox import OutboxRelay, PublishMany, jetstream_publish_many
+from hotline.shared.publishing import StoredPublisher
 from hotline.shared.service import add_health_responder, attach_consumers
 from hotline.shared.settings import Settings
 
@@ -75,11 +76,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
     # connected at start-up, rather than the broker's stream-bound publish.
     connection: list[NatsClient] = []
-    publishers: list[PublishMany] = []  # one JetStream context: it subscribes once for its acks
+    publishers: list[PublishMany] = []  # one publisher: it subscribes once for its acks
 
     async def publish(messages: Sequence[tuple[str, bytes, str]]) -> None:
         if not publishers:
-            publishers.append(jetstream_publish_many(connection[0].jetstream()))
+            publishers.append(jetstream_publish_many(StoredPublisher(connection[0])))
         await publishers[0](messages)
 
     # Lingering 10 ms after a wake-up, as intake's relay does: one read and one mark (a write turn) carry

@@ -45,6 +45,7 @@ from hotline.shared.db import create_engine, session_factory
 from hotline.shared.memory import settle_heap, trim_heap_periodically
 from hotline.shared.messaging import declare_streams
 from hotline.shared.outbox import OutboxRelay, jetstream_publish, jetstream_publish_many
+from hotline.shared.publishing import StoredPublisher
 from hotline.shared.settings import Settings
 
 SERVICE = "intake"
@@ -83,7 +84,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, settle_heap_wh
             nc=nc,
             js=js,
             relay=OutboxRelay(
-                publish=jetstream_publish_many(js),
+                publish=jetstream_publish_many(StoredPublisher(nc)),
                 sessions=sessions,
                 read_sessions=read_sessions,
                 source=OUTBOX_SOURCE,
