@@ -120,8 +120,6 @@ class PullConsumer:
 
     async def _drain(self, subscription: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
         """Whatever else is there (waiting at most `drain_s` for it), up to `room` messages."""
-        if room <= 0:
-            return []
         return await fetch_available(subscription, room, self.drain_s)
 
     async def _rest(self, seconds: float) -> None:
