@@ -124,15 +124,15 @@ class EventPublisher:
         self._connection = connection
         self.subject = subject
         self.timeout_s = timeout_s
-        self._js: tuple[NatsClient, StoredPublisher] | None = None
+        self._bound: tuple[NatsClient, StoredPublisher] | None = None
 
-    def _jetstream(self) -> StoredPublisher:
+    def _publisher(self) -> StoredPublisher:
         # One publisher per connection: it subscribes once to the inbox its acknowledgements reach.
         client = self._connection()
-        if self._js is None or self._js[0] is not client:
-            self._js = (client, StoredPublisher(client))
-        return self._js[1]
+        if self._bound is None or self._bound[0] is not client:
+            self._bound = (client, StoredPublisher(client))
+        return self._bound[1]
 
     async def publish(self, events: Sequence[CaseEvent]) -> None:
         messages = [(self.subject, event.model_dump_json().encode(), str(event.event_id)) for event in events]
-        await publish_stored(self._jetstream(), messages, timeout_s=self.timeout_s)
+        await publish_stored(self._publisher(), messages, timeout_s=self.timeout_s)

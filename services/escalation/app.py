@@ -73,8 +73,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, rules: ClockRu
     # Metrics read through their own read-only engine (a writing one begins IMMEDIATE on SQLite).
     read_engine = create_engine(settings.resolved_database_url(), writes=False)
     read_sessions = session_factory(read_engine)
-    # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain JetStream context,
-    # connected at start-up, rather than the broker's stream-bound publish.
+    # The relay publishes to two streams (CASES and NOTIFY), so it uses a plain connection, made at
+    # start-up, rather than the broker's stream-bound publish.
     connection: list[NatsClient] = []
     publishers: list[PublishMany] = []  # one publisher: it subscribes once for its acks
 
