@@ -144,7 +144,8 @@ class UrgencyRules:
     def __post_init__(self) -> None:
         matchers = [m.pattern for c in self.categories for m in c.matchers]
         if matchers:
-            object.__setattr__(self, "any_hit", re.compile("|".join(f"(?:{m})" for m in matchers)))
+            # Guarded by the first characters of all of them: a position that starts none fails at once.
+            object.__setattr__(self, "any_hit", re.compile(guarded("|".join(f"(?:{m})" for m in matchers))))
 
 
 # ───────────────────────── bounded patterns ─────────────────────────
