@@ -22,13 +22,13 @@ from typing import Any, Protocol
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import api
 from nats.js.errors import APIError, NoStreamResponseError
 
 from hotline.shared.events import CaseEvent
 from hotline.shared.messaging import MSG_ID_HEADER
 
 PUBLISH_TIMEOUT_S = 5.0  # nats-py's own default for a JetStream publish
-_NO_RESPONDERS = "503"  # the status NATS answers with when no stream takes the subject
 
 
 class AsyncPublish(Protocol):
@@ -84,7 +84,8 @@ class StoredPublisher:
         answer = self._waiting.get(msg.subject[len(self._prefix) :])
         if answer is None or answer.done():
             return
-        if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
+        # No stream takes the subject: NATS itself answers "no responders".
+        if msg.headers and msg.headers.get(api.Header.STATUS) == api.StatusCode.SERVICE_UNAVAILABLE:
             answer.set_exception(NoStreamResponseError())
         elif b'"error"' in msg.data:
             try:

@@ -80,24 +80,17 @@ async def test_messages_arriving_after_a_short_wait_are_not_lost(
     assert await fetch_available(psub, 3, 1.0) == []
 
 
-async def test_a_message_not_acked_comes_back_like_any_pull(nats_server: EmbeddedNats) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await js.add_stream(StreamConfig(name="PULLBACK", subjects=["pullback.>"]))
-    try:
-        psub = await js.pull_subscribe(
-            "pullback.in", durable="pullback", config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30)
-        )
-        await js.publish("pullback.in", b"once")
-        (msg,) = await fetch_available(psub, 5, 2.0)
-        await msg.nak()
-        again: list[Msg] = []
-        for _ in range(50):
-            again = await fetch_available(psub, 5, 1.0)
-            if again:
-                break
-        assert [m.data for m in again] == [b"once"]
-        assert again[0].metadata.num_delivered == 2
-    finally:
-        await js.delete_stream("PULLBACK")
-        await nc.close()
+async def test_a_message_not_acked_comes_back_like_any_pull(
+    pull: tuple[JetStreamContext, JetStreamContext.PullSubscription],
+) -> None:
+    js, psub = pull
+    await _publish(js, 1)
+    (msg,) = await fetch_available(psub, 5, 2.0)
+    await msg.nak()
+    again: list[Msg] = []
+    for _ in range(50):
+        again = await fetch_available(psub, 5, 1.0)
+        if again:
+            break
+    assert [m.data for m in again] == [b"0"]
+    assert again[0].metadata.num_delivered == 2
