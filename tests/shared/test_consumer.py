@@ -140,7 +140,10 @@ async def test_a_backlog_drains_in_full_batches_without_lingering(nats_server: E
         await js.publish("case.v1.received", f"{n}".encode())
     handler = Batches()
     spec = ConsumerSpec("CASES", "case.v1.received", "backlog-v1", handler, linger_s=30.0)
-    consumer = PullConsumer(js, spec, Settings(HOTLINE_BATCH_SIZE=10))
+    # The top-up may wait 5 s for the server's answer: with the default 10 ms a busy CI machine's top-up
+    # returned with part of a batch, which then lingered (in service a linger of 10 ms, here 30 s). The
+    # answer to a backlog ends as soon as the batch is full, so nothing waits the 5 s.
+    consumer = PullConsumer(js, spec, Settings(HOTLINE_BATCH_SIZE=10, HOTLINE_BATCH_TIMEOUT=5.0))
     await consumer.start()
     try:
         # Three full batches, long before a single linger could end.
