@@ -94,3 +94,37 @@ async def test_a_message_not_acked_comes_back_like_any_pull(
             break
     assert [m.data for m in again] == [b"0"]
     assert again[0].metadata.num_delivered == 2
+
+
+async def test_a_pull_the_server_holds_back_delivers_later_and_loses_nothing(nats_server: EmbeddedNats) -> None:
+    # With max_ack_pending reached the server sends a no-wait pull nothing, at most a status (which
+    # may end an earlier request): the call ends at that or at its timeout, a request may stay waiting
+    # there, and what the server sends once acks free room arrives in the inbox for the next call.
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="HELDBACK", subjects=["heldback.>"]))
+    try:
+        psub = await js.pull_subscribe(
+            "heldback.in",
+            durable="heldback",
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=3),
+        )
+        for i in range(6):
+            await js.publish("heldback.in", str(i).encode())
+        first = await fetch_available(psub, 10, 1.0)
+        assert [m.data for m in first] == [b"0", b"1", b"2"]
+        assert await fetch_available(psub, 10, 0.3) == []  # held back
+        for m in first:
+            await m.ack_sync()
+        later: list[Msg] = []
+        for _ in range(50):
+            later += await fetch_available(psub, 10, 0.2)
+            if len(later) >= 3:
+                break
+        assert sorted(m.data for m in later) == [b"3", b"4", b"5"]
+        for m in later:
+            await m.ack_sync()
+        assert (await js.consumer_info("HELDBACK", "heldback")).num_ack_pending == 0
+    finally:
+        await js.delete_stream("HELDBACK")
+        await nc.close()
