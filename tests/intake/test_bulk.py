@@ -51,7 +51,7 @@ def test_each_item_is_answered_in_place_and_makes_the_same_events(
     # The cases are real cases and their `received` events went out as from the single endpoints.
     case = client.get(f"/api/v1/cases/{items[0]['id']}").json()
     assert case["channel"] == "media"
-    published = {m["case_id"] for m in received_messages(nats_server.url)}
+    published = {m["case_id"] for m in received_messages(nats_server.url, expected=2)}
     assert published == {items[0]["id"], items[2]["id"]}
 
 

@@ -174,7 +174,7 @@ def test_a_mention_reported_again_carries_its_reach_velocity(
     clock.advance(timedelta(hours=2))
     second = client.post("/api/v1/mentions", json={**mention, "reach": 7000}).json()
     other = client.post("/api/v1/mentions", json={**mention, "url": "https://weibo.com/1234/other"}).json()
-    events = {m["case_id"]: m for m in received_messages(nats_server.url)}
+    events = {m["case_id"]: m for m in received_messages(nats_server.url, expected=3)}
     assert events[first["id"]]["reach_per_hour"] is None and events[first["id"]]["repeat_count"] == 0
     assert events[second["id"]]["reach_per_hour"] == 3000.0 and events[second["id"]]["repeat_count"] == 1
     assert events[other["id"]]["reach_per_hour"] is None
