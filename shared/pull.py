@@ -4,8 +4,10 @@ nats-py's `PullSubscription.fetch(batch=n)` waits for each message of a batch wi
 two tasks and a timer a message, about a tenth of a pipeline stage's CPU when batches are full. Here the
 messages of one no-wait pull request are taken from the subscription's inbox as they arrive and only
 an empty inbox is awaited (once, with the time left). The server answers a no-wait pull at once with
-the messages, or with a "no messages" status after fewer; only while the consumer's max_ack_pending is
-reached does it hold a request back, and what it later sends that request is taken by the next call.
+the messages, or with a "no messages" status after fewer (also, on a busy machine, for a message stored
+a moment before: the consumer counts new messages asynchronously; the next pull takes it); only while
+the consumer's max_ack_pending is reached does it hold a request back, and what it later sends that
+request is taken by the next call.
 It reads the same internals nats-py's own fetch reads (the subscription's pending queue, the consumer's
 next-message subject and inbox); the tests run it against a real nats-server.
 """
