@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
 IDLE_WAIT_S = 5.0
 UNLIMITED = -1
+# A message whose ack was lost (NATS restarted mid-batch) comes back after this. A batch normally takes
+# well under a second; one still in hand after half of it tells the server it is being worked on (and
+# again every half), so a full batch of long petitions on a slow machine is not redelivered meanwhile.
+ACK_WAIT_S = 10.0
 
 
 @runtime_checkable
@@ -53,19 +57,20 @@ class ConsumerSpec:
 
 
 class PullConsumer:
-    def __init__(self, js: JetStreamContext, spec: ConsumerSpec, settings: Settings) -> None:
+    def __init__(
+        self, js: JetStreamContext, spec: ConsumerSpec, settings: Settings, *, ack_wait_s: float = ACK_WAIT_S
+    ) -> None:
         self.js = js
         self.spec = spec
         self.batch_size = settings.batch_size
         self.drain_s = settings.batch_timeout_s
+        self.progress_every_s = ack_wait_s / 2
         self.config = ConsumerConfig(
             durable_name=spec.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=UNLIMITED,
-            # A message whose ack was lost (NATS restarted mid-batch) comes back after this; batches
-            # take well under a second, so 10 s only costs a retry when a process or server died.
-            ack_wait=10,
+            ack_wait=ack_wait_s,
             max_ack_pending=max(1000, settings.batch_size * 10),
         )
         self._task: asyncio.Task[None] | None = None
@@ -127,6 +132,25 @@ class PullConsumer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
+    async def _handle(self, handle: BatchHandler, batch: Sequence[Msg]) -> None:
+        keeper = asyncio.create_task(self._keep_in_progress(batch))
+        try:
+            await handle(batch)
+        finally:
+            keeper.cancel()
+
+    async def _keep_in_progress(self, batch: Sequence[Msg]) -> None:
+        """Every `progress_every_s` while the batch is in hand, tell the server its unsettled messages
+        are being worked on (each such word restarts their ack_wait)."""
+        while True:
+            await asyncio.sleep(self.progress_every_s)
+            try:
+                for msg in batch:
+                    if not msg._ackd:
+                        await msg.in_progress()
+            except Exception as exc:  # the connection is down: the settling that follows will tell
+                log.warning("consumer %s: could not extend a batch's ack_wait (%r)", self.spec.durable, exc)
+
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         handle = self.spec.handle
         while not self._stopping.is_set():
@@ -137,7 +161,7 @@ class PullConsumer:
                 try:
                     batch = await self._next_batch(subscription)
                     if batch:
-                        await handle(batch)
+                        await self._handle(handle, batch)
                 finally:
                     self._handling = False
                 self._pull_errors.succeeded()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import nats
+import nats.errors
+import nats.js
+import pytest
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
@@ -152,3 +155,58 @@ async def test_a_backlog_drains_in_full_batches_without_lingering(nats_server: E
     finally:
         await consumer.stop()
         await nc.close()
+
+
+class Held:
+    """Takes one batch and holds it until released, then acks it."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[bytes]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        self.batches.append([m.data for m in messages])
+        await self.release.wait()
+        for m in messages:
+            await m.ack()
+
+
+async def test_a_batch_held_past_ack_wait_is_not_redelivered_meanwhile(nats_server: EmbeddedNats) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    for n in range(3):
+        await js.publish("case.v1.received", f"{n}".encode())
+    handler = Held()
+    spec = ConsumerSpec("CASES", "case.v1.received", "held-v1", handler)
+    consumer = PullConsumer(js, spec, Settings(HOTLINE_BATCH_TIMEOUT=5.0), ack_wait_s=2.0)
+    await consumer.start()
+    other = await js.pull_subscribe_bind("held-v1", "CASES")
+    try:
+        await _until(lambda: len(handler.batches) == 1, 20)
+        # Two and a half ack_waits with the batch in hand: without word that it is being worked on,
+        # the server would hand its messages to the next pull, here another subscriber's.
+        await asyncio.sleep(5.0)
+        with pytest.raises((TimeoutError, nats.errors.TimeoutError)):
+            await other.fetch(1, timeout=1.0)
+        handler.release.set()
+        await _until(lambda: consumer._handling is False, 20)
+        assert handler.batches == [[b"0", b"1", b"2"]]
+        await _until_async(lambda: _no_ack_pending(js, "held-v1"), 20)
+    finally:
+        handler.release.set()
+        await other.unsubscribe()
+        await consumer.stop()
+        await nc.close()
+
+
+async def _no_ack_pending(js: nats.js.JetStreamContext, durable: str) -> bool:
+    return (await js.consumer_info("CASES", durable)).num_ack_pending == 0
+
+
+async def _until_async(condition: Callable[[], Awaitable[bool]], seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await condition():
+        assert loop.time() < deadline, "no progress"
+        await asyncio.sleep(0.05)
