@@ -28,8 +28,12 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, validation_alias="HOTLINE_PORT")
 
     # JetStream consumption: how many messages one pull may bring, and how long a pull waits for a
-    # partly filled batch once a first message came (the idle latency each stage adds).
-    batch_size: int = Field(default=100, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
+    # partly filled batch once a first message came (the idle latency each stage adds). A pull takes
+    # what is waiting, so batches are full only behind a backlog, where every message waits for those
+    # ahead of it anyway: fuller batches pay a batch's fixed costs (a transaction, a commit, a publish
+    # round) less often and drain it sooner. The price is the front of such a queue: its first case
+    # waits for up to a batch of work in each stage (~0.1 s on a 2-core machine at 500).
+    batch_size: int = Field(default=500, ge=1, le=1000, validation_alias="HOTLINE_BATCH_SIZE")
     batch_timeout_s: float = Field(default=0.01, gt=0, validation_alias="HOTLINE_BATCH_TIMEOUT")
     # The feed (the read model, off the path a case takes to its unit) waits this long after a first
     # message for more before projecting: a batch costs a dozen statements whatever its size, so at
