@@ -1,6 +1,10 @@
 """`hotline bench` (--mode pipeline): cases/s through received → classified → routed → tracked on a fresh embedded
 nats-server and SQLite database, and, on the same server in the same run, a bare nats-py JetStream
-consume-ack-publish loop for comparison. Prints one JSON line."""
+consume-ack-publish loop for comparison. Prints one JSON line.
+
+Texts: eight short call texts in turn, or `--texts FILE` (CSV or JSON lines with a `text` column, or
+`subject` and `body`: a county's own cases, or a public corpus of web messages, which are longer and
+cost the classifier more)."""
 
 from __future__ import annotations
 
@@ -42,8 +46,15 @@ SAMPLE_TEXTS = (
 )
 
 
-def sample_received_events(n: int) -> list[CaseReceived]:
-    """`n` realistic transferred calls as `received` events (bench and reliability tests)."""
+def file_texts(path: Path, *, min_chars: int = 20) -> list[str]:
+    """The raw texts of `min_chars` or more in a CSV or JSON lines file, in the file's order."""
+    from hotline.services.classifier.dataset import read_examples
+
+    return [e.text for e in read_examples(path, require_label=False) if len(e.text) >= min_chars]
+
+
+def sample_received_events(n: int, texts: Sequence[str] = SAMPLE_TEXTS) -> list[CaseReceived]:
+    """`n` transferred calls as `received` events, the texts in turn (bench and reliability tests)."""
     now = datetime.now(UTC)
     return [
         CaseReceived(
@@ -52,7 +63,7 @@ def sample_received_events(n: int) -> list[CaseReceived]:
             occurred_at=now,
             channel=Channel.HOTLINE,
             received_at=now,
-            content=SAMPLE_TEXTS[i % len(SAMPLE_TEXTS)],
+            content=texts[i % len(texts)],
             outcome=CallOutcome.TRANSFER,
         )
         for i in range(n)
@@ -85,7 +96,7 @@ async def store_cases(database_url: str, events: Sequence[CaseReceived]) -> None
 
 
 async def _pipeline(
-    url: str, n: int, database_url: str, pids: dict[str, int], others: dict[str, int]
+    url: str, n: int, texts: Sequence[str], database_url: str, pids: dict[str, int], others: dict[str, int]
 ) -> dict[str, Any]:
     """`pids`: the pipeline's processes; `others`: the rest that share the cores (the NATS server,
     this process publishing and tracking), reported apart."""
@@ -108,8 +119,8 @@ async def _pipeline(
                 done.set()
 
     await nc.subscribe(subjects.CASE_TRACKED, cb=on_tracked)
-    events = sample_received_events(n)
-    idle_events = sample_received_events(20)
+    events = sample_received_events(n, texts)
+    idle_events = sample_received_events(20, texts)
     await store_cases(database_url, [*events, *idle_events])
     # Published as intake's outbox relay publishes them (its own reply subscription, 200 at a time),
     # so the load costs this process, which shares the cores, what it costs intake.
@@ -174,7 +185,10 @@ async def _bare_baseline(url: str, n: int) -> dict[str, Any]:
     return {"msgs_per_s": round(n / elapsed, 1), "elapsed_s": round(elapsed, 2)}
 
 
-def run_bench(*, n: int = 2000, replicas: int = 1) -> int:
+def run_bench(*, n: int = 2000, replicas: int = 1, texts_file: Path | None = None) -> int:
+    texts = file_texts(texts_file) if texts_file else SAMPLE_TEXTS
+    if not texts:
+        raise SystemExit(f"{texts_file}：没有 20 字以上的文本")
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         data_dir = Path(tmp)
@@ -191,7 +205,7 @@ def run_bench(*, n: int = 2000, replicas: int = 1) -> int:
             others = {"bench": os.getpid()}
             if server.process is not None:
                 others["nats-server"] = server.process.pid
-            pipeline = eventloop.run(_pipeline(server.url, n, supervisor.env["DATABASE_URL"], pids, others))
+            pipeline = eventloop.run(_pipeline(server.url, n, texts, supervisor.env["DATABASE_URL"], pids, others))
             baseline = eventloop.run(_bare_baseline(server.url, n))
         finally:
             supervisor.stop()
@@ -202,6 +216,8 @@ def run_bench(*, n: int = 2000, replicas: int = 1) -> int:
         "replicas": replicas,
         "loop": eventloop.loop_name(),
         "stages": "received→classified→routed→tracked",
+        "texts": texts_file.name if texts_file else "sample calls",
+        "mean_chars": round(statistics.mean(len(t) for t in texts), 1),
         "pipeline_cases_per_s": pipeline["cases_per_s"],
         "p50_ms": pipeline["p50_ms"],
         "p99_ms": pipeline["p99_ms"],

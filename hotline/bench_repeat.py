@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hotline.bench import file_texts
 from hotline.bench_http import call_bodies, machine
 from hotline.services.intake.candidates import Candidate, TownshipCandidates
 from hotline.services.intake.cases import REPEAT_SIMILARITY
@@ -35,9 +36,7 @@ def bench_texts(path: Path | None, count: int, chars: int) -> list[str]:
     """Up to `count` texts (the file's raw texts of 20 characters or more, cut at `chars`)."""
     if path is None:
         return [body["content"] for body in call_bodies(count)]
-    from hotline.services.classifier.dataset import read_examples
-
-    return [e.text[:chars] for e in read_examples(path, require_label=False) if len(e.text) >= 20][:count]
+    return [text[:chars] for text in file_texts(path)[:count]]
 
 
 def _best_ms_per_call(run: Callable[[], int], rounds: int = 3) -> float:

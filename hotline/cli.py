@@ -144,7 +144,7 @@ def _bench(args: argparse.Namespace) -> int:
         return run_feed_bench(cases=args.n, db=args.db, batch=args.batch, rounds=args.rounds)
     from hotline.bench import run_bench
 
-    return run_bench(n=args.n, replicas=args.replicas)
+    return run_bench(n=args.n, replicas=args.replicas, texts_file=args.texts)
 
 
 def _bench_escalation(args: argparse.Namespace) -> int:
@@ -369,7 +369,9 @@ def _dispatch(argv: list[str]) -> int:
     bench.add_argument(
         "--n", type=int, default=2000, help="pipeline, feed: number of cases; stats: cases stored; repeat: calls"
     )
-    bench.add_argument("--texts", type=Path, default=None, help="repeat: CSV or JSON lines with a text column")
+    bench.add_argument(
+        "--texts", type=Path, default=None, help="pipeline, repeat: CSV or JSON lines with a text column"
+    )
     bench.add_argument("--candidates", type=int, default=500, help="repeat: open cases of the township")
     bench.add_argument("--rate", type=float, default=100.0, help="http: calls per second offered (open loop)")
     bench.add_argument("--seconds", type=float, default=10.0, help="http: length of the paced load")
