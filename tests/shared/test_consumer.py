@@ -125,11 +125,7 @@ async def test_a_lingering_consumer_gathers_what_comes_meanwhile_and_a_stop_sett
         await consumer.stop()  # long before the linger ends: the batch in hand is handled, not dropped
         assert handler.sizes == [5]
         # Acked, not left for redelivery: the server counts the acks within moments (ack_wait is 10 s).
-        for _ in range(500):
-            if (await js.consumer_info("CASES", "linger-v1")).num_ack_pending == 0:
-                break
-            await asyncio.sleep(0.01)
-        assert (await js.consumer_info("CASES", "linger-v1")).num_ack_pending == 0
+        await _until_async(lambda: _no_ack_pending(js, "linger-v1"), 5)
     finally:
         await consumer.stop()
         await nc.close()

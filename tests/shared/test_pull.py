@@ -36,6 +36,14 @@ async def _publish(js: JetStreamContext, n: int, start: int = 0) -> None:
         await js.publish("pulltest.in", str(i).encode())
 
 
+async def _pull_until_some(psub: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
+    """Pull again (up to 50 times) until the consumer hands something over."""
+    for _ in range(50):
+        if got := await fetch_available(psub, room, 1.0):
+            return got
+    return []
+
+
 async def test_takes_what_is_there_up_to_the_room_and_the_rest_next_time(
     pull: tuple[JetStreamContext, JetStreamContext.PullSubscription],
 ) -> None:
@@ -88,18 +96,9 @@ async def test_a_message_not_acked_comes_back_like_any_pull(
     # On a busy machine a no-wait pull sent right after the publish is answered "no messages" now and
     # then (6 of 300 tries under two CPU hogs): the consumer had not yet counted the message. The next
     # pull takes it, as the pull loop's next round does in service.
-    first: list[Msg] = []
-    for _ in range(50):
-        first = await fetch_available(psub, 5, 1.0)
-        if first:
-            break
-    (msg,) = first
+    (msg,) = await _pull_until_some(psub, 5)
     await msg.nak()
-    again: list[Msg] = []
-    for _ in range(50):
-        again = await fetch_available(psub, 5, 1.0)
-        if again:
-            break
+    again = await _pull_until_some(psub, 5)
     assert [m.data for m in again] == [b"0"]
     assert again[0].metadata.num_delivered == 2
 
