@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
@@ -126,6 +127,19 @@ class FakeBroker:
         self.published.append({"subject": subject, **kwargs})
 
 
+def batch_processor(
+    broker: FakeBroker, process: Callable[[Any], Awaitable[None]], *, max_deliver: int = 8
+) -> BatchProcessor[Event]:
+    settings = Settings(HOTLINE_MAX_DELIVER=max_deliver, HOTLINE_NAK_DELAY=1.0, HOTLINE_BACKOFF_MAX=60.0)  # type: ignore[call-arg]
+    return BatchProcessor(
+        broker=cast(NatsBroker, broker),
+        decode=Event.model_validate_json,
+        consumer="test",
+        process=process,
+        settings=settings,
+    )
+
+
 def processor(
     broker: FakeBroker, failure: BaseException | None, *, max_deliver: int = 8
 ) -> tuple[BatchProcessor[Event], list[int]]:
@@ -136,17 +150,7 @@ def processor(
         if failure is not None:
             raise failure
 
-    settings = Settings(HOTLINE_MAX_DELIVER=max_deliver, HOTLINE_NAK_DELAY=1.0, HOTLINE_BACKOFF_MAX=60.0)  # type: ignore[call-arg]
-    return (
-        BatchProcessor(
-            broker=cast(NatsBroker, broker),
-            decode=Event.model_validate_json,
-            consumer="test",
-            process=process,
-            settings=settings,
-        ),
-        seen,
-    )
+    return batch_processor(broker, process, max_deliver=max_deliver), seen
 
 
 async def test_an_unavailable_database_naks_with_backoff_and_never_dead_letters() -> None:
@@ -192,3 +196,51 @@ async def test_a_bug_is_retried_with_backoff_then_dead_lettered_after_max_delive
     await batch(cast(Any, [last]))
     assert last.settled == [("ack", None)]
     assert "failed 4 times" in broker.published[0]["headers"]["Hotline-Error"]
+
+
+def poisoned_processor(
+    broker: FakeBroker, poison: set[int], failure: Exception
+) -> tuple[BatchProcessor[Event], list[list[int]]]:
+    """A processor whose every batch holding one of the `poison` events fails with `failure`."""
+    attempts: list[list[int]] = []
+
+    async def process(deliveries: Any) -> None:
+        numbers = [d.event.n for d in cast(list[Delivery[Event]], deliveries)]
+        attempts.append(numbers)
+        if poison.intersection(numbers):
+            raise failure
+
+    return batch_processor(broker, process), attempts
+
+
+async def test_a_poison_message_in_a_full_batch_is_found_by_halving_and_its_neighbours_go_on() -> None:
+    broker = FakeBroker()
+    batch, attempts = poisoned_processor(broker, {37}, UnknownCaseError("case 37 is not in the store"))
+    messages = [FakeMsg(f'{{"n": {n}}}'.encode()) for n in range(500)]
+    await batch(cast(Any, messages))
+    # The batch, then two halves at each of nine levels (500, 250, ... 2): not 501 attempts one by one.
+    assert len(attempts) <= 1 + 2 * 9
+    assert [m.settled for m in messages] == [[("ack", None)]] * 500
+    [letter] = broker.published  # the poison is dead-lettered (acked from the stream), the rest processed once
+    assert "case 37" in letter["headers"]["Hotline-Error"]
+    processed = [n for numbers in attempts if 37 not in numbers for n in numbers]
+    assert sorted(processed) == [n for n in range(500) if n != 37]  # each neighbour once, in the batch's order
+    assert processed == sorted(processed)
+
+
+async def test_a_store_lost_while_halving_puts_back_all_that_was_not_yet_settled() -> None:
+    broker = FakeBroker()
+    failures: list[Exception] = [ZeroDivisionError("bug"), TRANSIENT[0]]
+    attempts: list[list[int]] = []
+
+    async def process(deliveries: Any) -> None:
+        attempts.append([d.event.n for d in cast(list[Delivery[Event]], deliveries)])
+        if len(attempts) <= len(failures):
+            raise failures[len(attempts) - 1]
+
+    batch = batch_processor(broker, process)
+    messages = [FakeMsg(f'{{"n": {n}}}'.encode()) for n in range(4)]
+    await batch(cast(Any, messages))
+    assert attempts == [[0, 1, 2, 3], [0, 1]]  # the whole batch (a bug), then its first half (store gone)
+    assert [m.settled for m in messages] == [[("nak", 1.0)]] * 4 and broker.published == []
+    assert batch.pause_s() > 0
