@@ -112,6 +112,7 @@ class BatchProcessor(Generic[E]):
         )
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
+        metrics.BATCH_MESSAGES.labels(self.consumer).observe(len(messages))
         with metrics.HANDLER_SECONDS.labels(self.consumer).time():
             await self._settle(messages)
 

@@ -36,6 +36,12 @@ HANDLER_SECONDS = Histogram(
     ["consumer"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+BATCH_MESSAGES = Histogram(
+    "hotline_batch_messages",
+    "Messages a consumer took in one batch (a pull takes what is waiting: full batches mean a backlog)",
+    ["consumer"],
+    buckets=(1, 5, 20, 50, 100, 250, 500, 1000),
+)
 HANDLER_ERRORS = Counter("hotline_handler_errors", "Batches and single messages whose processing raised", ["consumer"])
 CONSUMER_PENDING = Gauge(
     "hotline_consumer_pending", "Messages of the stream the durable consumer has not delivered yet (lag)", ["durable"]

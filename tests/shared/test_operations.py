@@ -261,6 +261,10 @@ async def test_settling_is_counted_and_logged_with_the_case(caplog: pytest.LogCa
     assert (counted(consumer, "acked"), counted(consumer, "retried")) == (3, 1)
     # The batch failed, then the bad message alone.
     assert REGISTRY.get_sample_value("hotline_handler_errors_total", {"consumer": consumer}) == 2
-    assert 'hotline_handler_seconds_count{consumer="test-settling"} 2.0' in metrics.render()[0].decode()
+    exposition = metrics.render()[0].decode()
+    assert 'hotline_handler_seconds_count{consumer="test-settling"} 2.0' in exposition
+    assert 'hotline_batch_messages_sum{consumer="test-settling"} 4.0' in exposition
+    assert 'hotline_batch_messages_bucket{consumer="test-settling",le="1.0"} 0.0' in exposition
+    assert 'hotline_batch_messages_bucket{consumer="test-settling",le="5.0"} 2.0' in exposition
     cases = [getattr(r, "case_id", None) for r in caplog.records]
     assert {"c-1", "c-2", "good", "bad"} <= set(cases)
