@@ -39,6 +39,9 @@ UNLIMITED = -1
 # well under a second; one still in hand after half of it tells the server it is being worked on (and
 # again every half), so a full batch of long petitions on a slow machine is not redelivered meanwhile.
 ACK_WAIT_S = 10.0
+# ... but not for ever: a handler hung on a connection that never answers would otherwise keep its batch
+# from every other replica. Past this, the batch's messages go back to the stream after ack_wait.
+KEEP_IN_PROGRESS_S = 60.0
 
 
 @runtime_checkable
@@ -58,13 +61,20 @@ class ConsumerSpec:
 
 class PullConsumer:
     def __init__(
-        self, js: JetStreamContext, spec: ConsumerSpec, settings: Settings, *, ack_wait_s: float = ACK_WAIT_S
+        self,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        settings: Settings,
+        *,
+        ack_wait_s: float = ACK_WAIT_S,
+        keep_in_progress_s: float = KEEP_IN_PROGRESS_S,
     ) -> None:
         self.js = js
         self.spec = spec
         self.batch_size = settings.batch_size
         self.drain_s = settings.batch_timeout_s
         self.progress_every_s = ack_wait_s / 2
+        self.keep_in_progress_s = keep_in_progress_s
         self.config = ConsumerConfig(
             durable_name=spec.durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -140,9 +150,9 @@ class PullConsumer:
             keeper.cancel()
 
     async def _keep_in_progress(self, batch: Sequence[Msg]) -> None:
-        """Every `progress_every_s` while the batch is in hand, tell the server its unsettled messages
-        are being worked on (each such word restarts their ack_wait)."""
-        while True:
+        """Every `progress_every_s` while the batch is in hand, up to `keep_in_progress_s`, tell the
+        server its unsettled messages are being worked on (each such word restarts their ack_wait)."""
+        for _ in range(int(self.keep_in_progress_s / self.progress_every_s)):
             await asyncio.sleep(self.progress_every_s)
             try:
                 for msg in batch:
@@ -150,6 +160,14 @@ class PullConsumer:
                         await msg.in_progress()
             except Exception as exc:  # the connection is down: the settling that follows will tell
                 log.warning("consumer %s: could not extend a batch's ack_wait (%r)", self.spec.durable, exc)
+        log.warning(
+            "consumer %s: a batch of %d has been in hand for %.0f s; unless settled within %.0f s more,"
+            " its messages go back to the stream for another replica",
+            self.spec.durable,
+            len(batch),
+            self.keep_in_progress_s,
+            self.progress_every_s * 2,
+        )
 
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         handle = self.spec.handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import nats
@@ -206,3 +207,33 @@ async def _until_async(condition: Callable[[], Awaitable[bool]], seconds: float)
     while not await condition():
         assert loop.time() < deadline, "no progress"
         await asyncio.sleep(0.05)
+
+
+async def test_a_hung_batch_is_kept_only_so_long_then_goes_back_to_the_stream(
+    nats_server: EmbeddedNats, caplog: pytest.LogCaptureFixture
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await declare_streams(js)
+    await js.publish("case.v1.received", b"stuck")
+    handler = Held()  # never released: a handler hung on a connection that does not answer
+    spec = ConsumerSpec("CASES", "case.v1.received", "hung-v1", handler)
+    consumer = PullConsumer(js, spec, Settings(), ack_wait_s=1.0, keep_in_progress_s=2.0)
+    await consumer.start()
+    other = await js.pull_subscribe_bind("hung-v1", "CASES")
+    try:
+        await _until(lambda: len(handler.batches) == 1, 20)
+        taken: list[Msg] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not taken:  # another replica gets it once the keeping stops and ack_wait passes
+            assert loop.time() < deadline, "the hung batch was never handed to anyone else"
+            with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
+                taken = await other.fetch(1, timeout=1.0)
+        assert [m.data for m in taken] == [b"stuck"] and taken[0].metadata.num_delivered == 2
+        assert any("has been in hand for 2 s" in r.getMessage() for r in caplog.records)
+    finally:
+        handler.release.set()
+        await other.unsubscribe()
+        await consumer.stop()
+        await nc.close()
