@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -86,6 +87,7 @@ class PullConsumer:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._handling = False  # messages in hand: a stop lets them be handled and settled
+        self._handling_since = 0.0  # monotonic time the batch in hand was taken
         self._pull_errors = Pause(base_s=0.5, cap_s=5.0)
 
     async def start(self) -> None:
@@ -102,6 +104,12 @@ class PullConsumer:
     def alive(self) -> bool:
         """Whether the pull loop runs (for the health check)."""
         return self._task is not None and not self._task.done()
+
+    def stuck_s(self) -> float:
+        """How long the batch in hand has been handled, once past `keep_in_progress_s`; else 0 (for the
+        health check: a handler hung on a connection that never answers)."""
+        held = time.monotonic() - self._handling_since if self._handling else 0.0
+        return held if held > self.keep_in_progress_s else 0.0
 
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Finish the batch in hand (so its acks go out), then stop pulling."""
@@ -125,6 +133,7 @@ class PullConsumer:
         except (TimeoutError, NatsTimeoutError):
             return []
         self._handling = True
+        self._handling_since = time.monotonic()
         batch += await self._drain(subscription, self.batch_size - len(batch))
         if self.spec.linger_s > 0 and len(batch) < self.batch_size:
             # Not a full batch waiting: let more come. With a backlog the batch is full at once and

@@ -80,6 +80,9 @@ def attach_consumers(
     def reasons() -> list[str]:
         problems = [] if connections and connections[0].is_connected else ["未连接 NATS（正在重连）"]
         problems += [f"消费者 {c.spec.durable} 已停止" for c in consumers if not c.alive]
+        problems += [
+            f"消费者 {c.spec.durable} 的一批消息已处理 {s:.0f} 秒，可能卡住" for c in consumers if (s := c.stuck_s())
+        ]
         return problems
 
     @app.after_startup

@@ -232,6 +232,10 @@ async def test_a_hung_batch_is_kept_only_so_long_then_goes_back_to_the_stream(
                 taken = await other.fetch(1, timeout=1.0)
         assert [m.data for m in taken] == [b"stuck"] and taken[0].metadata.num_delivered == 2
         assert any("has been in hand for 2 s" in r.getMessage() for r in caplog.records)
+        assert consumer.stuck_s() > 2.0  # the health check names it
+        handler.release.set()
+        await _until(lambda: not consumer._handling, 20)
+        assert consumer.stuck_s() == 0.0
     finally:
         handler.release.set()
         await other.unsubscribe()
