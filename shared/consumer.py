@@ -105,10 +105,14 @@ class PullConsumer:
         """Whether the pull loop runs (for the health check)."""
         return self._task is not None and not self._task.done()
 
+    def held_s(self) -> float:
+        """How long the batch in hand has been handled; 0 between batches."""
+        return time.monotonic() - self._handling_since if self._handling else 0.0
+
     def stuck_s(self) -> float:
-        """How long the batch in hand has been handled, once past `keep_in_progress_s`; else 0 (for the
-        health check: a handler hung on a connection that never answers)."""
-        held = time.monotonic() - self._handling_since if self._handling else 0.0
+        """`held_s` once past `keep_in_progress_s`, else 0 (for the health check: a handler hung on a
+        connection that never answers)."""
+        held = self.held_s()
         return held if held > self.keep_in_progress_s else 0.0
 
     async def stop(self, timeout_s: float = 10.0) -> None:

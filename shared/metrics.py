@@ -52,6 +52,11 @@ CONSUMER_ACK_PENDING = Gauge(
 CONSUMER_REDELIVERED = Gauge(
     "hotline_consumer_redelivered", "Messages of the durable consumer delivered more than once", ["durable"]
 )
+BATCH_IN_HAND_SECONDS = Gauge(
+    "hotline_batch_in_hand_seconds",
+    "How long the batch the durable consumer is handling has been in hand (0 between batches)",
+    ["durable"],
+)
 OUTBOX_BACKLOG = Gauge("hotline_outbox_backlog", "Outbox rows stored and not yet published to JetStream", ["source"])
 OPEN_CLOCKS = Gauge("hotline_open_clocks", "Deadlines still running (open), all cases; counted once a minute")
 DEAD_LETTERS = Gauge("hotline_dead_letters", "Dead letters stored and not replayed")

@@ -19,7 +19,7 @@ from hotline.shared.consumer import ConsumerSpec, PullConsumer
 from hotline.shared.logs import configure_logging
 from hotline.shared.memory import settle_heap, trim_heap_periodically
 from hotline.shared.messaging import declare_streams, patiently
-from hotline.shared.metrics import Sample, Sampler, consumer_lag
+from hotline.shared.metrics import BATCH_IN_HAND_SECONDS, Sample, Sampler, consumer_lag
 from hotline.shared.ops_http import OpsServer
 from hotline.shared.settings import Settings
 from hotline.shared.subjects import health_subject
@@ -85,6 +85,10 @@ def attach_consumers(
         ]
         return problems
 
+    async def batches_in_hand() -> None:
+        for consumer in consumers:
+            BATCH_IN_HAND_SECONDS.labels(consumer.spec.durable).set(consumer.held_s())
+
     @app.after_startup
     async def start_consumers() -> None:
         nc = await nats.connect(
@@ -103,7 +107,7 @@ def attach_consumers(
         log.info("%s: consuming %s", service, ", ".join(spec.durable for spec in specs))
         if settings.metrics_port:
             lags = [consumer_lag(js, spec.stream, spec.durable) for spec in specs]
-            samplers.append(Sampler([*lags, *samples]))
+            samplers.append(Sampler([*lags, batches_in_hand, *samples]))
             samplers[0].start()
             server = OpsServer(
                 service=service,

@@ -282,6 +282,8 @@ def test_a_cluster_loses_a_nats_node_and_a_replica_of_every_service_and_loses_no
     scrape = httpx.get(classifier.base + "/metrics", timeout=5).text
     assert 'hotline_messages_total{consumer="classifier",outcome="acked"}' in scrape
     assert "hotline_consumer_pending" in scrape and "hotline_handler_seconds_bucket" in scrape
+    assert 'hotline_batch_in_hand_seconds{durable="classifier-received-v1"}' in scrape
+    assert 'hotline_batch_messages_bucket{consumer="classifier"' in scrape
     health = json.loads(httpx.get(classifier.base + "/health", timeout=5).text)
     assert health == {"service": "classifier", "instance": "2", "status": "ok"}
     intake_scrape = httpx.get(intakes[1].base + "/metrics", timeout=5).text

@@ -44,3 +44,22 @@ def test_every_service_has_a_template_unit_scraped_on_its_port() -> None:
     for prefix in prefixes.values():
         for replica in (1, 2):
             assert f":{prefix}{replica}" in scrape
+
+
+def test_the_alert_rules_name_only_metrics_the_services_export() -> None:
+    from prometheus_client import REGISTRY
+
+    # Importing the modules registers their metrics.
+    import hotline.shared.metrics
+    import hotline.shared.sqlite_turns  # noqa: F401
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+    exported = {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        if family.name.startswith("hotline_")
+        for suffix in suffixes.get(family.type, ("",))
+    }
+    rules = (DEPLOY / "prometheus" / "hotline-alerts.yml").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bhotline_[a-z_]+", rules))
+    assert named and named <= exported, named - exported
