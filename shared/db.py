@@ -544,6 +544,15 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def read_one_snapshot(session: AsyncSession) -> None:
+    """Let the rest of a read-only session read one snapshot of the database, as a page showing a case
+    with its clocks and history must: PostgreSQL's default (READ COMMITTED) gives each statement its
+    own, and the feed may commit a case's new state and its history between two of them. Call it
+    before the session's first statement. SQLite's read transactions are one snapshot already."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commits on success, rolls back on any error."""

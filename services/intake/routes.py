@@ -53,7 +53,7 @@ from hotline.services.intake.schemas import CallIn, MentionIn, PetitionIn
 from hotline.services.intake.stats import period_label, statistics
 from hotline.shared import subjects
 from hotline.shared.clock import beijing
-from hotline.shared.db import CaseRow, transaction
+from hotline.shared.db import CaseRow, read_one_snapshot, transaction
 from hotline.shared.dispatch_rollups import monday_of
 from hotline.shared.events import EmergencyLine
 from hotline.shared.messaging import MSG_ID_HEADER
@@ -169,6 +169,7 @@ async def get_case(
         raise HTTPException(422, detail=[{"field": "case_id", "message": "案件编号格式不正确"}]) from None
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
+        await read_one_snapshot(session)  # the case, its clocks and its history as of one moment
         case = await session.get(CaseRow, parsed)
         visible = case is not None and can_see(principal, case, await task_units(session, case))
         detail = await case_detail(session, parsed, now=runtime.clock.now()) if visible else None
