@@ -212,6 +212,7 @@ async def get_stats(request: Request, _: Overview, days: Days) -> dict[str, Any]
     start, end = days
     runtime = _runtime(request)
     async with runtime.read_sessions() as session:
+        await read_one_snapshot(session)  # the figures of one moment: their parts add up to their totals
         return await statistics(session, now=runtime.clock.now(), start=start, end=end)
 
 

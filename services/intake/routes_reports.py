@@ -15,6 +15,7 @@ from hotline.services.intake.limits import Period, period
 from hotline.services.intake.queries import cases_received
 from hotline.services.intake.reports import docx_report, markdown_report, xlsx_report
 from hotline.services.intake.stats import period_bounds, statistics
+from hotline.shared.db import read_one_snapshot
 
 router = APIRouter(prefix="/api/v1")
 READERS = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
@@ -33,6 +34,7 @@ def _download(content: bytes, filename: str, extension: str) -> Response:
 async def _period_stats(request: Request, start: date | None, end: date | None) -> dict[str, Any]:
     runtime = request.app.state.runtime
     async with runtime.read_sessions() as session:
+        await read_one_snapshot(session)  # the figures of one moment: their parts add up to their totals
         return await statistics(session, now=runtime.clock.now(), start=start, end=end)
 
 
