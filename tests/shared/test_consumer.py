@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import nats
 import nats.errors
-import nats.js
 import pytest
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from hotline.natsserver import EmbeddedNats
@@ -19,10 +19,19 @@ from hotline.shared.messaging import declare_streams
 from hotline.shared.settings import Settings
 
 
-async def test_an_existing_durable_with_a_finite_max_deliver_is_made_unlimited(nats_server: EmbeddedNats) -> None:
+@pytest.fixture
+async def js(nats_server: EmbeddedNats) -> AsyncIterator[JetStreamContext]:
+    """A JetStream context on the test's nats-server, the streams declared; closed after the test."""
     nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
+    try:
+        context = nc.jetstream()
+        await declare_streams(context)
+        yield context
+    finally:
+        await nc.close()
+
+
+async def test_an_existing_durable_with_a_finite_max_deliver_is_made_unlimited(js: JetStreamContext) -> None:
     old = ConsumerConfig(
         durable_name="old-v1", ack_policy=AckPolicy.EXPLICIT, max_deliver=8, filter_subject="case.v1.received"
     )
@@ -46,7 +55,6 @@ async def test_an_existing_durable_with_a_finite_max_deliver_is_made_unlimited(n
         assert got == [b"x"]
     finally:
         await consumer.stop()
-        await nc.close()
 
 
 class Paused:
@@ -63,10 +71,7 @@ class Paused:
             await m.ack()
 
 
-async def test_the_pull_loop_holds_back_while_the_handler_asks_for_a_pause(nats_server: EmbeddedNats) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
+async def test_the_pull_loop_holds_back_while_the_handler_asks_for_a_pause(js: JetStreamContext) -> None:
     handler = Paused()
     consumer = PullConsumer(js, ConsumerSpec("CASES", "case.v1.received", "paused-v1", handler), Settings())
     await consumer.start()
@@ -82,7 +87,6 @@ async def test_the_pull_loop_holds_back_while_the_handler_asks_for_a_pause(nats_
         assert handler.calls == 1
     finally:
         await consumer.stop()
-        await nc.close()
 
 
 class Batches:
@@ -105,11 +109,8 @@ async def _until(condition: Callable[[], bool], seconds: float) -> None:
 
 
 async def test_a_lingering_consumer_gathers_what_comes_meanwhile_and_a_stop_settles_it(
-    nats_server: EmbeddedNats,
+    js: JetStreamContext,
 ) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
     handler = Batches()
     spec = ConsumerSpec("CASES", "case.v1.received", "linger-v1", handler, linger_s=30.0)
     # A top-up that may wait 5 s for what is there: with the default 10 ms a busy machine's fetch
@@ -129,13 +130,9 @@ async def test_a_lingering_consumer_gathers_what_comes_meanwhile_and_a_stop_sett
         await _until_async(lambda: _no_ack_pending(js, "linger-v1"), 5)
     finally:
         await consumer.stop()
-        await nc.close()
 
 
-async def test_a_backlog_drains_in_full_batches_without_lingering(nats_server: EmbeddedNats) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
+async def test_a_backlog_drains_in_full_batches_without_lingering(js: JetStreamContext) -> None:
     for n in range(30):
         await js.publish("case.v1.received", f"{n}".encode())
     handler = Batches()
@@ -151,7 +148,6 @@ async def test_a_backlog_drains_in_full_batches_without_lingering(nats_server: E
         assert handler.sizes == [10, 10, 10]
     finally:
         await consumer.stop()
-        await nc.close()
 
 
 class Held:
@@ -168,10 +164,7 @@ class Held:
             await m.ack()
 
 
-async def test_a_batch_held_past_ack_wait_is_not_redelivered_meanwhile(nats_server: EmbeddedNats) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
+async def test_a_batch_held_past_ack_wait_is_not_redelivered_meanwhile(js: JetStreamContext) -> None:
     for n in range(3):
         await js.publish("case.v1.received", f"{n}".encode())
     handler = Held()
@@ -194,10 +187,9 @@ async def test_a_batch_held_past_ack_wait_is_not_redelivered_meanwhile(nats_serv
         handler.release.set()
         await other.unsubscribe()
         await consumer.stop()
-        await nc.close()
 
 
-async def _no_ack_pending(js: nats.js.JetStreamContext, durable: str) -> bool:
+async def _no_ack_pending(js: JetStreamContext, durable: str) -> bool:
     return (await js.consumer_info("CASES", durable)).num_ack_pending == 0
 
 
@@ -210,11 +202,8 @@ async def _until_async(condition: Callable[[], Awaitable[bool]], seconds: float)
 
 
 async def test_a_hung_batch_is_kept_only_so_long_then_goes_back_to_the_stream(
-    nats_server: EmbeddedNats, caplog: pytest.LogCaptureFixture
+    js: JetStreamContext, caplog: pytest.LogCaptureFixture
 ) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await declare_streams(js)
     await js.publish("case.v1.received", b"stuck")
     handler = Held()  # never released: a handler hung on a connection that does not answer
     spec = ConsumerSpec("CASES", "case.v1.received", "hung-v1", handler)
@@ -240,4 +229,3 @@ async def test_a_hung_batch_is_kept_only_so_long_then_goes_back_to_the_stream(
         handler.release.set()
         await other.unsubscribe()
         await consumer.stop()
-        await nc.close()
